@@ -1,0 +1,182 @@
+//! Settings every service shares. Each is a flag and a `TICKERTAPE_…`
+//! environment variable with a documented default.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use crate::telemetry::LogFormat;
+use crate::{Error, Result};
+
+/// How to reach Kafka. Embedded in every command that talks to a broker.
+#[derive(Debug, Clone, clap::Args)]
+pub struct KafkaArgs {
+    /// Kafka bootstrap servers, comma-separated.
+    #[arg(long, env = "TICKERTAPE_BROKERS", default_value = "localhost:9092")]
+    pub brokers: String,
+
+    /// A librdkafka property passed through unchanged, as `key=value`
+    /// (repeat the flag; comma-separated in the environment variable). Use it
+    /// for `security.protocol`, `sasl.*`, `ssl.*`, `client.id` and tuning.
+    #[arg(
+        long = "kafka-property",
+        env = "TICKERTAPE_KAFKA_PROPERTIES",
+        value_delimiter = ',',
+        value_parser = parse_property
+    )]
+    pub kafka_properties: Vec<(String, String)>,
+}
+
+/// Settings of a long-running service process.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ServiceArgs {
+    /// Kafka connection.
+    #[command(flatten)]
+    pub kafka: KafkaArgs,
+
+    /// Consumer group id [default: tickertape-<service>].
+    #[arg(long, env = "TICKERTAPE_GROUP_ID")]
+    pub group_id: Option<String>,
+
+    /// Address of the `/metrics`, `/healthz` and `/readyz` endpoint.
+    #[arg(long, env = "TICKERTAPE_METRICS_ADDR", default_value = "0.0.0.0:9464")]
+    pub metrics_addr: SocketAddr,
+
+    /// Log line format (the level comes from `RUST_LOG`).
+    #[arg(
+        long,
+        env = "TICKERTAPE_LOG_FORMAT",
+        value_enum,
+        default_value = "text"
+    )]
+    pub log_format: LogFormat,
+
+    /// On shutdown, how long to wait for in-flight records to be acknowledged
+    /// before closing without storing their offsets.
+    #[arg(long, env = "TICKERTAPE_DRAIN_TIMEOUT_MS", default_value_t = 10_000)]
+    pub drain_timeout_ms: u64,
+
+    /// Most input messages whose outputs may await acknowledgement at once;
+    /// bounds memory when the broker is slow.
+    #[arg(long, env = "TICKERTAPE_MAX_IN_FLIGHT", default_value_t = 10_000)]
+    pub max_in_flight: usize,
+}
+
+/// Everything [`crate::runtime::run`] needs, resolved from flags.
+#[derive(Debug, Clone)]
+pub struct RuntimeConfig {
+    /// The service's name, for logs and the client id.
+    pub service: &'static str,
+    /// Kafka connection.
+    pub kafka: KafkaArgs,
+    /// Consumer group id.
+    pub group_id: String,
+    /// Topics to consume.
+    pub input_topics: Vec<String>,
+    /// Where rejected inputs go, with their original bytes.
+    pub dead_letter_topic: String,
+    /// See [`ServiceArgs::max_in_flight`].
+    pub max_in_flight: usize,
+    /// See [`ServiceArgs::drain_timeout_ms`].
+    pub drain_timeout: Duration,
+}
+
+impl RuntimeConfig {
+    /// Resolves the shared flags for one service and checks them.
+    ///
+    /// Fails when a topic name is empty or a bound is zero.
+    pub fn new(
+        service: &'static str,
+        args: &ServiceArgs,
+        input_topics: Vec<String>,
+        dead_letter_topic: String,
+    ) -> Result<Self> {
+        if input_topics.iter().any(|t| t.trim().is_empty()) || dead_letter_topic.trim().is_empty() {
+            return Err(Error::Config("topic names must not be empty".into()));
+        }
+        if input_topics.contains(&dead_letter_topic) {
+            return Err(Error::Config(format!(
+                "dead-letter topic {dead_letter_topic} is also an input topic; that would loop"
+            )));
+        }
+        if args.max_in_flight == 0 {
+            return Err(Error::Config("--max-in-flight must be at least 1".into()));
+        }
+        Ok(RuntimeConfig {
+            service,
+            kafka: args.kafka.clone(),
+            group_id: args
+                .group_id
+                .clone()
+                .unwrap_or_else(|| format!("tickertape-{service}")),
+            input_topics,
+            dead_letter_topic,
+            max_in_flight: args.max_in_flight,
+            drain_timeout: Duration::from_millis(args.drain_timeout_ms),
+        })
+    }
+}
+
+impl KafkaArgs {
+    /// Kafka settings for `brokers` with no pass-through properties.
+    pub fn plain(brokers: impl Into<String>) -> Self {
+        KafkaArgs {
+            brokers: brokers.into(),
+            kafka_properties: Vec::new(),
+        }
+    }
+
+    /// A librdkafka client config with the bootstrap servers and every
+    /// pass-through property applied last, so that operators can override
+    /// anything the runtime sets.
+    pub fn client_config(&self, defaults: &[(&str, &str)]) -> rdkafka::ClientConfig {
+        let mut config = rdkafka::ClientConfig::new();
+        config.set("bootstrap.servers", &self.brokers);
+        for (key, value) in defaults {
+            config.set(*key, *value);
+        }
+        for (key, value) in &self.kafka_properties {
+            config.set(key, value);
+        }
+        config
+    }
+}
+
+fn parse_property(text: &str) -> std::result::Result<(String, String), String> {
+    match text.split_once('=') {
+        Some((key, value)) if !key.trim().is_empty() => {
+            Ok((key.trim().to_owned(), value.trim().to_owned()))
+        }
+        _ => Err(format!("expected key=value, got {text:?}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn properties_parse_as_key_value() {
+        assert_eq!(
+            parse_property("security.protocol=SASL_SSL").unwrap(),
+            ("security.protocol".into(), "SASL_SSL".into())
+        );
+        assert_eq!(
+            parse_property("sasl.password=a=b").unwrap(),
+            ("sasl.password".into(), "a=b".into())
+        );
+        assert!(parse_property("no-equals-sign").is_err());
+        assert!(parse_property("=value").is_err());
+    }
+
+    #[test]
+    fn pass_through_properties_override_defaults() {
+        let kafka = KafkaArgs {
+            brokers: "b:9092".into(),
+            kafka_properties: vec![("acks".into(), "1".into())],
+        };
+        let config = kafka.client_config(&[("acks", "all"), ("linger.ms", "5")]);
+        assert_eq!(config.get("acks"), Some("1"));
+        assert_eq!(config.get("linger.ms"), Some("5"));
+        assert_eq!(config.get("bootstrap.servers"), Some("b:9092"));
+    }
+}

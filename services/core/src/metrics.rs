@@ -1,0 +1,131 @@
+//! The runtime's metrics. Each service adds its own to the same registry.
+//!
+//! Names follow `tickertape_<noun>_<unit>`, counters end in `_total`, and
+//! labels take values from small fixed sets (topic, reason, service).
+
+use std::sync::Arc;
+
+use prometheus::{
+    Histogram, HistogramOpts, HistogramVec, IntCounterVec, IntGaugeVec, Opts, Registry,
+};
+
+/// Counters and histograms the Kafka runtime updates.
+#[derive(Debug, Clone)]
+pub struct RuntimeMetrics {
+    /// Input messages read, by topic.
+    pub consumed: IntCounterVec,
+    /// Records acknowledged by the broker, by topic.
+    pub produced: IntCounterVec,
+    /// Inputs dead-lettered, by input topic and reason.
+    pub dead_letters: IntCounterVec,
+    /// Time spent in the processor per input, by input topic.
+    pub processing_seconds: HistogramVec,
+    /// Inputs whose outputs await acknowledgement, by service.
+    pub in_flight: IntGaugeVec,
+    /// Partition assignments and revocations, by service and kind.
+    pub rebalances: IntCounterVec,
+    /// Partitions currently assigned, by service.
+    pub assigned_partitions: IntGaugeVec,
+    /// Errors the consumer reported while fetching, by service.
+    pub consume_errors: IntCounterVec,
+}
+
+impl RuntimeMetrics {
+    /// Creates the runtime metrics and registers them, with `build_info`.
+    ///
+    /// Fails if they are already registered in `registry`.
+    pub fn register(registry: &Registry) -> prometheus::Result<Arc<Self>> {
+        let metrics = RuntimeMetrics {
+            consumed: IntCounterVec::new(
+                Opts::new(
+                    "tickertape_messages_consumed_total",
+                    "Input messages read, by topic.",
+                ),
+                &["topic"],
+            )?,
+            produced: IntCounterVec::new(
+                Opts::new(
+                    "tickertape_messages_produced_total",
+                    "Records acknowledged by the broker, by topic.",
+                ),
+                &["topic"],
+            )?,
+            dead_letters: IntCounterVec::new(
+                Opts::new(
+                    "tickertape_dead_letters_total",
+                    "Inputs sent to a dead-letter topic, by input topic and reason code.",
+                ),
+                &["topic", "reason"],
+            )?,
+            processing_seconds: HistogramVec::new(
+                HistogramOpts::new(
+                    "tickertape_processing_duration_seconds",
+                    "Time spent deciding what one input becomes (no I/O), by input topic.",
+                )
+                .buckets(vec![
+                    1e-6, 5e-6, 1e-5, 5e-5, 1e-4, 5e-4, 1e-3, 5e-3, 1e-2, 5e-2, 0.1,
+                ]),
+                &["topic"],
+            )?,
+            in_flight: IntGaugeVec::new(
+                Opts::new(
+                    "tickertape_in_flight_messages",
+                    "Inputs whose outputs await acknowledgement by the broker.",
+                ),
+                &["service"],
+            )?,
+            rebalances: IntCounterVec::new(
+                Opts::new(
+                    "tickertape_rebalances_total",
+                    "Consumer-group rebalance events, by kind (assign, revoke, error).",
+                ),
+                &["service", "kind"],
+            )?,
+            assigned_partitions: IntGaugeVec::new(
+                Opts::new(
+                    "tickertape_assigned_partitions",
+                    "Input partitions currently assigned to this instance.",
+                ),
+                &["service"],
+            )?,
+            consume_errors: IntCounterVec::new(
+                Opts::new(
+                    "tickertape_consume_errors_total",
+                    "Errors the Kafka consumer reported while fetching.",
+                ),
+                &["service"],
+            )?,
+        };
+        registry.register(Box::new(metrics.consumed.clone()))?;
+        registry.register(Box::new(metrics.produced.clone()))?;
+        registry.register(Box::new(metrics.dead_letters.clone()))?;
+        registry.register(Box::new(metrics.processing_seconds.clone()))?;
+        registry.register(Box::new(metrics.in_flight.clone()))?;
+        registry.register(Box::new(metrics.rebalances.clone()))?;
+        registry.register(Box::new(metrics.assigned_partitions.clone()))?;
+        registry.register(Box::new(metrics.consume_errors.clone()))?;
+        register_build_info(registry)?;
+        Ok(Arc::new(metrics))
+    }
+}
+
+fn register_build_info(registry: &Registry) -> prometheus::Result<()> {
+    let build_info = IntGaugeVec::new(
+        Opts::new(
+            "tickertape_build_info",
+            "Always 1; labels say which build runs.",
+        ),
+        &["version"],
+    )?;
+    build_info
+        .with_label_values(&[env!("CARGO_PKG_VERSION")])
+        .set(1);
+    registry.register(Box::new(build_info))
+}
+
+/// A histogram of seconds with buckets suited to event age (milliseconds to hours).
+pub fn age_histogram(name: &str, help: &str) -> prometheus::Result<Histogram> {
+    Histogram::with_opts(HistogramOpts::new(name, help).buckets(vec![
+        0.001, 0.01, 0.1, 0.5, 1.0, 5.0, 30.0, 60.0, 300.0, 1800.0, 3600.0, 86400.0,
+    ]))
+}

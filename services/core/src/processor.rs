@@ -1,0 +1,147 @@
+//! The seam between the Kafka runtime and the domain.
+//!
+//! A [`Processor`] sees one [`Input`] at a time and answers with an
+//! [`Outcome`]: records to publish, or a [`Rejection`]. It does no I/O and
+//! holds all the state it needs, so the same processor runs under the Kafka
+//! runtime, the embedded demo and `tickertape process` over files.
+
+use chrono::{DateTime, Utc};
+
+/// One input message, borrowed from wherever it came from.
+#[derive(Debug, Clone)]
+pub struct Input<'a> {
+    /// The topic it was read from.
+    pub topic: &'a str,
+    /// Its partition (0 when read from a file).
+    pub partition: i32,
+    /// Its offset (the line or file number when read from a file).
+    pub offset: i64,
+    /// The message key, if any.
+    pub key: Option<&'a [u8]>,
+    /// The message value: the bytes the producer sent, untouched.
+    pub payload: &'a [u8],
+    /// Message headers, in order; a header without a value has an empty one.
+    pub headers: Vec<(&'a str, &'a [u8])>,
+    /// The broker or producer timestamp, if the message has one.
+    pub timestamp: Option<DateTime<Utc>>,
+    /// When this process received it: the processor's only clock.
+    pub received_at: DateTime<Utc>,
+}
+
+impl Input<'_> {
+    /// The value of the last header named `name` that is valid UTF-8.
+    pub fn header_str(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .rev()
+            .find(|(key, _)| *key == name)
+            .and_then(|(_, value)| std::str::from_utf8(value).ok())
+    }
+}
+
+/// One record to publish.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Record {
+    /// The destination topic.
+    pub topic: String,
+    /// The partitioning key.
+    pub key: Option<String>,
+    /// Headers, in order.
+    pub headers: Vec<(String, String)>,
+    /// The serialized value (JSON for every tickertape event).
+    pub value: Vec<u8>,
+}
+
+impl Record {
+    /// A JSON record with the `content-type` header every event carries.
+    pub fn json(topic: &str, key: impl Into<String>, value: Vec<u8>) -> Self {
+        Record {
+            topic: topic.to_owned(),
+            key: Some(key.into()),
+            headers: vec![("content-type".into(), "application/json".into())],
+            value,
+        }
+    }
+}
+
+/// Why an input was not processed. Goes to the dead-letter topic with the
+/// input's original bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rejection {
+    /// A machine-readable code from a small fixed set (it labels a metric).
+    pub reason: &'static str,
+    /// A sentence for the person who reads the dead letter.
+    pub detail: String,
+}
+
+impl Rejection {
+    /// A rejection with a reason code and a human explanation.
+    pub fn new(reason: &'static str, detail: impl Into<String>) -> Self {
+        Rejection {
+            reason,
+            detail: detail.into(),
+        }
+    }
+}
+
+/// What one input became.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    /// Zero or more records to publish, in order. Zero is a valid answer (a
+    /// repeated tick, an unchanged price).
+    Publish(Vec<Record>),
+    /// The input cannot be processed; it is dead-lettered.
+    Reject(Rejection),
+}
+
+/// Decides what one input message becomes. No I/O; all state is in `self`.
+pub trait Processor: Send + 'static {
+    /// Processes one input. Must not panic on any input bytes.
+    fn process(&mut self, input: &Input<'_>) -> Outcome;
+}
+
+/// Header names the runtime puts on every dead letter.
+pub mod dead_letter_headers {
+    /// The rejection's reason code.
+    pub const REASON: &str = "tickertape.reason";
+    /// The rejection's explanation.
+    pub const DETAIL: &str = "tickertape.detail";
+    /// Where the input came from.
+    pub const SOURCE_TOPIC: &str = "tickertape.source.topic";
+    /// Its partition.
+    pub const SOURCE_PARTITION: &str = "tickertape.source.partition";
+    /// Its offset.
+    pub const SOURCE_OFFSET: &str = "tickertape.source.offset";
+}
+
+/// The dead letter for a rejected input: its original key and bytes, with the
+/// reason and the input's position in headers.
+pub fn dead_letter(input: &Input<'_>, rejection: &Rejection, dead_letter_topic: &str) -> Record {
+    use dead_letter_headers::*;
+    Record {
+        topic: dead_letter_topic.to_owned(),
+        key: input
+            .key
+            .map(|key| String::from_utf8_lossy(key).into_owned()),
+        headers: vec![
+            (REASON.into(), rejection.reason.into()),
+            (DETAIL.into(), rejection.detail.clone()),
+            (SOURCE_TOPIC.into(), input.topic.into()),
+            (SOURCE_PARTITION.into(), input.partition.to_string()),
+            (SOURCE_OFFSET.into(), input.offset.to_string()),
+        ],
+        value: input.payload.to_vec(),
+    }
+}
+
+/// A JSON record for `value`, or the rejection that explains why it could not
+/// be serialized (which the types tickertape publishes never cause).
+pub fn json_record<T: serde::Serialize>(
+    topic: &str,
+    key: impl Into<String>,
+    value: &T,
+) -> Result<Record, Rejection> {
+    serde_json::to_vec(value)
+        .map(|bytes| Record::json(topic, key, bytes))
+        .map_err(|error| Rejection::new("serialization", error.to_string()))
+}

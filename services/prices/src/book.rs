@@ -1,0 +1,476 @@
+//! Per-symbol price state and the rules that decide what a tick means.
+//!
+//! Pure and synchronous: [`PriceBook::apply`] takes a validated tick and
+//! answers with a [`Decision`]. One book exists per input partition, so the
+//! state that must survive a restart is one plain struct per partition.
+
+use std::collections::{HashMap, VecDeque};
+
+use chrono::{DateTime, TimeDelta, Utc};
+use rust_decimal::{Decimal, RoundingStrategy};
+use serde::{Deserialize, Serialize};
+
+use crate::tick::Tick;
+
+/// The rules' settings.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rules {
+    /// A tick older than the symbol's last accepted one by more than this is late.
+    pub allowed_lateness: TimeDelta,
+    /// How long a seen observation (price and source time) is remembered.
+    pub dedupe_window: TimeDelta,
+    /// Most remembered observations per symbol, whatever their age.
+    pub dedupe_capacity: usize,
+    /// A move larger than this percentage within `alert_window` alerts.
+    pub alert_threshold_pct: Decimal,
+    /// The event-time window for alerts.
+    pub alert_window: TimeDelta,
+}
+
+impl Default for Rules {
+    fn default() -> Self {
+        Rules {
+            allowed_lateness: TimeDelta::zero(),
+            dedupe_window: TimeDelta::hours(24),
+            dedupe_capacity: 256,
+            alert_threshold_pct: Decimal::TWO,
+            alert_window: TimeDelta::minutes(5),
+        }
+    }
+}
+
+/// What one symbol's history amounts to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SymbolState {
+    /// The last accepted price.
+    pub last_price: Decimal,
+    /// The source time of the newest accepted tick.
+    pub last_event_time: DateTime<Utc>,
+    /// Price changes published so far; the next event's `seq` is one more.
+    pub changes_published: u64,
+    /// Observations seen within the dedupe window, oldest first.
+    pub seen: VecDeque<(DateTime<Utc>, Decimal)>,
+    /// Accepted prices within the alert window, oldest first.
+    pub recent: VecDeque<(DateTime<Utc>, Decimal)>,
+    /// Whether the symbol is beyond the alert threshold: an alert fires on
+    /// the crossing only, and re-arms when the move falls back under it.
+    pub alert_active: bool,
+}
+
+/// How a change was measured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Basis {
+    /// Against the symbol's previous accepted tick.
+    PreviousTick,
+    /// Against the previous close, derived from the reported day change.
+    PreviousClose,
+}
+
+impl Basis {
+    /// The JSON name, also the metric label.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Basis::PreviousTick => "previous_tick",
+            Basis::PreviousClose => "previous_close",
+        }
+    }
+}
+
+/// A price change to publish.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Change {
+    /// The new price.
+    pub price: Decimal,
+    /// What it is compared with.
+    pub previous_price: Decimal,
+    /// `price - previous_price`, exact.
+    pub change: Decimal,
+    /// The change in percent (reported for `previous_close`, computed to 4 places otherwise).
+    pub change_pct: Decimal,
+    /// How it was measured.
+    pub basis: Basis,
+    /// 1 for the symbol's first published change, then one more each time.
+    pub seq: u64,
+}
+
+/// A threshold move within the alert window.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Alert {
+    /// The price that crossed.
+    pub price: Decimal,
+    /// The price in the window it moved from.
+    pub reference_price: Decimal,
+    /// When the reference price was observed.
+    pub reference_time: DateTime<Utc>,
+    /// The move in percent, 4 places.
+    pub change_pct: Decimal,
+}
+
+/// What a tick means for its symbol.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Decision {
+    /// The same observation was seen before.
+    Duplicate,
+    /// Older than the last accepted tick beyond the allowed lateness.
+    Late {
+        /// How much older than the last accepted tick.
+        behind: TimeDelta,
+    },
+    /// The first observation of a symbol with no reported day change.
+    FirstSeen,
+    /// Same price as the last accepted one.
+    Unchanged,
+    /// A new price.
+    Changed {
+        /// The change to publish.
+        change: Change,
+        /// An alert to publish too, on a threshold crossing.
+        alert: Option<Alert>,
+    },
+}
+
+/// The price state of one input partition.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PriceBook {
+    /// State per symbol.
+    pub symbols: HashMap<String, SymbolState>,
+}
+
+impl PriceBook {
+    /// Decides what `tick` means and updates the state accordingly.
+    pub fn apply(&mut self, tick: &Tick, rules: &Rules) -> Decision {
+        let Some(state) = self.symbols.get_mut(&tick.symbol) else {
+            return self.first(tick);
+        };
+        let observation = (tick.event_time, tick.price);
+        if state.seen.contains(&observation) {
+            return Decision::Duplicate;
+        }
+        let behind = state.last_event_time - tick.event_time;
+        if behind > rules.allowed_lateness {
+            return Decision::Late { behind };
+        }
+        remember(
+            &mut state.seen,
+            observation,
+            rules.dedupe_window,
+            rules.dedupe_capacity,
+        );
+        state.last_event_time = state.last_event_time.max(tick.event_time);
+        if tick.price == state.last_price {
+            return Decision::Unchanged;
+        }
+
+        let previous_price = state.last_price;
+        let change = tick.price - previous_price;
+        state.last_price = tick.price;
+        state.changes_published += 1;
+        let alert = alert_on(state, tick, rules);
+        Decision::Changed {
+            change: Change {
+                price: tick.price,
+                previous_price,
+                change,
+                change_pct: percent(change, previous_price),
+                basis: Basis::PreviousTick,
+                seq: state.changes_published,
+            },
+            alert,
+        }
+    }
+
+    fn first(&mut self, tick: &Tick) -> Decision {
+        let mut state = SymbolState {
+            last_price: tick.price,
+            last_event_time: tick.event_time,
+            changes_published: 0,
+            seen: VecDeque::from([(tick.event_time, tick.price)]),
+            recent: VecDeque::from([(tick.event_time, tick.price)]),
+            alert_active: false,
+        };
+        let decision = match tick
+            .change_pct
+            .and_then(|pct| previous_close(tick.price, pct))
+        {
+            Some(previous_price) if previous_price != tick.price => {
+                state.changes_published = 1;
+                Decision::Changed {
+                    change: Change {
+                        price: tick.price,
+                        previous_price,
+                        change: tick.price - previous_price,
+                        change_pct: tick.change_pct.unwrap_or_default(),
+                        basis: Basis::PreviousClose,
+                        seq: 1,
+                    },
+                    alert: None,
+                }
+            }
+            Some(_) => Decision::Unchanged,
+            None => Decision::FirstSeen,
+        };
+        self.symbols.insert(tick.symbol.clone(), state);
+        decision
+    }
+
+    /// Entries held for `symbol` (the state-size metric): its last price
+    /// plus its remembered observations.
+    pub fn entries_of(&self, symbol: &str) -> usize {
+        self.symbols
+            .get(symbol)
+            .map_or(0, |s| 1 + s.seen.len() + s.recent.len())
+    }
+}
+
+/// The previous close implied by a price and its day change in percent,
+/// rounded half away from zero to the price's own number of decimals:
+/// `59.34` at `-1.43%` → `60.20`. None for a change of -100% or less.
+pub fn previous_close(price: Decimal, change_pct: Decimal) -> Option<Decimal> {
+    let factor = Decimal::ONE_HUNDRED.checked_add(change_pct)?;
+    if factor <= Decimal::ZERO {
+        return None;
+    }
+    let close = price
+        .checked_mul(Decimal::ONE_HUNDRED)?
+        .checked_div(factor)?;
+    let mut rounded =
+        close.round_dp_with_strategy(price.scale(), RoundingStrategy::MidpointAwayFromZero);
+    // Keep the price's precision visible (`60.20`, not `60.2`).
+    rounded.rescale(price.scale());
+    Some(rounded)
+}
+
+fn percent(change: Decimal, base: Decimal) -> Decimal {
+    (change * Decimal::ONE_HUNDRED / base)
+        .round_dp_with_strategy(4, RoundingStrategy::MidpointAwayFromZero)
+        .normalize()
+}
+
+fn remember(
+    window: &mut VecDeque<(DateTime<Utc>, Decimal)>,
+    observation: (DateTime<Utc>, Decimal),
+    span: TimeDelta,
+    capacity: usize,
+) {
+    window.push_back(observation);
+    let newest = window
+        .iter()
+        .map(|(time, _)| *time)
+        .max()
+        .unwrap_or(observation.0);
+    window.retain(|(time, _)| newest - *time <= span);
+    while window.len() > capacity.max(1) {
+        window.pop_front();
+    }
+}
+
+/// Adds the accepted tick to the alert window and fires on a crossing: the
+/// largest move from any price in the window beyond the threshold.
+fn alert_on(state: &mut SymbolState, tick: &Tick, rules: &Rules) -> Option<Alert> {
+    state
+        .recent
+        .retain(|(time, _)| tick.event_time - *time <= rules.alert_window);
+    let largest = state
+        .recent
+        .iter()
+        .map(|&(time, price)| (time, price, percent(tick.price - price, price)))
+        .max_by_key(|(_, _, pct)| pct.abs());
+    state.recent.push_back((tick.event_time, tick.price));
+
+    let beyond = largest.filter(|(_, _, pct)| pct.abs() > rules.alert_threshold_pct);
+    match beyond {
+        Some((reference_time, reference_price, change_pct)) if !state.alert_active => {
+            state.alert_active = true;
+            Some(Alert {
+                price: tick.price,
+                reference_price,
+                reference_time,
+                change_pct,
+            })
+        }
+        Some(_) => None,
+        None => {
+            state.alert_active = false;
+            None
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tick::{SourceKind, TickSource};
+    use rust_decimal_macros::dec;
+
+    fn at(seconds: i64) -> DateTime<Utc> {
+        DateTime::from_timestamp(1_731_400_000 + seconds, 0).unwrap()
+    }
+
+    fn tick(
+        symbol: &str,
+        price: Decimal,
+        time: DateTime<Utc>,
+        change_pct: Option<Decimal>,
+    ) -> Tick {
+        Tick {
+            symbol: symbol.into(),
+            price,
+            event_time: time,
+            currency: Some("USD".into()),
+            venue: None,
+            change_pct,
+            seq: None,
+            source: TickSource {
+                kind: SourceKind::Feed,
+                name: None,
+                url: None,
+            },
+        }
+    }
+
+    #[test]
+    fn previous_close_keeps_the_price_precision() {
+        assert_eq!(
+            previous_close(dec!(59.34), dec!(-1.43))
+                .unwrap()
+                .to_string(),
+            "60.20"
+        );
+        assert_eq!(
+            previous_close(dec!(142.55), dec!(1)).unwrap().to_string(),
+            "141.14"
+        );
+        assert_eq!(previous_close(dec!(69), dec!(2)).unwrap().to_string(), "68");
+        assert_eq!(
+            previous_close(dec!(22.658), dec!(-19.57))
+                .unwrap()
+                .to_string(),
+            "28.171"
+        );
+        assert_eq!(previous_close(dec!(1), dec!(-100)), None);
+    }
+
+    #[test]
+    fn first_tick_with_day_change_is_a_previous_close_change() {
+        let mut book = PriceBook::default();
+        let decision = book.apply(
+            &tick("RBGPF", dec!(59.34), at(0), Some(dec!(-1.43))),
+            &Rules::default(),
+        );
+        let Decision::Changed { change, alert } = decision else {
+            panic!("expected a change, got {decision:?}");
+        };
+        assert_eq!(change.basis, Basis::PreviousClose);
+        assert_eq!(change.previous_price.to_string(), "60.20");
+        assert_eq!(change.change.to_string(), "-0.86");
+        assert_eq!(change.change_pct, dec!(-1.43));
+        assert_eq!(change.seq, 1);
+        assert_eq!(alert, None);
+    }
+
+    #[test]
+    fn repeats_unchanged_and_new_prices() {
+        let rules = Rules::default();
+        let mut book = PriceBook::default();
+        assert_eq!(
+            book.apply(&tick("BP", dec!(28.57), at(0), None), &rules),
+            Decision::FirstSeen
+        );
+        assert_eq!(
+            book.apply(&tick("BP", dec!(28.57), at(0), None), &rules),
+            Decision::Duplicate
+        );
+        assert_eq!(
+            book.apply(&tick("BP", dec!(28.57), at(5), None), &rules),
+            Decision::Unchanged
+        );
+        let Decision::Changed { change, .. } =
+            book.apply(&tick("BP", dec!(28.61), at(9), None), &rules)
+        else {
+            panic!("expected a change");
+        };
+        assert_eq!(
+            (change.previous_price, change.change, change.basis),
+            (dec!(28.57), dec!(0.04), Basis::PreviousTick)
+        );
+        assert_eq!(change.change_pct, dec!(0.14));
+        assert_eq!(change.seq, 1);
+    }
+
+    #[test]
+    fn late_ticks_do_not_touch_state_unless_within_lateness() {
+        let mut rules = Rules::default();
+        let mut book = PriceBook::default();
+        book.apply(&tick("VOD", dec!(8.75), at(60), None), &rules);
+        let before = book.clone();
+        assert_eq!(
+            book.apply(&tick("VOD", dec!(9.10), at(30), None), &rules),
+            Decision::Late {
+                behind: TimeDelta::seconds(30)
+            }
+        );
+        assert_eq!(book, before);
+
+        rules.allowed_lateness = TimeDelta::seconds(45);
+        assert!(matches!(
+            book.apply(&tick("VOD", dec!(8.80), at(30), None), &rules),
+            Decision::Changed { .. }
+        ));
+        assert_eq!(
+            book.symbols["VOD"].last_event_time,
+            at(60),
+            "the newest time stays"
+        );
+    }
+
+    #[test]
+    fn alerts_fire_once_per_crossing() {
+        let rules = Rules::default();
+        let mut book = PriceBook::default();
+        book.apply(&tick("AZN", dec!(100), at(0), None), &rules);
+        let alert_of = |d: Decision| match d {
+            Decision::Changed { alert, .. } => alert,
+            other => panic!("expected a change, got {other:?}"),
+        };
+        assert_eq!(
+            alert_of(book.apply(&tick("AZN", dec!(101), at(60), None), &rules)),
+            None
+        );
+        let alert = alert_of(book.apply(&tick("AZN", dec!(102.5), at(120), None), &rules)).unwrap();
+        assert_eq!(
+            (alert.reference_price, alert.change_pct),
+            (dec!(100), dec!(2.5))
+        );
+        // Still beyond the threshold: no second alert.
+        assert_eq!(
+            alert_of(book.apply(&tick("AZN", dec!(103), at(130), None), &rules)),
+            None
+        );
+        // Much later the window holds only recent prices: back under, re-armed.
+        assert_eq!(
+            alert_of(book.apply(&tick("AZN", dec!(103.1), at(900), None), &rules)),
+            None
+        );
+        let alert = alert_of(book.apply(&tick("AZN", dec!(100.9), at(960), None), &rules)).unwrap();
+        assert_eq!(alert.reference_price, dec!(103.1));
+        assert_eq!(alert.change_pct, dec!(-2.1339));
+    }
+
+    #[test]
+    fn dedupe_memory_is_bounded() {
+        let rules = Rules {
+            dedupe_capacity: 8,
+            ..Rules::default()
+        };
+        let mut book = PriceBook::default();
+        for i in 0..1000 {
+            book.apply(&tick("JRI", Decimal::from(10 + i % 3), at(i), None), &rules);
+        }
+        assert!(book.symbols["JRI"].seen.len() <= 8);
+        assert!(
+            book.symbols["JRI"].recent.len() <= 301,
+            "alert window holds 5 minutes"
+        );
+    }
+}

@@ -1,0 +1,183 @@
+//! The prices processor: one raw tick in, price changes and alerts out.
+
+use std::collections::HashMap;
+
+use chrono::TimeDelta;
+use rust_decimal::Decimal;
+use tickertape_core::{json_record, Input, Outcome, Processor, Record, Rejection};
+
+use crate::book::{Decision, PriceBook, Rules};
+use crate::config::{millis, PricesArgs};
+use crate::events::{
+    PriceAlertEvent, PriceChangeEvent, SourceOut, PRICE_ALERT_SCHEMA, PRICE_CHANGE_SCHEMA,
+};
+use crate::instruments::Catalog;
+use crate::metrics::PriceMetrics;
+use crate::tick::{parse_tick, Tick};
+
+/// Decides what each raw tick becomes. State is kept per input partition.
+pub struct PriceProcessor {
+    changes_topic: String,
+    alerts_topic: String,
+    late_ticks_topic: Option<String>,
+    rules: Rules,
+    max_future: TimeDelta,
+    catalog: Catalog,
+    /// One book per input partition: ticks are keyed by symbol, so a symbol's
+    /// state lives with its partition and moves with it on rebalance.
+    books: HashMap<i32, PriceBook>,
+    metrics: PriceMetrics,
+}
+
+impl PriceProcessor {
+    /// A processor with the given settings and reference data.
+    ///
+    /// Fails when a rule setting is invalid.
+    pub fn new(args: &PricesArgs, catalog: Catalog, metrics: PriceMetrics) -> Result<Self, String> {
+        Ok(PriceProcessor {
+            changes_topic: args.changes_topic.clone(),
+            alerts_topic: args.alerts_topic.clone(),
+            late_ticks_topic: args.late_ticks_topic.clone(),
+            rules: args.rules()?,
+            max_future: millis(args.max_future_ms),
+            catalog,
+            books: HashMap::new(),
+            metrics,
+        })
+    }
+
+    fn records_for(
+        &self,
+        tick: &Tick,
+        decision: Decision,
+        input: &Input<'_>,
+    ) -> Result<Vec<Record>, Rejection> {
+        let outcome = match &decision {
+            Decision::Duplicate => "duplicate",
+            Decision::Late { .. } => "late",
+            Decision::FirstSeen => "first_seen",
+            Decision::Unchanged => "unchanged",
+            Decision::Changed { .. } => "changed",
+        };
+        self.metrics.ticks.with_label_values(&[outcome]).inc();
+        let (change, alert) = match decision {
+            Decision::Changed { change, alert } => (change, alert),
+            Decision::Late { .. } => {
+                return Ok(self
+                    .late_ticks_topic
+                    .as_ref()
+                    .map(|topic| Record {
+                        topic: topic.clone(),
+                        key: Some(tick.symbol.clone()),
+                        headers: Vec::new(),
+                        value: input.payload.to_vec(),
+                    })
+                    .into_iter()
+                    .collect())
+            }
+            _ => return Ok(Vec::new()),
+        };
+
+        let listing = self
+            .catalog
+            .lookup(&tick.symbol, tick.event_time.date_naive());
+        if listing.is_none() {
+            self.metrics.unknown_instruments.inc();
+        }
+        let instrument = listing.map(|l| l.reference());
+        let currency = tick
+            .currency
+            .clone()
+            .or_else(|| listing.map(|l| l.currency.clone()));
+        let basis = change.basis;
+        let event = PriceChangeEvent {
+            schema: PRICE_CHANGE_SCHEMA,
+            symbol: tick.symbol.clone(),
+            instrument: instrument.clone(),
+            price: change.price,
+            previous_price: change.previous_price,
+            change: change.change,
+            change_pct: change.change_pct,
+            basis,
+            currency,
+            event_time: tick.event_time,
+            ingest_time: input.received_at,
+            source: SourceOut {
+                kind: tick.source.kind,
+                name: tick.source.name.clone(),
+                url: tick.source.url.clone(),
+            },
+            seq: change.seq,
+            source_seq: tick.seq,
+        };
+        let mut records = vec![json_record(&self.changes_topic, &tick.symbol, &event)?];
+        self.metrics
+            .changes
+            .with_label_values(&[basis.as_str()])
+            .inc();
+
+        if let Some(alert) = alert {
+            let direction = if alert.change_pct > Decimal::ZERO {
+                "up"
+            } else {
+                "down"
+            };
+            let event = PriceAlertEvent {
+                schema: PRICE_ALERT_SCHEMA,
+                symbol: tick.symbol.clone(),
+                instrument,
+                direction,
+                price: alert.price,
+                reference_price: alert.reference_price,
+                reference_time: alert.reference_time,
+                change_pct: alert.change_pct,
+                threshold_pct: self.rules.alert_threshold_pct,
+                window_s: self.rules.alert_window.num_seconds(),
+                event_time: tick.event_time,
+                ingest_time: input.received_at,
+            };
+            records.push(json_record(&self.alerts_topic, &tick.symbol, &event)?);
+            self.metrics.alerts.with_label_values(&[direction]).inc();
+        }
+        Ok(records)
+    }
+
+    /// The state of every partition seen so far.
+    pub fn books(&self) -> &HashMap<i32, PriceBook> {
+        &self.books
+    }
+}
+
+impl Processor for PriceProcessor {
+    fn process(&mut self, input: &Input<'_>) -> Outcome {
+        // A bare strip line carries no time of its own: the message's is used.
+        let fallback_time = input.timestamp.unwrap_or(input.received_at);
+        let tick = match parse_tick(input.payload, fallback_time) {
+            Ok(tick) => tick,
+            Err(error) => {
+                return Outcome::Reject(Rejection::new(error.reason(), error.to_string()))
+            }
+        };
+        if tick.event_time - input.received_at > self.max_future {
+            return Outcome::Reject(Rejection::new(
+                "future_time",
+                format!(
+                    "tick time {} is more than {} s ahead of the clock",
+                    tick.event_time.to_rfc3339(),
+                    self.max_future.num_seconds()
+                ),
+            ));
+        }
+        let book = self.books.entry(input.partition).or_default();
+        let entries_before = book.entries_of(&tick.symbol);
+        let decision = book.apply(&tick, &self.rules);
+        let entries_after = book.entries_of(&tick.symbol);
+        self.metrics
+            .state_entries
+            .add(entries_after as i64 - entries_before as i64);
+        match self.records_for(&tick, decision, input) {
+            Ok(records) => Outcome::Publish(records),
+            Err(rejection) => Outcome::Reject(rejection),
+        }
+    }
+}

@@ -1,0 +1,430 @@
+//! Tick parsing: JSON ticks from a market feed, and strip lines
+//! (`RBGPF -1.43% 59.34 $`) as they appear on news pages.
+//!
+//! Prices are parsed from their text straight into decimals: a JSON number is
+//! read from its raw text, never through a binary float.
+
+use std::borrow::Cow;
+use std::str::FromStr;
+
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
+use serde::Deserialize;
+use serde_json::value::RawValue;
+
+/// Why a tick was refused. Each variant is one dead-letter reason code.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TickError {
+    /// The message was empty.
+    #[error("empty message")]
+    Empty,
+    /// The bytes are not UTF-8.
+    #[error("message is not UTF-8")]
+    NotUtf8,
+    /// Not JSON, or JSON of the wrong shape.
+    #[error("not a JSON tick: {0}")]
+    InvalidJson(String),
+    /// A field is missing or has the wrong type.
+    #[error("invalid field: {0}")]
+    InvalidField(String),
+    /// The symbol is empty or has characters no venue uses.
+    #[error("invalid symbol {0:?}")]
+    InvalidSymbol(String),
+    /// The price is not a positive finite decimal.
+    #[error("invalid price {0}")]
+    InvalidPrice(String),
+    /// The time is neither RFC 3339 nor epoch milliseconds.
+    #[error("invalid time {0}")]
+    InvalidTime(String),
+    /// A strip line that does not read `SYMBOL CHANGE% PRICE $`.
+    #[error("strip line does not parse: {0:?}")]
+    InvalidStripLine(String),
+}
+
+impl TickError {
+    /// The reason code for dead letters and metrics.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            TickError::Empty => "empty",
+            TickError::NotUtf8 => "not_utf8",
+            TickError::InvalidJson(_) => "invalid_json",
+            TickError::InvalidField(_) => "invalid_field",
+            TickError::InvalidSymbol(_) => "invalid_symbol",
+            TickError::InvalidPrice(_) => "invalid_price",
+            TickError::InvalidTime(_) => "invalid_time",
+            TickError::InvalidStripLine(_) => "invalid_strip_line",
+        }
+    }
+}
+
+/// Where a tick came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TickSource {
+    /// `feed` for a market feed, `page` for a news page's strip.
+    pub kind: SourceKind,
+    /// The feed's or the site's name.
+    pub name: Option<String>,
+    /// The page's URL, for page ticks.
+    pub url: Option<String>,
+}
+
+/// The two kinds of tick source.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SourceKind {
+    /// A market-data feed.
+    Feed,
+    /// A ticker strip on a scraped page.
+    Page,
+}
+
+/// One price observation, validated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tick {
+    /// Ticker symbol.
+    pub symbol: String,
+    /// Last price, exact.
+    pub price: Decimal,
+    /// When the price was observed at the source (a page's fetch time for strips).
+    pub event_time: DateTime<Utc>,
+    /// Quote currency, when the source says.
+    pub currency: Option<String>,
+    /// Venue MIC, when the source says.
+    pub venue: Option<String>,
+    /// The day's change in percent, as the source reports it.
+    pub change_pct: Option<Decimal>,
+    /// The source's sequence number.
+    pub seq: Option<u64>,
+    /// Where it came from.
+    pub source: TickSource,
+}
+
+/// A quote read from one strip line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StripQuote {
+    /// Ticker symbol.
+    pub symbol: String,
+    /// The day's change in percent.
+    pub change_pct: Decimal,
+    /// Last price.
+    pub price: Decimal,
+    /// ISO 4217 code of the currency sign at the line's end.
+    pub currency: &'static str,
+}
+
+/// Reads `SYMBOL CHANGE% PRICE $` (the sign may also be `€` or `£`).
+///
+/// Fails with [`TickError::InvalidStripLine`] on anything else.
+pub fn parse_strip_line(line: &str) -> Result<StripQuote, TickError> {
+    let invalid = || TickError::InvalidStripLine(line.to_owned());
+    let mut words = line.split_whitespace();
+    let (Some(symbol), Some(change), Some(price), Some(sign), None) = (
+        words.next(),
+        words.next(),
+        words.next(),
+        words.next(),
+        words.next(),
+    ) else {
+        return Err(invalid());
+    };
+    let currency = match sign {
+        "$" => "USD",
+        "€" => "EUR",
+        "£" => "GBP",
+        _ => return Err(invalid()),
+    };
+    if !is_symbol(symbol) {
+        return Err(invalid());
+    }
+    let change_pct = change
+        .strip_suffix('%')
+        .and_then(|number| parse_decimal(number.strip_prefix('+').unwrap_or(number)))
+        .ok_or_else(invalid)?;
+    let price = parse_decimal(price)
+        .filter(|p| p.is_sign_positive() && !p.is_zero())
+        .ok_or_else(invalid)?;
+    Ok(StripQuote {
+        symbol: symbol.to_owned(),
+        change_pct,
+        price,
+        currency,
+    })
+}
+
+/// True for 1 to 12 characters of upper-case letters, digits, `.` and `-`,
+/// starting with a letter.
+pub fn is_symbol(text: &str) -> bool {
+    (1..=12).contains(&text.len())
+        && text.starts_with(|c: char| c.is_ascii_uppercase())
+        && text
+            .chars()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '.' || c == '-')
+}
+
+/// A plain decimal number: digits with at most one point, an optional minus.
+/// Rejects exponents, `NaN` and `inf`, which `Decimal::from_str` would not
+/// all catch the same way.
+fn parse_decimal(text: &str) -> Option<Decimal> {
+    let digits = text.strip_prefix('-').unwrap_or(text);
+    let plain = !digits.is_empty()
+        && digits.chars().all(|c| c.is_ascii_digit() || c == '.')
+        && digits.chars().filter(|&c| c == '.').count() <= 1
+        && digits.chars().any(|c| c.is_ascii_digit());
+    if plain {
+        Decimal::from_str(text).ok()
+    } else {
+        None
+    }
+}
+
+#[derive(Deserialize)]
+struct WireTick<'a> {
+    #[serde(borrow)]
+    symbol: Cow<'a, str>,
+    #[serde(borrow)]
+    price: &'a RawValue,
+    #[serde(borrow)]
+    ts: &'a RawValue,
+    #[serde(default, borrow)]
+    currency: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    venue: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    change_pct: Option<&'a RawValue>,
+    #[serde(default)]
+    seq: Option<u64>,
+    #[serde(default, borrow)]
+    source: Option<WireSource<'a>>,
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum WireSource<'a> {
+    Name(#[serde(borrow)] Cow<'a, str>),
+    Full {
+        kind: SourceKind,
+        #[serde(default, borrow)]
+        name: Option<Cow<'a, str>>,
+        #[serde(default, borrow)]
+        url: Option<Cow<'a, str>>,
+    },
+}
+
+/// Parses one tick message: a JSON tick, or a single strip line (whose event
+/// time is then `fallback_time`, the message's time).
+///
+/// Fails with the [`TickError`] that names what is wrong.
+pub fn parse_tick(payload: &[u8], fallback_time: DateTime<Utc>) -> Result<Tick, TickError> {
+    let text = std::str::from_utf8(payload).map_err(|_| TickError::NotUtf8)?;
+    let text = text.trim();
+    if text.is_empty() {
+        return Err(TickError::Empty);
+    }
+    if !text.starts_with('{') {
+        let quote = parse_strip_line(text)?;
+        return Ok(Tick {
+            symbol: quote.symbol,
+            price: quote.price,
+            event_time: fallback_time,
+            currency: Some(quote.currency.to_owned()),
+            venue: None,
+            change_pct: Some(quote.change_pct),
+            seq: None,
+            source: TickSource {
+                kind: SourceKind::Page,
+                name: None,
+                url: None,
+            },
+        });
+    }
+    let wire: WireTick<'_> =
+        serde_json::from_str(text).map_err(|error| match error.classify() {
+            serde_json::error::Category::Data => TickError::InvalidField(error.to_string()),
+            _ => TickError::InvalidJson(error.to_string()),
+        })?;
+    let symbol = wire.symbol.trim();
+    if !is_symbol(symbol) {
+        return Err(TickError::InvalidSymbol(symbol.to_owned()));
+    }
+    let price = number_of(wire.price)
+        .filter(|p| p.is_sign_positive() && !p.is_zero())
+        .ok_or_else(|| TickError::InvalidPrice(wire.price.get().to_owned()))?;
+    let change_pct = match wire.change_pct {
+        Some(raw) if raw.get() != "null" => Some(number_of(raw).ok_or_else(|| {
+            TickError::InvalidField(format!("change_pct is not a decimal: {}", raw.get()))
+        })?),
+        _ => None,
+    };
+    let event_time = time_of(wire.ts)?;
+    let source = match wire.source {
+        None => TickSource {
+            kind: SourceKind::Feed,
+            name: None,
+            url: None,
+        },
+        Some(WireSource::Name(name)) => TickSource {
+            kind: SourceKind::Feed,
+            name: Some(name.into_owned()),
+            url: None,
+        },
+        Some(WireSource::Full { kind, name, url }) => TickSource {
+            kind,
+            name: name.map(Cow::into_owned),
+            url: url.map(Cow::into_owned),
+        },
+    };
+    Ok(Tick {
+        symbol: symbol.to_owned(),
+        price,
+        event_time,
+        currency: wire.currency.map(Cow::into_owned),
+        venue: wire.venue.map(Cow::into_owned),
+        change_pct,
+        seq: wire.seq,
+        source,
+    })
+}
+
+/// A decimal from a JSON string or number, read from its text.
+fn number_of(raw: &RawValue) -> Option<Decimal> {
+    let text = raw.get();
+    let text = text
+        .strip_prefix('"')
+        .and_then(|t| t.strip_suffix('"'))
+        .unwrap_or(text);
+    parse_decimal(text.trim())
+}
+
+fn time_of(raw: &RawValue) -> Result<DateTime<Utc>, TickError> {
+    let text = raw.get();
+    let invalid = || TickError::InvalidTime(text.to_owned());
+    if let Some(quoted) = text.strip_prefix('"').and_then(|t| t.strip_suffix('"')) {
+        DateTime::parse_from_rfc3339(quoted)
+            .map(|time| time.with_timezone(&Utc))
+            .map_err(|_| invalid())
+    } else {
+        text.parse::<i64>()
+            .ok()
+            .and_then(DateTime::from_timestamp_millis)
+            .ok_or_else(invalid)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rust_decimal_macros::dec;
+
+    fn now() -> DateTime<Utc> {
+        "2024-11-12T10:00:00Z".parse().unwrap()
+    }
+
+    #[test]
+    fn strip_lines_parse_with_zero_to_three_decimals() {
+        let quote = parse_strip_line("RBGPF -1.43% 59.34 $").unwrap();
+        assert_eq!(quote.symbol, "RBGPF");
+        assert_eq!(quote.change_pct, dec!(-1.43));
+        assert_eq!(quote.price.to_string(), "59.34");
+        assert_eq!(quote.currency, "USD");
+        assert_eq!(
+            parse_strip_line("BCC 1% 142.55 $").unwrap().change_pct,
+            dec!(1)
+        );
+        assert_eq!(
+            parse_strip_line("X 0.5% 69 $").unwrap().price.to_string(),
+            "69"
+        );
+        assert_eq!(
+            parse_strip_line("Y -19.57% 22.658 $")
+                .unwrap()
+                .price
+                .to_string(),
+            "22.658"
+        );
+        assert_eq!(
+            parse_strip_line("SAP +0.2% 201.10 €").unwrap().currency,
+            "EUR"
+        );
+    }
+
+    #[test]
+    fn malformed_strip_lines_are_refused() {
+        for line in [
+            "XYZ abc% 1.2 $",
+            "XYZ 1.2 1.2 $",
+            "xyz 1% 1.2 $",
+            "XYZ 1% 0 $",
+            "XYZ 1% -3 $",
+            "XYZ 1% 1.2",
+            "XYZ 1% 1.2 $ extra",
+            "XYZ 1% 1e3 $",
+            "XYZ 1% NaN $",
+        ] {
+            assert_eq!(
+                parse_strip_line(line).unwrap_err().reason(),
+                "invalid_strip_line",
+                "{line}"
+            );
+        }
+    }
+
+    #[test]
+    fn json_ticks_keep_the_exact_price_text() {
+        let tick = parse_tick(
+            br#"{"symbol":"BP","price":28.570,"ts":"2024-11-12T09:30:00+01:00","seq":7,"source":"lse-feed"}"#,
+            now(),
+        )
+        .unwrap();
+        assert_eq!(tick.price.to_string(), "28.570");
+        assert_eq!(tick.event_time.to_rfc3339(), "2024-11-12T08:30:00+00:00");
+        assert_eq!(tick.seq, Some(7));
+        assert_eq!(tick.source.kind, SourceKind::Feed);
+        assert_eq!(tick.source.name.as_deref(), Some("lse-feed"));
+
+        let tick = parse_tick(
+            br#"{"symbol":"BP","price":"0.1","ts":1731403800000}"#,
+            now(),
+        )
+        .unwrap();
+        assert_eq!(tick.price, dec!(0.1));
+        assert_eq!(tick.event_time.timestamp_millis(), 1_731_403_800_000);
+    }
+
+    #[test]
+    fn bad_ticks_name_their_reason() {
+        let cases: &[(&[u8], &str)] = &[
+            (b"", "empty"),
+            (b"  \n", "empty"),
+            (b"\xff\xfe", "not_utf8"),
+            (b"{not json", "invalid_json"),
+            (br#"{"price":"1","ts":1}"#, "invalid_field"),
+            (br#"{"symbol":5,"price":"1","ts":1}"#, "invalid_field"),
+            (br#"{"symbol":"","price":"1","ts":1}"#, "invalid_symbol"),
+            (br#"{"symbol":"BP","price":"0","ts":1}"#, "invalid_price"),
+            (br#"{"symbol":"BP","price":-2,"ts":1}"#, "invalid_price"),
+            (br#"{"symbol":"BP","price":"NaN","ts":1}"#, "invalid_price"),
+            (br#"{"symbol":"BP","price":"inf","ts":1}"#, "invalid_price"),
+            (br#"{"symbol":"BP","price":1e400,"ts":1}"#, "invalid_price"),
+            (br#"{"symbol":"BP","price":true,"ts":1}"#, "invalid_price"),
+            (
+                br#"{"symbol":"BP","price":"1","ts":"yesterday"}"#,
+                "invalid_time",
+            ),
+            (br#"{"symbol":"BP","price":"1","ts":1.5}"#, "invalid_time"),
+            (
+                br#"{"symbol":"BP","price":"1","ts":1,"change_pct":"x"}"#,
+                "invalid_field",
+            ),
+            (b"XYZ abc% 1.2 $", "invalid_strip_line"),
+        ];
+        for (payload, reason) in cases {
+            let error = parse_tick(payload, now()).unwrap_err();
+            assert_eq!(
+                error.reason(),
+                *reason,
+                "{}",
+                String::from_utf8_lossy(payload)
+            );
+        }
+    }
+}
