@@ -1,1 +1,24 @@
+//! The articles service: raw scraped pages in, structured, enriched,
+//! deduplicated article events out.
+//!
+//! Where a message goes, in order:
+//! - [`input`]: decode the message (raw page or JSON envelope).
+//! - [`page`]: split the page into title, photo, paragraphs, subheadings,
+//!   signature and ticker strip; everything else is chrome.
+//! - [`enrich`]: language, length, entities, quotes, instruments, topics.
+//! - [`fingerprint`]: body hash and MinHash for near-duplicate detection.
+//! - [`dedupe`]: the story index that decides new / update / duplicate.
+//! - [`processor`]: the two [`tickertape_core::Processor`] stages and the
+//!   offline pipeline; [`event`] holds what they publish.
+//! - [`config`], [`metrics`], [`service`]: settings, counters, Kafka wiring.
 
+pub mod config;
+pub mod dedupe;
+pub mod enrich;
+pub mod event;
+pub mod fingerprint;
+pub mod input;
+pub mod metrics;
+pub mod page;
+pub mod processor;
+pub mod service;

@@ -1,1 +1,60 @@
-fn main() {}
+//! `tickertape`, the operator's tool.
+//!
+//! - `demo`: the whole pipeline on an embedded broker, with sample inputs.
+//! - `process articles|ticks FILE...`: the services' processors over files, no Kafka.
+//! - `topics create`: every topic the pipeline needs, idempotently.
+//! - `tail TOPIC`: follow an output topic, readably.
+
+mod demo;
+mod output;
+mod process;
+mod samples;
+mod tail;
+mod topics;
+
+use clap::{Parser, Subcommand};
+use tickertape_core::telemetry::{self, LogFormat};
+
+#[derive(Parser)]
+#[command(
+    name = "tickertape",
+    version,
+    about = "Operate the tickertape pipeline."
+)]
+struct Cli {
+    /// Log line format (the level comes from `RUST_LOG`).
+    #[arg(
+        long,
+        global = true,
+        env = "TICKERTAPE_LOG_FORMAT",
+        value_enum,
+        default_value = "text"
+    )]
+    log_format: LogFormat,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run both services on an embedded Kafka broker with sample inputs.
+    Demo(demo::DemoArgs),
+    /// Run a service's processor over files, without Kafka; JSON lines out.
+    Process(process::ProcessArgs),
+    /// Manage the pipeline's topics.
+    Topics(topics::TopicsArgs),
+    /// Follow a topic and print its events readably.
+    Tail(tail::TailArgs),
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    telemetry::init(cli.log_format);
+    match cli.command {
+        Command::Demo(args) => demo::run(args).await,
+        Command::Process(args) => process::run(args),
+        Command::Topics(args) => topics::run(args).await,
+        Command::Tail(args) => tail::run(args).await,
+    }
+}

@@ -1,0 +1,839 @@
+//! Enrichment of a parsed page: language, length, entities, quotes,
+//! instruments and topics. Gazetteers and rules ship in `data/`; matching is
+//! aho-corasick (leftmost-longest, whole words); no model is downloaded.
+
+use std::collections::HashMap;
+
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+use tickertape_prices::instruments::Catalog;
+
+use crate::page::Page;
+
+/// Words read per minute, for `reading_time_s` (adult silent reading of
+/// non-fiction is about 230 wpm).
+const WORDS_PER_MINUTE: usize = 230;
+
+/// Entities named in the text.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Entities {
+    /// ISO 3166-1 alpha-2 codes, in order of first mention.
+    pub countries: Vec<String>,
+    /// People, canonical names, in order of first mention.
+    pub people: Vec<String>,
+    /// Organisations, canonical names (acronyms resolved), in order of first mention.
+    pub organizations: Vec<String>,
+}
+
+/// A quotation and who said it, where the text says.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Quote {
+    /// The words inside the quotation marks.
+    pub text: String,
+    /// The speaker's canonical name, or null when the text does not attribute it.
+    pub speaker: Option<String>,
+}
+
+/// A company or instrument mentioned in the text (not the page's strip).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InstrumentMention {
+    /// Ticker symbol from the reference data.
+    pub symbol: String,
+    /// The instrument's name.
+    pub name: String,
+    /// Venue MIC.
+    pub mic: String,
+    /// The words that matched.
+    pub matched: String,
+}
+
+/// An IPTC Media Topic.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Topic {
+    /// IPTC Media Topics code, e.g. `16000000`.
+    pub code: String,
+    /// Its English label.
+    pub label: String,
+}
+
+/// Everything enrichment adds to a page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Enrichment {
+    /// ISO 639-1 code, or `und` when undetermined.
+    pub language: String,
+    /// Words in the paragraphs and subheadings.
+    pub word_count: usize,
+    /// Reading time at 230 words a minute, rounded up.
+    pub reading_time_s: usize,
+    /// Named entities.
+    pub entities: Entities,
+    /// Quotations.
+    pub quotes: Vec<Quote>,
+    /// Instruments mentioned.
+    pub instruments: Vec<InstrumentMention>,
+    /// Topics.
+    pub topics: Vec<Topic>,
+}
+
+#[derive(Debug, Clone)]
+enum Known {
+    Country(String),
+    Person(String),
+    Organization(String),
+}
+
+/// The gazetteers, compiled once and shared.
+pub struct Enricher {
+    entities: AhoCorasick,
+    entity_of_pattern: Vec<Vec<Known>>,
+    topics: AhoCorasick,
+    topic_of_pattern: Vec<usize>,
+    topic_labels: Vec<Topic>,
+    instruments: AhoCorasick,
+    symbol_of_pattern: Vec<String>,
+    catalog: Catalog,
+    language: whatlang::Detector,
+}
+
+/// Titles that introduce a person's name.
+const TITLES: &[&str] = &[
+    "President",
+    "Prime Minister",
+    "Foreign Minister",
+    "Defence Minister",
+    "Defense Minister",
+    "Finance Minister",
+    "Minister",
+    "Chancellor",
+    "leader",
+    "Leader",
+    "Secretary-General",
+    "Secretary",
+    "Senator",
+    "Governor",
+    "General",
+    "King",
+    "Queen",
+    "Pope",
+    "Premier",
+    "Ambassador",
+    "spokesman",
+    "spokeswoman",
+    "Präsident",
+    "Kanzler",
+    "Außenministerin",
+    "Außenminister",
+    "Machthaber",
+    "Président",
+    "Presidente",
+];
+
+/// Verbs that attribute speech.
+const SPEECH_VERBS: &[&str] = &[
+    "said",
+    "says",
+    "added",
+    "told",
+    "stated",
+    "explained",
+    "warned",
+    "noted",
+    "wrote",
+    "declared",
+    "sagte",
+    "erklärte",
+    "betonte",
+    "fügte",
+    "a déclaré",
+    "dijo",
+];
+
+/// Words that mark a run of capitalised words as an organisation.
+const ORG_KEYWORDS: &[&str] = &[
+    "Agency",
+    "Institute",
+    "Ministry",
+    "Bank",
+    "Council",
+    "University",
+    "Organization",
+    "Organisation",
+    "Fund",
+    "Group",
+    "Company",
+    "Association",
+    "Committee",
+    "Commission",
+    "Office",
+    "Party",
+    "Corporation",
+    "Authority",
+    "Court",
+    "Foundation",
+    "Center",
+    "Centre",
+    "Agentur",
+    "Institut",
+    "Ministerium",
+    "Nachrichtenagentur",
+];
+
+/// Small words allowed inside an organisation's name.
+const ORG_CONNECTORS: &[&str] = &[
+    "for", "of", "the", "and", "on", "für", "de", "des", "du", "la",
+];
+
+/// Capitalised words that begin sentences but are not names.
+const NOT_NAMES: &[&str] = &[
+    "The",
+    "A",
+    "An",
+    "In",
+    "On",
+    "At",
+    "It",
+    "He",
+    "She",
+    "They",
+    "We",
+    "This",
+    "That",
+    "But",
+    "And",
+    "Der",
+    "Die",
+    "Das",
+    "Le",
+    "La",
+    "Les",
+    "El",
+    "When",
+    "While",
+    "With",
+    "Citing",
+    "Tuesday",
+    "Monday",
+    "Wednesday",
+    "Thursday",
+    "Friday",
+    "Saturday",
+    "Sunday",
+];
+
+impl Enricher {
+    /// The enricher built from the gazetteers shipped in `data/`.
+    pub fn builtin() -> Self {
+        Self::new(
+            include_str!("../data/countries.tsv"),
+            include_str!("../data/people.tsv"),
+            include_str!("../data/organizations.tsv"),
+            include_str!("../data/topics.tsv"),
+            Catalog::builtin(),
+        )
+    }
+
+    /// Builds an enricher from gazetteers in the TSV format of `data/`.
+    pub fn new(
+        countries: &str,
+        people: &str,
+        organizations: &str,
+        topics: &str,
+        catalog: Catalog,
+    ) -> Self {
+        let mut by_pattern: HashMap<String, Vec<Known>> = HashMap::new();
+        for (code, variants) in tsv_rows(countries) {
+            for variant in variants {
+                by_pattern
+                    .entry(variant)
+                    .or_default()
+                    .push(Known::Country(code.clone()));
+            }
+        }
+        for (name, aliases) in tsv_rows(people) {
+            by_pattern
+                .entry(name.clone())
+                .or_default()
+                .push(Known::Person(name.clone()));
+            for alias in aliases {
+                by_pattern
+                    .entry(alias)
+                    .or_default()
+                    .push(Known::Person(name.clone()));
+            }
+        }
+        for (name, aliases) in tsv_rows(organizations) {
+            by_pattern
+                .entry(name.clone())
+                .or_default()
+                .push(Known::Organization(name.clone()));
+            for alias in aliases {
+                by_pattern
+                    .entry(alias)
+                    .or_default()
+                    .push(Known::Organization(name.clone()));
+            }
+        }
+        let mut patterns: Vec<String> = by_pattern.keys().cloned().collect();
+        patterns.sort();
+        let entity_of_pattern = patterns.iter().map(|p| by_pattern[p].clone()).collect();
+        let entities = builder(false)
+            .build(&patterns)
+            .expect("gazetteer patterns compile");
+
+        let mut topic_patterns = Vec::new();
+        let mut topic_of_pattern = Vec::new();
+        let mut topic_labels = Vec::new();
+        for line in topics
+            .lines()
+            .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+        {
+            let mut fields = line.split('\t');
+            let (Some(code), Some(label), Some(keywords)) =
+                (fields.next(), fields.next(), fields.next())
+            else {
+                continue;
+            };
+            for keyword in keywords.split('|').filter(|k| !k.is_empty()) {
+                topic_patterns.push(keyword.to_owned());
+                topic_of_pattern.push(topic_labels.len());
+            }
+            topic_labels.push(Topic {
+                code: code.to_owned(),
+                label: label.to_owned(),
+            });
+        }
+        let topics = builder(true)
+            .build(&topic_patterns)
+            .expect("topic keywords compile");
+
+        let mut instrument_patterns = Vec::new();
+        let mut symbol_of_pattern = Vec::new();
+        for listing in catalog.listings() {
+            for alias in &listing.aliases {
+                if !instrument_patterns.contains(alias) {
+                    instrument_patterns.push(alias.clone());
+                    symbol_of_pattern.push(listing.symbol.clone());
+                }
+            }
+        }
+        let instruments = builder(false)
+            .build(&instrument_patterns)
+            .expect("instrument aliases compile");
+
+        let language = whatlang::Detector::with_allowlist(vec![
+            whatlang::Lang::Eng,
+            whatlang::Lang::Deu,
+            whatlang::Lang::Fra,
+            whatlang::Lang::Spa,
+            whatlang::Lang::Ita,
+            whatlang::Lang::Por,
+            whatlang::Lang::Nld,
+            whatlang::Lang::Ell,
+            whatlang::Lang::Rus,
+            whatlang::Lang::Ukr,
+            whatlang::Lang::Tur,
+            whatlang::Lang::Pol,
+            whatlang::Lang::Swe,
+            whatlang::Lang::Kor,
+            whatlang::Lang::Jpn,
+            whatlang::Lang::Cmn,
+        ]);
+        Enricher {
+            entities,
+            entity_of_pattern,
+            topics,
+            topic_of_pattern,
+            topic_labels,
+            instruments,
+            symbol_of_pattern,
+            catalog,
+            language,
+        }
+    }
+
+    /// Enriches a parsed page. `day` picks the instrument listings valid then.
+    pub fn enrich(&self, page: &Page, day: NaiveDate) -> Enrichment {
+        let body: Vec<&str> = std::iter::once(page.title.as_str())
+            .chain(page.paragraphs.iter().map(String::as_str))
+            .chain(page.subheadings.iter().map(String::as_str))
+            .collect();
+        let word_count = page
+            .paragraphs
+            .iter()
+            .chain(&page.subheadings)
+            .flat_map(|p| p.split_whitespace())
+            .filter(|w| w.chars().any(char::is_alphanumeric))
+            .count();
+
+        let mut entities = Entities::default();
+        let mut acronyms: HashMap<String, String> = HashMap::new();
+        for text in &body {
+            self.find_entities(text, &mut entities, &mut acronyms);
+        }
+        let quotes = self.find_quotes(&page.paragraphs, &entities, &acronyms);
+
+        Enrichment {
+            language: self.language_of(&page.paragraphs),
+            word_count,
+            reading_time_s: (word_count * 60).div_ceil(WORDS_PER_MINUTE),
+            entities,
+            quotes,
+            instruments: self.find_instruments(&body, day),
+            topics: self.find_topics(&body),
+        }
+    }
+
+    fn language_of(&self, paragraphs: &[String]) -> String {
+        // A few paragraphs decide the language; the whole page costs more and says no more.
+        let mut sample = String::new();
+        for paragraph in paragraphs {
+            if sample.len() > 600 {
+                break;
+            }
+            sample.push_str(paragraph);
+            sample.push(' ');
+        }
+        self.language
+            .detect_lang(&sample)
+            .map_or("und", iso_639_1)
+            .to_owned()
+    }
+
+    fn find_entities(
+        &self,
+        text: &str,
+        entities: &mut Entities,
+        acronyms: &mut HashMap<String, String>,
+    ) {
+        let mut known_spans = Vec::new();
+        for found in self.entities.find_iter(text) {
+            if !whole_word(text, found.start(), found.end()) {
+                continue;
+            }
+            known_spans.push((found.start(), found.end()));
+            for known in &self.entity_of_pattern[found.pattern().as_usize()] {
+                match known {
+                    Known::Country(code) => push_new(&mut entities.countries, code),
+                    Known::Person(name) => push_new(&mut entities.people, name),
+                    Known::Organization(name) => push_new(&mut entities.organizations, name),
+                }
+            }
+        }
+        let words = words_of(text);
+        let overlaps_known =
+            |start: usize, end: usize| known_spans.iter().any(|&(s, e)| start < e && s < end);
+
+        // People by rule: a title or "said", then two to four capitalised words.
+        for (index, word) in words.iter().enumerate() {
+            let after_title = TITLES
+                .iter()
+                .any(|title| ends_with_words(text, &words, index, title));
+            let after_said = SPEECH_VERBS.contains(&word.text);
+            if !(after_title || after_said) {
+                continue;
+            }
+            let run = name_run(text, &words, index + 1, 4);
+            if run.len() < 2 {
+                continue;
+            }
+            let (start, end) = (words[run.start].start, words[run.end - 1].end);
+            if overlaps_known(start, end) {
+                continue;
+            }
+            push_new(&mut entities.people, &text[start..end]);
+        }
+
+        // Organisations by rule: capitalised runs holding a keyword, with an
+        // acronym in brackets after them when the text gives one.
+        let mut index = 0;
+        while index < words.len() {
+            let Some(end) = org_run(text, &words, index) else {
+                index += 1;
+                continue;
+            };
+            let (start_byte, end_byte) = (words[index].start, words[end - 1].end);
+            let name = &text[start_byte..end_byte];
+            let canonical = self
+                .canonical_organization(name)
+                .unwrap_or_else(|| name.to_owned());
+            if !overlaps_known(start_byte, end_byte) {
+                push_new(&mut entities.organizations, &canonical);
+            }
+            if let Some(acronym) = bracketed_acronym(&text[end_byte..]) {
+                acronyms.insert(acronym.to_owned(), canonical.clone());
+                if let Some(position) = entities.organizations.iter().position(|o| o == acronym) {
+                    entities.organizations.remove(position);
+                }
+            }
+            index = end;
+        }
+    }
+
+    fn canonical_organization(&self, name: &str) -> Option<String> {
+        let found = self.entities.find(name)?;
+        if found.start() != 0 || found.end() != name.len() {
+            return None;
+        }
+        self.entity_of_pattern[found.pattern().as_usize()]
+            .iter()
+            .find_map(|known| match known {
+                Known::Organization(canonical) => Some(canonical.clone()),
+                _ => None,
+            })
+    }
+
+    fn find_quotes(
+        &self,
+        paragraphs: &[String],
+        entities: &Entities,
+        acronyms: &HashMap<String, String>,
+    ) -> Vec<Quote> {
+        let mut quotes = Vec::new();
+        let mut previous_speaker: Option<String> = None;
+        for paragraph in paragraphs {
+            let spans = quote_spans(paragraph);
+            let starts_with_quote = paragraph.trim_start().starts_with(['"', '“', '„', '«']);
+            let mut last_speaker = None;
+            for (index, &(open, inner_end, close)) in spans.iter().enumerate() {
+                let inner = paragraph[open..inner_end]
+                    .trim()
+                    .trim_end_matches(',')
+                    .trim();
+                if inner.split_whitespace().count() < 2 {
+                    continue;
+                }
+                let mut speaker = self
+                    .speaker_after(&paragraph[close..], entities, acronyms)
+                    .or_else(|| speaker_before(&paragraph[..open], entities));
+                if speaker.is_none() && last_speaker.is_some() {
+                    // A second quotation in the paragraph of an attributed one
+                    // is the same speaker's.
+                    speaker = last_speaker.clone();
+                }
+                if speaker.is_none() && index == 0 && starts_with_quote && spans.len() == 1 {
+                    // A paragraph that is only a quotation continues the
+                    // previous speaker's words (a wire-copy convention).
+                    let rest = paragraph[close..].trim();
+                    if rest.is_empty() || rest == "." {
+                        speaker = previous_speaker.clone();
+                    }
+                }
+                last_speaker = speaker.clone().or(last_speaker);
+                quotes.push(Quote {
+                    text: inner.to_owned(),
+                    speaker,
+                });
+            }
+            previous_speaker = last_speaker;
+        }
+        quotes
+    }
+
+    /// `," said Hong Min, …`, `," Hong added.`, `," KCNA said.`
+    fn speaker_after(
+        &self,
+        after: &str,
+        entities: &Entities,
+        acronyms: &HashMap<String, String>,
+    ) -> Option<String> {
+        let after = after.trim_start_matches([',', ' ']);
+        let words = words_of(after);
+        if words.is_empty() || words[0].start > 0 {
+            return None;
+        }
+        let run = if SPEECH_VERBS.contains(&words[0].text) {
+            let run = name_run(after, &words, 1, 4);
+            (!run.is_empty()).then_some(run)?
+        } else {
+            let run = name_run(after, &words, 0, 4);
+            let verb = words.get(run.end)?;
+            (!run.is_empty() && SPEECH_VERBS.contains(&verb.text)).then_some(run)?
+        };
+        let name = &after[words[run.start].start..words[run.end - 1].end];
+        Some(resolve_speaker(name, entities, acronyms, self))
+    }
+
+    fn find_instruments(&self, body: &[&str], day: NaiveDate) -> Vec<InstrumentMention> {
+        let mut mentions: Vec<InstrumentMention> = Vec::new();
+        for text in body {
+            for found in self.instruments.find_iter(text) {
+                if !whole_word(text, found.start(), found.end()) {
+                    continue;
+                }
+                let symbol = &self.symbol_of_pattern[found.pattern().as_usize()];
+                if mentions.iter().any(|m| &m.symbol == symbol) {
+                    continue;
+                }
+                if let Some(listing) = self.catalog.lookup(symbol, day) {
+                    mentions.push(InstrumentMention {
+                        symbol: symbol.clone(),
+                        name: listing.name.clone(),
+                        mic: listing.mic.clone(),
+                        matched: text[found.start()..found.end()].to_owned(),
+                    });
+                }
+            }
+        }
+        mentions
+    }
+
+    fn find_topics(&self, body: &[&str]) -> Vec<Topic> {
+        let mut hits: Vec<Vec<usize>> = vec![Vec::new(); self.topic_labels.len()];
+        for text in body {
+            for found in self.topics.find_iter(text) {
+                if whole_word(text, found.start(), found.end()) {
+                    let pattern = found.pattern().as_usize();
+                    let topic = self.topic_of_pattern[pattern];
+                    if !hits[topic].contains(&pattern) {
+                        hits[topic].push(pattern);
+                    }
+                }
+            }
+        }
+        let mut ranked: Vec<(usize, usize)> = hits
+            .iter()
+            .enumerate()
+            .filter(|(_, h)| h.len() >= 2)
+            .map(|(topic, h)| (topic, h.len()))
+            .collect();
+        ranked.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        ranked
+            .into_iter()
+            .map(|(topic, _)| self.topic_labels[topic].clone())
+            .collect()
+    }
+}
+
+fn builder(case_insensitive: bool) -> AhoCorasickBuilder {
+    let mut builder = AhoCorasick::builder();
+    builder
+        .match_kind(MatchKind::LeftmostLongest)
+        .ascii_case_insensitive(case_insensitive);
+    builder
+}
+
+fn tsv_rows(text: &str) -> impl Iterator<Item = (String, Vec<String>)> + '_ {
+    text.lines()
+        .filter(|line| !line.starts_with('#') && !line.trim().is_empty())
+        .filter_map(|line| {
+            let (key, rest) = line.split_once('\t').unwrap_or((line, ""));
+            let variants = rest
+                .split('|')
+                .map(str::trim)
+                .filter(|v| !v.is_empty())
+                .map(str::to_owned)
+                .collect();
+            (!key.trim().is_empty()).then(|| (key.trim().to_owned(), variants))
+        })
+}
+
+fn push_new(list: &mut Vec<String>, value: &str) {
+    if !list.iter().any(|existing| existing == value) {
+        list.push(value.to_owned());
+    }
+}
+
+/// True when the match is not part of a longer word.
+fn whole_word(text: &str, start: usize, end: usize) -> bool {
+    let before = text[..start].chars().next_back();
+    let after = text[end..].chars().next();
+    !before.is_some_and(char::is_alphanumeric) && !after.is_some_and(|c| c.is_alphanumeric())
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Word<'a> {
+    text: &'a str,
+    start: usize,
+    end: usize,
+}
+
+/// Words with their byte offsets; a word is letters, digits, `-`, `'` and `’`
+/// (possessive `'s` stays attached, which keeps "Russia's" out of name runs).
+fn words_of(text: &str) -> Vec<Word<'_>> {
+    let mut words = Vec::new();
+    let mut start = None;
+    for (offset, c) in text.char_indices() {
+        let part = c.is_alphanumeric() || c == '-' || c == '\'' || c == '’';
+        match (part, start) {
+            (true, None) => start = Some(offset),
+            (false, Some(s)) => {
+                words.push(Word {
+                    text: &text[s..offset],
+                    start: s,
+                    end: offset,
+                });
+                start = None;
+            }
+            _ => {}
+        }
+    }
+    if let Some(s) = start {
+        words.push(Word {
+            text: &text[s..],
+            start: s,
+            end: text.len(),
+        });
+    }
+    words
+}
+
+fn is_name_word(word: &str) -> bool {
+    let mut chars = word.chars();
+    chars.next().is_some_and(char::is_uppercase)
+        && chars.all(|c| c.is_alphabetic() || c == '-')
+        && !NOT_NAMES.contains(&word)
+}
+
+/// The run of name words from `from`, at most `max`, each separated by a single space.
+fn name_run(text: &str, words: &[Word<'_>], from: usize, max: usize) -> std::ops::Range<usize> {
+    let mut end = from;
+    while end < words.len() && end - from < max && is_name_word(words[end].text) {
+        if end > from && &text[words[end - 1].end..words[end].start] != " " {
+            break;
+        }
+        end += 1;
+    }
+    from..end
+}
+
+/// True when the words ending just before `index` spell `title`.
+fn ends_with_words(text: &str, words: &[Word<'_>], index: usize, title: &str) -> bool {
+    let count = title.split(' ').count();
+    if index + 1 < count {
+        return false;
+    }
+    let first = index + 1 - count;
+    text[words[first].start..words[index].end] == *title
+}
+
+/// An organisation run starting at `from`: capitalised words and connectors,
+/// ending on a capitalised word, holding a keyword. Returns its end index.
+fn org_run(text: &str, words: &[Word<'_>], from: usize) -> Option<usize> {
+    let capitalised =
+        |w: &str| w.chars().next().is_some_and(char::is_uppercase) && !NOT_NAMES.contains(&w);
+    if !capitalised(words[from].text) {
+        return None;
+    }
+    let mut end = from + 1;
+    let mut last_capitalised = end;
+    while end < words.len() && &text[words[end - 1].end..words[end].start] == " " {
+        let word = words[end].text;
+        if capitalised(word) {
+            last_capitalised = end + 1;
+        } else if !ORG_CONNECTORS.contains(&word) {
+            break;
+        }
+        end += 1;
+    }
+    let run = &words[from..last_capitalised];
+    (run.len() >= 2 && run.iter().any(|w| ORG_KEYWORDS.contains(&w.text)))
+        .then_some(last_capitalised)
+}
+
+/// ` (KCNA)` right after a name.
+fn bracketed_acronym(after: &str) -> Option<&str> {
+    let inner = after.strip_prefix(" (")?;
+    let (acronym, _) = inner.split_once(')')?;
+    ((2..=8).contains(&acronym.len()) && acronym.chars().all(|c| c.is_ascii_uppercase()))
+        .then_some(acronym)
+}
+
+/// Quotation spans in a paragraph: (inner start, inner end, after closing mark).
+fn quote_spans(paragraph: &str) -> Vec<(usize, usize, usize)> {
+    let mut spans = Vec::new();
+    let mut rest = 0;
+    while let Some((offset, open)) = paragraph[rest..]
+        .char_indices()
+        .find(|(_, c)| matches!(c, '"' | '“' | '„' | '«'))
+    {
+        let inner_start = rest + offset + open.len_utf8();
+        let closers: &[char] = match open {
+            '"' => &['"'],
+            '„' => &['“', '”'],
+            '«' => &['»'],
+            _ => &['”', '"'],
+        };
+        let Some(close_offset) = paragraph[inner_start..].find(closers) else {
+            break;
+        };
+        let inner_end = inner_start + close_offset;
+        let close_len = paragraph[inner_end..]
+            .chars()
+            .next()
+            .map_or(1, char::len_utf8);
+        spans.push((inner_start, inner_end, inner_end + close_len));
+        rest = inner_end + close_len;
+    }
+    spans
+}
+
+/// The person named last before a speech verb in the sentence leading to the
+/// quote: `Choe Son Hui recently visited Moscow and said her country would "…"`.
+fn speaker_before(before: &str, entities: &Entities) -> Option<String> {
+    let sentence = before.rsplit_once(". ").map_or(before, |(_, s)| s);
+    let verb_at = SPEECH_VERBS
+        .iter()
+        .filter_map(|verb| find_word(sentence, verb))
+        .max()?;
+    entities
+        .people
+        .iter()
+        .filter_map(|person| find_word(&sentence[..verb_at], person).map(|at| (at, person)))
+        .max_by_key(|(at, _)| *at)
+        .map(|(_, person)| person.clone())
+}
+
+fn find_word(text: &str, word: &str) -> Option<usize> {
+    text.match_indices(word)
+        .filter(|(at, _)| whole_word(text, *at, at + word.len()))
+        .map(|(at, _)| at)
+        .last()
+}
+
+/// A speaker's canonical name: a known person whose name holds every word
+/// of `name` ("Hong" → "Hong Min"), an acronym's organisation, a gazetteer
+/// entry, or the name as written.
+fn resolve_speaker(
+    name: &str,
+    entities: &Entities,
+    acronyms: &HashMap<String, String>,
+    enricher: &Enricher,
+) -> String {
+    if let Some(person) = entities.people.iter().find(|person| {
+        name.split(' ')
+            .all(|part| person.split(' ').any(|p| p == part))
+    }) {
+        return person.clone();
+    }
+    if let Some(organization) = acronyms.get(name) {
+        return organization.clone();
+    }
+    if let Some(organization) = enricher.canonical_organization(name) {
+        return organization;
+    }
+    name.to_owned()
+}
+
+fn iso_639_1(lang: whatlang::Lang) -> &'static str {
+    use whatlang::Lang::*;
+    match lang {
+        Eng => "en",
+        Deu => "de",
+        Fra => "fr",
+        Spa => "es",
+        Ita => "it",
+        Por => "pt",
+        Nld => "nl",
+        Ell => "el",
+        Rus => "ru",
+        Ukr => "uk",
+        Tur => "tr",
+        Pol => "pl",
+        Swe => "sv",
+        Kor => "ko",
+        Jpn => "ja",
+        Cmn => "zh",
+        _ => "und",
+    }
+}

@@ -1,0 +1,316 @@
+//! Reading a scraped page: what is article text, what is page chrome.
+//!
+//! The template (see the seed page): `<Site> - <Title>`, a market header such
+//! as `NYSE - LSE` followed by strip lines, the title repeated, a photo line
+//! `<caption> / Photo: © <credit>`, the title again, the lede, a widget label
+//! (`Text size:`), paragraphs with `- Subheading -` lines, and a signature
+//! `Initial.Surname--CODE`. Every part but the title and the body may be
+//! missing; labels are localised.
+
+use tickertape_prices::tick::{parse_strip_line, StripQuote};
+
+/// Why a page could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PageError {
+    /// No line holds `<Site> - <Title>` or a title.
+    #[error("page has no title line")]
+    NoTitle,
+    /// Nothing is left once the chrome is removed.
+    #[error("page has no body paragraphs")]
+    NoBody,
+}
+
+impl PageError {
+    /// The dead-letter reason code.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            PageError::NoTitle => "no_title",
+            PageError::NoBody => "no_body",
+        }
+    }
+}
+
+/// A photo's caption and credit.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Photo {
+    /// What the photo shows.
+    pub caption: String,
+    /// Who took or distributes it, without the `©`.
+    pub credit: String,
+}
+
+/// The closing signature: `K.Thomson/J.Doe--BTB`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Signature {
+    /// The authors, in order.
+    pub authors: Vec<String>,
+    /// The site's code.
+    pub code: String,
+}
+
+/// A page split into its parts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Page {
+    /// The site's name (the first line up to ` - `), if the line has one.
+    pub site_name: Option<String>,
+    /// The headline.
+    pub title: String,
+    /// The photo line, if any.
+    pub photo: Option<Photo>,
+    /// Body paragraphs in order, subheadings excluded.
+    pub paragraphs: Vec<String>,
+    /// `- Subheading -` lines, without the dashes.
+    pub subheadings: Vec<String>,
+    /// The signature, if the page ends with one.
+    pub signature: Option<Signature>,
+    /// The ticker strip's quotes.
+    pub strip: Vec<StripQuote>,
+    /// Lines inside the strip block that did not parse (dropped as chrome).
+    pub malformed_strip_lines: Vec<String>,
+}
+
+/// Widget labels that are page chrome, in the languages of the network's editions.
+const WIDGET_LABELS: &[&str] = &[
+    "Text size:",
+    "Text size",
+    "Schriftgröße:",
+    "Taille du texte:",
+    "Taille du texte :",
+    "Tamaño del texto:",
+    "Dimensione testo:",
+    "Tamanho do texto:",
+    "Μέγεθος κειμένου:",
+];
+
+/// Separators between a photo caption and its credit.
+const PHOTO_MARKERS: &[&str] = &[" / Photo:", " / Foto:", " / Φωτογραφία:", " / Photo :"];
+
+/// Splits a page into its parts.
+///
+/// Fails when no title can be found or no body text remains.
+pub fn parse_page(text: &str) -> Result<Page, PageError> {
+    let text = normalise(text);
+    let mut lines = text
+        .lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty())
+        .peekable();
+
+    let first = lines.next().ok_or(PageError::NoTitle)?;
+    let (site_name, title) = match first.split_once(" - ") {
+        Some((site, title)) if !title.trim().is_empty() => {
+            (Some(site.trim().to_owned()), title.trim().to_owned())
+        }
+        _ => (None, first.to_owned()),
+    };
+    if title.is_empty() {
+        return Err(PageError::NoTitle);
+    }
+
+    let mut strip = Vec::new();
+    let mut malformed_strip_lines = Vec::new();
+    if lines.peek().is_some_and(|line| is_market_header(line)) {
+        lines.next();
+        while let Some(line) = lines.peek() {
+            if !looks_like_strip_line(line) {
+                break;
+            }
+            match parse_strip_line(line) {
+                Ok(quote) => strip.push(quote),
+                Err(_) => malformed_strip_lines.push((*line).to_owned()),
+            }
+            lines.next();
+        }
+    }
+
+    let mut photo = None;
+    let mut paragraphs = Vec::new();
+    let mut subheadings = Vec::new();
+    let mut signature = None;
+    let body: Vec<&str> = lines.collect();
+    for (index, line) in body.iter().enumerate() {
+        if *line == title || WIDGET_LABELS.contains(line) {
+            continue;
+        }
+        if photo.is_none() && paragraphs.is_empty() {
+            if let Some(found) = photo_of(line) {
+                photo = Some(found);
+                continue;
+            }
+        }
+        if index + 1 == body.len() {
+            if let Some(found) = signature_of(line) {
+                signature = Some(found);
+                continue;
+            }
+        }
+        if let Some(subheading) = subheading_of(line) {
+            subheadings.push(subheading.to_owned());
+            continue;
+        }
+        paragraphs.push((*line).to_owned());
+    }
+    if paragraphs.is_empty() {
+        return Err(PageError::NoBody);
+    }
+    Ok(Page {
+        site_name,
+        title,
+        photo,
+        paragraphs,
+        subheadings,
+        signature,
+        strip,
+        malformed_strip_lines,
+    })
+}
+
+/// CRLF and CR to LF, non-breaking and other odd spaces to plain spaces, BOM removed.
+fn normalise(text: &str) -> String {
+    text.trim_start_matches('\u{feff}')
+        .replace("\r\n", "\n")
+        .replace(['\r'], "\n")
+        .replace(['\u{a0}', '\u{2007}', '\u{202f}', '\u{2009}', '\t'], " ")
+}
+
+/// `NYSE - LSE`, `NASDAQ - DAX - CAC`: upper-case market codes joined by ` - `.
+fn is_market_header(line: &str) -> bool {
+    let mut parts = line.split(" - ");
+    let first = parts.next().unwrap_or_default();
+    let mut count = 1;
+    let is_code = |part: &str| {
+        (2..=8).contains(&part.len())
+            && part
+                .chars()
+                .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+    };
+    if !is_code(first) {
+        return false;
+    }
+    for part in parts {
+        if !is_code(part) {
+            return false;
+        }
+        count += 1;
+    }
+    count >= 2
+}
+
+/// A line in the strip block: four words ending in a currency sign.
+fn looks_like_strip_line(line: &str) -> bool {
+    line.split_whitespace().count() == 4
+        && (line.ends_with(" $") || line.ends_with(" €") || line.ends_with(" £"))
+}
+
+fn photo_of(line: &str) -> Option<Photo> {
+    PHOTO_MARKERS.iter().find_map(|marker| {
+        let (caption, credit) = line.split_once(marker)?;
+        let credit = credit.trim().trim_start_matches('©').trim();
+        Some(Photo {
+            caption: caption.trim().to_owned(),
+            credit: credit.to_owned(),
+        })
+    })
+}
+
+/// `- More to come? -` → `More to come?`.
+fn subheading_of(line: &str) -> Option<&str> {
+    let inner = line.strip_prefix("- ")?.strip_suffix(" -")?.trim();
+    (!inner.is_empty()).then_some(inner)
+}
+
+/// `K.Thomson--BTB`, `K.Thomson/J.Doe--BTB`.
+fn signature_of(line: &str) -> Option<Signature> {
+    let (names, code) = line.rsplit_once("--")?;
+    let code_ok = (2..=6).contains(&code.len()) && code.chars().all(|c| c.is_ascii_uppercase());
+    let authors: Vec<String> = names
+        .split('/')
+        .map(|name| name.trim().to_owned())
+        .collect();
+    let names_ok = authors.iter().all(|name| {
+        !name.is_empty()
+            && !name.contains(' ')
+            && name.chars().next().is_some_and(char::is_uppercase)
+            && name
+                .chars()
+                .all(|c| c.is_alphabetic() || c == '.' || c == '-' || c == '\'')
+    });
+    (code_ok && names_ok).then(|| Signature {
+        authors,
+        code: code.to_owned(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SEED: &str = include_str!("../../../tests/fixtures/articles/seed-article.txt");
+
+    #[test]
+    fn the_seed_splits_into_its_parts() {
+        let page = parse_page(SEED).unwrap();
+        assert_eq!(page.site_name.as_deref(), Some("Berliner Tageblatt"));
+        assert_eq!(
+            page.title,
+            "North Korea ratifies defence treaty with Russia"
+        );
+        assert_eq!(
+            page.photo,
+            Some(Photo {
+                caption: "North Korea ratifies defence treaty with Russia".into(),
+                credit: "POOL/AFP".into()
+            })
+        );
+        assert_eq!(page.subheadings, vec!["More to come?"]);
+        assert_eq!(
+            page.signature,
+            Some(Signature {
+                authors: vec!["K.Thomson".into()],
+                code: "BTB".into()
+            })
+        );
+        assert_eq!(page.strip.len(), 16);
+        assert_eq!(page.strip[0].symbol, "RBGPF");
+        assert!(page.paragraphs[0].starts_with("North Korea has ratified a landmark defence pact"));
+        assert!(page
+            .paragraphs
+            .last()
+            .unwrap()
+            .starts_with("The reclusive state"));
+        for paragraph in &page.paragraphs {
+            assert!(!paragraph.contains("Text size:"));
+            assert!(!paragraph.ends_with(" $"));
+            assert_ne!(paragraph, &page.title);
+        }
+    }
+
+    #[test]
+    fn variations_are_normal() {
+        let page = parse_page(
+            "\u{feff}Athens News - A quiet day\r\n\r\nA quiet day\r\n\r\nNothing\u{a0}happened.\r\n\r\n\r\nStill nothing.\r\n",
+        )
+        .unwrap();
+        assert_eq!(page.site_name.as_deref(), Some("Athens News"));
+        assert_eq!(page.paragraphs, vec!["Nothing happened.", "Still nothing."]);
+        assert!(page.strip.is_empty() && page.photo.is_none() && page.signature.is_none());
+
+        let page = parse_page("X - T\n\nNYSE - LSE\nAB 1% 2 $\nXYZ abc% 1.2 $\nT\nA caption / Photo: AL BELLO - GETTY IMAGES NORTH AMERICA/AFP\nBody.\nA.B/C.D--XX").unwrap();
+        assert_eq!(page.strip.len(), 1);
+        assert_eq!(page.malformed_strip_lines, vec!["XYZ abc% 1.2 $"]);
+        assert_eq!(
+            page.photo.unwrap().credit,
+            "AL BELLO - GETTY IMAGES NORTH AMERICA/AFP"
+        );
+        assert_eq!(page.signature.unwrap().authors, vec!["A.B", "C.D"]);
+    }
+
+    #[test]
+    fn pages_without_body_or_title_are_refused() {
+        assert_eq!(parse_page("").unwrap_err(), PageError::NoTitle);
+        assert_eq!(
+            parse_page("Site - Title\n\nTitle\n\nText size:\n\nK.Thomson--BTB").unwrap_err(),
+            PageError::NoBody
+        );
+    }
+}

@@ -1,0 +1,313 @@
+//! The two stages of the articles service, and both in one for offline runs.
+//!
+//! - [`ParseStage`] (`articles.raw`, any number of partitions and instances):
+//!   decode, parse, enrich, fingerprint; publishes the strip as ticks and the
+//!   article to the internal one-partition topic.
+//! - [`DedupeStage`] (`articles.parsed`, one partition, so one active
+//!   instance sees every article whatever partition it arrived on): decides
+//!   new / update / duplicate and publishes the article event or the
+//!   duplicate record.
+//! - [`ArticlePipeline`]: both stages chained in-process, for
+//!   `tickertape process articles`.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
+use serde::Serialize;
+use tickertape_core::{json_record, Input, Outcome, Processor, Record, Rejection};
+use xxhash_rust::xxh3::xxh3_64;
+
+use crate::config::ArticlesArgs;
+use crate::dedupe::{DedupeRules, StoryIndex, Verdict};
+use crate::enrich::Enricher;
+use crate::event::{
+    Article, ArticleEvent, Dedupe, DuplicateRecord, ParsedArticle, SnapshotQuote, Source,
+    ARTICLE_SCHEMA, DUPLICATE_SCHEMA,
+};
+use crate::fingerprint::{fingerprint, Fingerprint};
+use crate::input::decode;
+use crate::metrics::ArticleMetrics;
+use crate::page::parse_page;
+
+/// Raw page → parsed, enriched, fingerprinted article (+ strip ticks).
+pub struct ParseStage {
+    parsed_topic: String,
+    ticks_topic: String,
+    max_message_bytes: usize,
+    enricher: Arc<Enricher>,
+    metrics: ArticleMetrics,
+}
+
+/// A strip line as a tick for the prices service.
+#[derive(Serialize)]
+struct StripTick<'a> {
+    symbol: &'a str,
+    price: Decimal,
+    change_pct: Decimal,
+    currency: &'a str,
+    ts: DateTime<Utc>,
+    source: StripTickSource<'a>,
+}
+
+#[derive(Serialize)]
+struct StripTickSource<'a> {
+    kind: &'static str,
+    name: Option<&'a str>,
+    url: Option<&'a str>,
+}
+
+impl ParseStage {
+    /// A parse stage with the given settings and gazetteers.
+    pub fn new(args: &ArticlesArgs, enricher: Arc<Enricher>, metrics: ArticleMetrics) -> Self {
+        ParseStage {
+            parsed_topic: args.parsed_topic.clone(),
+            ticks_topic: args.ticks_topic.clone(),
+            max_message_bytes: args.max_message_bytes,
+            enricher,
+            metrics,
+        }
+    }
+
+    /// Parses, enriches and fingerprints one message.
+    ///
+    /// Fails with the rejection for the dead-letter topic.
+    pub fn article_of(&self, input: &Input<'_>) -> Result<ParsedArticle, Rejection> {
+        let raw = decode(input, self.max_message_bytes)?;
+        let page = parse_page(&raw.body).map_err(|e| Rejection::new(e.reason(), e.to_string()))?;
+        self.metrics
+            .strip_lines
+            .with_label_values(&["malformed"])
+            .inc_by(page.malformed_strip_lines.len() as u64);
+        let enrichment = self.enricher.enrich(&page, raw.fetched_at.date_naive());
+        let print = fingerprint(
+            page.paragraphs
+                .iter()
+                .chain(&page.subheadings)
+                .map(String::as_str),
+        );
+        let (authors, code) = match page.signature {
+            Some(signature) => (signature.authors, Some(signature.code)),
+            None => (Vec::new(), None),
+        };
+        let article = Article {
+            id: format!("{:016x}", xxh3_64(input.payload)),
+            source: Source {
+                name: page.site_name.or(raw.site),
+                code,
+                url: raw.url,
+            },
+            title: page.title,
+            authors,
+            photo: page.photo,
+            paragraphs: page.paragraphs,
+            subheadings: page.subheadings,
+            language: enrichment.language,
+            word_count: enrichment.word_count,
+            reading_time_s: enrichment.reading_time_s,
+            entities: enrichment.entities,
+            quotes: enrichment.quotes,
+            instruments: enrichment.instruments,
+            market_snapshot: page
+                .strip
+                .into_iter()
+                .map(|quote| SnapshotQuote {
+                    symbol: quote.symbol,
+                    change_pct: quote.change_pct,
+                    price: quote.price,
+                    currency: quote.currency.to_owned(),
+                })
+                .collect(),
+            topics: enrichment.topics,
+            fingerprint: print.hex(),
+            fetched_at: raw.fetched_at,
+            processed_at: input.received_at,
+        };
+        Ok(ParsedArticle {
+            article,
+            body_hash: print.body_hash,
+            minhash: print.minhash,
+        })
+    }
+
+    fn records_for(&self, parsed: &ParsedArticle) -> Result<Vec<Record>, Rejection> {
+        let article = &parsed.article;
+        let mut records = Vec::with_capacity(article.market_snapshot.len() + 1);
+        for quote in &article.market_snapshot {
+            let tick = StripTick {
+                symbol: &quote.symbol,
+                price: quote.price,
+                change_pct: quote.change_pct,
+                currency: &quote.currency,
+                ts: article.fetched_at,
+                source: StripTickSource {
+                    kind: "page",
+                    name: article.source.name.as_deref(),
+                    url: article.source.url.as_deref(),
+                },
+            };
+            records.push(json_record(&self.ticks_topic, &quote.symbol, &tick)?);
+        }
+        self.metrics
+            .strip_lines
+            .with_label_values(&["published"])
+            .inc_by(article.market_snapshot.len() as u64);
+        records.push(json_record(&self.parsed_topic, &article.id, parsed)?);
+        Ok(records)
+    }
+}
+
+impl Processor for ParseStage {
+    fn process(&mut self, input: &Input<'_>) -> Outcome {
+        match self
+            .article_of(input)
+            .and_then(|parsed| self.records_for(&parsed))
+        {
+            Ok(records) => Outcome::Publish(records),
+            Err(rejection) => Outcome::Reject(rejection),
+        }
+    }
+}
+
+/// Parsed article → article event, or duplicate record.
+pub struct DedupeStage {
+    enriched_topic: String,
+    duplicates_topic: String,
+    rules: DedupeRules,
+    index: StoryIndex,
+    metrics: ArticleMetrics,
+}
+
+impl DedupeStage {
+    /// A dedupe stage with an empty story index.
+    ///
+    /// Fails when a dedupe setting is invalid.
+    pub fn new(args: &ArticlesArgs, metrics: ArticleMetrics) -> Result<Self, String> {
+        Ok(DedupeStage {
+            enriched_topic: args.enriched_topic.clone(),
+            duplicates_topic: args.duplicates_topic.clone(),
+            rules: args.dedupe_rules()?,
+            index: StoryIndex::default(),
+            metrics,
+        })
+    }
+
+    /// Decides what a parsed article is and returns the record to publish.
+    ///
+    /// Fails only when the record cannot be serialized.
+    pub fn decide(&mut self, parsed: ParsedArticle) -> Result<Record, Rejection> {
+        let print = Fingerprint {
+            body_hash: parsed.body_hash,
+            minhash: parsed.minhash,
+        };
+        let article = parsed.article;
+        let verdict = self
+            .index
+            .decide(&article.id, &print, article.fetched_at, &self.rules);
+        self.metrics.stories.set(self.index.len() as i64);
+        let (status, story_id, version, of, similarity) = match verdict {
+            Verdict::Duplicate {
+                story_id,
+                version,
+                of,
+            } => {
+                self.metrics
+                    .articles
+                    .with_label_values(&["duplicate"])
+                    .inc();
+                let record = DuplicateRecord {
+                    schema: DUPLICATE_SCHEMA.to_owned(),
+                    story_id: story_id.clone(),
+                    version,
+                    id: article.id,
+                    of,
+                    source: article.source,
+                    title: article.title,
+                    fetched_at: article.fetched_at,
+                    processed_at: article.processed_at,
+                };
+                return json_record(&self.duplicates_topic, story_id, &record);
+            }
+            Verdict::New { story_id } => ("new", story_id, 1, None, None),
+            Verdict::Update {
+                story_id,
+                version,
+                of,
+                similarity,
+            } => ("update", story_id, version, Some(of), Some(similarity)),
+        };
+        self.metrics.articles.with_label_values(&[status]).inc();
+        let event = ArticleEvent {
+            schema: ARTICLE_SCHEMA.to_owned(),
+            story_id: story_id.clone(),
+            version,
+            dedupe: Dedupe {
+                status: status.to_owned(),
+                of,
+                similarity,
+            },
+            article,
+        };
+        json_record(&self.enriched_topic, story_id, &event)
+    }
+}
+
+impl Processor for DedupeStage {
+    fn process(&mut self, input: &Input<'_>) -> Outcome {
+        let parsed: ParsedArticle = match serde_json::from_slice(input.payload) {
+            Ok(parsed) => parsed,
+            Err(error) => {
+                return Outcome::Reject(Rejection::new(
+                    "invalid_internal_record",
+                    format!("not a parsed article from the parse stage: {error}"),
+                ))
+            }
+        };
+        match self.decide(parsed) {
+            Ok(record) => Outcome::Publish(vec![record]),
+            Err(rejection) => Outcome::Reject(rejection),
+        }
+    }
+}
+
+/// Both stages chained without Kafka: what the service publishes, in order,
+/// leaving out the internal hand-over record.
+pub struct ArticlePipeline {
+    parse: ParseStage,
+    dedupe: DedupeStage,
+}
+
+impl ArticlePipeline {
+    /// Both stages with the given settings.
+    ///
+    /// Fails when a setting is invalid.
+    pub fn new(
+        args: &ArticlesArgs,
+        enricher: Arc<Enricher>,
+        metrics: ArticleMetrics,
+    ) -> Result<Self, String> {
+        Ok(ArticlePipeline {
+            parse: ParseStage::new(args, enricher, metrics.clone()),
+            dedupe: DedupeStage::new(args, metrics)?,
+        })
+    }
+}
+
+impl Processor for ArticlePipeline {
+    fn process(&mut self, input: &Input<'_>) -> Outcome {
+        let parsed = match self.parse.article_of(input) {
+            Ok(parsed) => parsed,
+            Err(rejection) => return Outcome::Reject(rejection),
+        };
+        let mut records = match self.parse.records_for(&parsed) {
+            Ok(records) => records,
+            Err(rejection) => return Outcome::Reject(rejection),
+        };
+        records.retain(|record| record.topic != self.parse.parsed_topic);
+        match self.dedupe.decide(parsed) {
+            Ok(record) => records.push(record),
+            Err(rejection) => return Outcome::Reject(rejection),
+        }
+        Outcome::Publish(records)
+    }
+}

@@ -1,0 +1,318 @@
+//! `tickertape demo`: the whole pipeline on an embedded broker.
+//!
+//! librdkafka's mock cluster is a Kafka-protocol peer in this process. Both
+//! services run here as they run in production, on their own consumer
+//! groups; the sample pages and ticks go in, the output topics are printed.
+//! The mock cluster implements no transactions and keeps about 100,000
+//! messages per partition: it is for trying things, not for evidence.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use anyhow::Context;
+use futures::StreamExt;
+use rdkafka::consumer::{Consumer, StreamConsumer};
+use rdkafka::message::{Header, Headers, Message, OwnedHeaders};
+use rdkafka::mocking::MockCluster;
+use rdkafka::producer::{FutureProducer, FutureRecord};
+use tickertape_articles::config::ArticlesArgs;
+use tickertape_articles::input::{FETCHED_AT_HEADER, URL_HEADER};
+use tickertape_core::admin::group_lag;
+use tickertape_core::config::{KafkaArgs, ServiceArgs};
+use tickertape_core::telemetry::LogFormat;
+use tickertape_core::{shutdown, ProcessHost};
+use tickertape_prices::config::PricesArgs;
+use tokio_util::sync::CancellationToken;
+
+use crate::output::{readable, value_of};
+use crate::samples::{ENVELOPES, PAGES, TICKS};
+use crate::topics::all_topics;
+
+#[derive(clap::Args)]
+pub struct DemoArgs {
+    /// Print events as JSON lines instead of readable lines.
+    #[arg(long)]
+    json: bool,
+    /// Stop once every sample input has been processed and printed.
+    #[arg(long)]
+    once: bool,
+    /// Where to serve /metrics, /healthz and /readyz.
+    #[arg(
+        long,
+        env = "TICKERTAPE_METRICS_ADDR",
+        default_value = "127.0.0.1:9464"
+    )]
+    metrics_addr: SocketAddr,
+    /// Partitions of each topic.
+    #[arg(long, default_value_t = 3)]
+    partitions: i32,
+    /// With --once: give up after this many seconds.
+    #[arg(long, default_value_t = 120)]
+    timeout_s: u64,
+}
+
+pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
+    let cluster = MockCluster::new(1).context("starting the embedded broker")?;
+    let brokers = cluster.bootstrap_servers();
+    let articles = ArticlesArgs::defaults();
+    let prices = PricesArgs::defaults();
+    let topics = all_topics(&articles, &prices, args.partitions);
+    for spec in &topics {
+        cluster.create_topic(&spec.name, spec.partitions, 1)?;
+    }
+
+    let shutdown = shutdown::on_signal();
+    let host = ProcessHost::new();
+    let metrics_addr = host.serve(args.metrics_addr, shutdown.clone()).await?;
+    eprintln!("tickertape demo: embedded Kafka at {brokers}");
+    eprintln!("tickertape demo: metrics at http://{metrics_addr}/metrics (also /healthz, /readyz)");
+
+    let kafka = KafkaArgs {
+        brokers: brokers.clone(),
+        // Commit each second so progress is visible quickly.
+        kafka_properties: Vec::new(),
+    };
+    let service = ServiceArgs {
+        kafka: kafka.clone(),
+        group_id: None,
+        metrics_addr,
+        log_format: LogFormat::Text,
+        drain_timeout_ms: 5_000,
+        max_in_flight: 10_000,
+    };
+    let articles_task = tokio::spawn({
+        let (service, articles, host, stop) = (
+            service.clone(),
+            articles.clone(),
+            host.clone(),
+            shutdown.clone(),
+        );
+        async move { tickertape_articles::service::run(&service, &articles, &host, stop).await }
+    });
+    let prices_task = tokio::spawn({
+        let (service, prices, host, stop) = (
+            service.clone(),
+            prices.clone(),
+            host.clone(),
+            shutdown.clone(),
+        );
+        async move { tickertape_prices::service::run(&service, &prices, &host, stop).await }
+    });
+
+    let outputs = [
+        articles.enriched_topic.as_str(),
+        articles.duplicates_topic.as_str(),
+        articles.articles_dlq_topic.as_str(),
+        prices.changes_topic.as_str(),
+        prices.alerts_topic.as_str(),
+        prices.ticks_dlq_topic.as_str(),
+    ];
+    let printer = print_outputs(kafka.clone(), &outputs, args.json, shutdown.clone());
+    let feeder = async {
+        feed(&kafka, &articles, &prices, &shutdown).await?;
+        eprintln!("tickertape demo: all sample inputs sent");
+        Ok::<_, anyhow::Error>(())
+    };
+    let finished = async {
+        feeder.await?;
+        if args.once {
+            wait_until_processed(
+                &kafka,
+                &outputs,
+                &shutdown,
+                Duration::from_secs(args.timeout_s),
+            )
+            .await?;
+            shutdown.cancel();
+        }
+        Ok::<_, anyhow::Error>(())
+    };
+    let (printed, finished) = tokio::join!(printer, finished);
+    shutdown.cancel();
+    let printed = printed?;
+    finished?;
+    articles_task.await??;
+    prices_task.await??;
+    eprintln!("tickertape demo: {printed} output events printed");
+    drop(cluster);
+    Ok(())
+}
+
+/// Sends the pages, waits until the articles service has read them (so the
+/// strips' ticks precede the feed's later ones), then sends the ticks.
+async fn feed(
+    kafka: &KafkaArgs,
+    articles: &ArticlesArgs,
+    prices: &PricesArgs,
+    shutdown: &CancellationToken,
+) -> anyhow::Result<()> {
+    let producer: FutureProducer = kafka
+        .client_config(&[("enable.idempotence", "true")])
+        .create()?;
+    for page in PAGES {
+        let headers = OwnedHeaders::new()
+            .insert(Header {
+                key: URL_HEADER,
+                value: Some(page.url),
+            })
+            .insert(Header {
+                key: FETCHED_AT_HEADER,
+                value: Some(page.fetched_at),
+            });
+        let record = FutureRecord::to(&articles.raw_topic)
+            .key(page.url)
+            .payload(page.text)
+            .headers(headers);
+        producer
+            .send(record, Duration::from_secs(10))
+            .await
+            .map_err(|(e, _)| e)?;
+    }
+    for line in ENVELOPES.lines().filter(|l| !l.trim().is_empty()) {
+        let record: FutureRecord<'_, str, str> =
+            FutureRecord::to(&articles.raw_topic).payload(line);
+        producer
+            .send(record, Duration::from_secs(10))
+            .await
+            .map_err(|(e, _)| e)?;
+    }
+    wait_for_groups(
+        kafka,
+        &[
+            ("tickertape-articles", &articles.raw_topic),
+            ("tickertape-articles-dedupe", &articles.parsed_topic),
+        ],
+        shutdown,
+    )
+    .await?;
+    for line in TICKS.lines().filter(|l| !l.trim().is_empty()) {
+        let symbol = serde_json::from_str::<serde_json::Value>(line)
+            .ok()
+            .and_then(|v| v.get("symbol").and_then(|s| s.as_str()).map(str::to_owned))
+            .unwrap_or_else(|| {
+                line.split_whitespace()
+                    .next()
+                    .unwrap_or_default()
+                    .to_owned()
+            });
+        let record = FutureRecord::to(&prices.ticks_topic)
+            .key(&symbol)
+            .payload(line);
+        producer
+            .send(record, Duration::from_secs(10))
+            .await
+            .map_err(|(e, _)| e)?;
+    }
+    Ok(())
+}
+
+/// Waits until each group has committed everything on its topic.
+async fn wait_for_groups(
+    kafka: &KafkaArgs,
+    groups: &[(&str, &str)],
+    shutdown: &CancellationToken,
+) -> anyhow::Result<()> {
+    loop {
+        let mut behind = 0;
+        for (group, topic) in groups {
+            let (kafka, group, topic) = (kafka.clone(), group.to_string(), topic.to_string());
+            behind +=
+                tokio::task::spawn_blocking(move || group_lag(&kafka, &group, &[&topic])).await??;
+        }
+        if behind == 0 || shutdown.is_cancelled() {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}
+
+/// Waits until all three consumer groups have caught up and the printer has
+/// read every output message.
+async fn wait_until_processed(
+    kafka: &KafkaArgs,
+    outputs: &[&str],
+    shutdown: &CancellationToken,
+    timeout: Duration,
+) -> anyhow::Result<()> {
+    let articles = ArticlesArgs::defaults();
+    let prices = PricesArgs::defaults();
+    let groups = [
+        ("tickertape-articles", articles.raw_topic.as_str()),
+        ("tickertape-articles-dedupe", articles.parsed_topic.as_str()),
+        ("tickertape-prices", prices.ticks_topic.as_str()),
+        ("tickertape-demo-printer", ""),
+    ];
+    let work = async {
+        wait_for_groups(kafka, &groups[..3], shutdown).await?;
+        // The printer commits as it prints; its lag over the outputs reaching
+        // zero means everything was shown.
+        let (kafka, outputs): (KafkaArgs, Vec<String>) = (
+            kafka.clone(),
+            outputs.iter().map(|s| s.to_string()).collect(),
+        );
+        loop {
+            let (k, o) = (kafka.clone(), outputs.clone());
+            let lag = tokio::task::spawn_blocking(move || {
+                let topics: Vec<&str> = o.iter().map(String::as_str).collect();
+                group_lag(&k, "tickertape-demo-printer", &topics)
+            })
+            .await??;
+            if lag == 0 || shutdown.is_cancelled() {
+                return Ok::<_, anyhow::Error>(());
+            }
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
+    };
+    tokio::time::timeout(timeout, work)
+        .await
+        .map_err(|_| anyhow::anyhow!("inputs not processed within {} s", timeout.as_secs()))?
+}
+
+async fn print_outputs(
+    kafka: KafkaArgs,
+    topics: &[&str],
+    json: bool,
+    shutdown: CancellationToken,
+) -> anyhow::Result<usize> {
+    let consumer: StreamConsumer = kafka
+        .client_config(&[
+            ("group.id", "tickertape-demo-printer"),
+            ("auto.offset.reset", "earliest"),
+            ("enable.auto.commit", "true"),
+            ("auto.commit.interval.ms", "200"),
+        ])
+        .create()?;
+    consumer.subscribe(topics)?;
+    let mut printed = 0;
+    let mut per_topic: HashMap<String, usize> = HashMap::new();
+    let mut stream = consumer.stream();
+    loop {
+        tokio::select! {
+            biased;
+            _ = shutdown.cancelled() => break,
+            message = stream.next() => {
+                let Some(message) = message else { break };
+                let message = message?;
+                let headers: Vec<(&str, &str)> = message
+                    .headers()
+                    .map(|h| h.iter().filter_map(|h| Some((h.key, std::str::from_utf8(h.value?).ok()?))).collect())
+                    .unwrap_or_default();
+                let value = value_of(&headers, message.payload().unwrap_or_default());
+                if json {
+                    println!("{}", serde_json::json!({"topic": message.topic(), "key": message.key().map(String::from_utf8_lossy), "value": value}));
+                } else {
+                    println!("{}", readable(message.topic(), &value));
+                }
+                printed += 1;
+                *per_topic.entry(message.topic().to_owned()).or_default() += 1;
+            }
+        }
+    }
+    let mut counts: Vec<_> = per_topic.into_iter().collect();
+    counts.sort();
+    for (topic, count) in counts {
+        eprintln!("tickertape demo: {count:>4} on {topic}");
+    }
+    Ok(printed)
+}

@@ -1,0 +1,208 @@
+//! `tickertape process`: the services' processors over files, without Kafka.
+//!
+//! The same processors the services run, in file order with one shared state,
+//! so duplicates across files are caught. Every record the service would
+//! publish is printed as one JSON line `{topic, key, headers, value}`.
+
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use chrono::Utc;
+use tickertape_articles::config::ArticlesArgs;
+use tickertape_articles::enrich::Enricher;
+use tickertape_articles::metrics::ArticleMetrics;
+use tickertape_articles::processor::ArticlePipeline;
+use tickertape_core::processor::dead_letter;
+use tickertape_core::{Input, Outcome, Processor, Record};
+use tickertape_prices::config::PricesArgs;
+use tickertape_prices::instruments::Catalog;
+use tickertape_prices::metrics::PriceMetrics;
+use tickertape_prices::processor::PriceProcessor;
+
+use crate::output::{value_of, RecordLine};
+
+#[derive(clap::Args)]
+pub struct ProcessArgs {
+    #[command(subcommand)]
+    kind: Kind,
+}
+
+#[derive(clap::Subcommand)]
+enum Kind {
+    /// Raw pages: a `.jsonl` file holds one JSON envelope per line, any other file is one page; `-` is standard input.
+    Articles {
+        /// Files, in order.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        #[command(flatten)]
+        args: ArticlesArgs,
+    },
+    /// Ticks: a `.jsonl` file holds one tick (or one `{"topic": "ticks.raw", …}` record) per line, any other file strip lines; `-` is standard input.
+    Ticks {
+        /// Files, in order.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        #[command(flatten)]
+        args: PricesArgs,
+    },
+}
+
+pub fn run(args: ProcessArgs) -> anyhow::Result<()> {
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    match args.kind {
+        Kind::Articles { files, args } => {
+            let mut pipeline = ArticlePipeline::new(
+                &args,
+                std::sync::Arc::new(Enricher::builtin()),
+                ArticleMetrics::unregistered(),
+            )
+            .map_err(|m| anyhow::anyhow!("configuration: {m}"))?;
+            let mut offset = 0;
+            for file in &files {
+                for payload in article_messages(file)? {
+                    emit(
+                        &mut pipeline,
+                        &args.raw_topic,
+                        &args.articles_dlq_topic,
+                        offset,
+                        &payload,
+                        &mut out,
+                    )?;
+                    offset += 1;
+                }
+            }
+        }
+        Kind::Ticks { files, args } => {
+            let mut processor =
+                PriceProcessor::new(&args, Catalog::builtin(), PriceMetrics::unregistered())
+                    .map_err(|m| anyhow::anyhow!("configuration: {m}"))?;
+            let mut offset = 0;
+            for file in &files {
+                for payload in tick_messages(file, &args.ticks_topic)? {
+                    emit(
+                        &mut processor,
+                        &args.ticks_topic,
+                        &args.ticks_dlq_topic,
+                        offset,
+                        &payload,
+                        &mut out,
+                    )?;
+                    offset += 1;
+                }
+            }
+        }
+    }
+    out.flush()?;
+    Ok(())
+}
+
+fn emit(
+    processor: &mut impl Processor,
+    topic: &str,
+    dead_letter_topic: &str,
+    offset: i64,
+    payload: &[u8],
+    out: &mut impl Write,
+) -> anyhow::Result<()> {
+    let input = Input {
+        topic,
+        partition: 0,
+        offset,
+        key: None,
+        payload,
+        headers: Vec::new(),
+        timestamp: None,
+        received_at: Utc::now(),
+    };
+    let records = match processor.process(&input) {
+        Outcome::Publish(records) => records,
+        Outcome::Reject(rejection) => {
+            tracing::warn!(offset, reason = rejection.reason, detail = %rejection.detail, "Input dead-lettered.");
+            vec![dead_letter(&input, &rejection, dead_letter_topic)]
+        }
+    };
+    for record in &records {
+        write_record(record, out)?;
+    }
+    Ok(())
+}
+
+fn write_record(record: &Record, out: &mut impl Write) -> anyhow::Result<()> {
+    let headers: Vec<(&str, &str)> = record
+        .headers
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let line = RecordLine {
+        topic: &record.topic,
+        key: record.key.as_deref(),
+        headers: headers.iter().copied().collect(),
+        value: value_of(&headers, &record.value),
+    };
+    serde_json::to_writer(&mut *out, &line)?;
+    out.write_all(b"\n")?;
+    Ok(())
+}
+
+fn read_all(path: &Path) -> anyhow::Result<Vec<u8>> {
+    if path == Path::new("-") {
+        let mut bytes = Vec::new();
+        std::io::stdin()
+            .read_to_end(&mut bytes)
+            .context("reading standard input")?;
+        return Ok(bytes);
+    }
+    std::fs::read(path).with_context(|| format!("reading {}", path.display()))
+}
+
+fn is_jsonl(path: &Path) -> bool {
+    path.extension().is_some_and(|e| e == "jsonl")
+}
+
+/// One message per line of a `.jsonl` file, else the whole file.
+fn article_messages(path: &Path) -> anyhow::Result<Vec<Vec<u8>>> {
+    let bytes = read_all(path)?;
+    if is_jsonl(path) {
+        Ok(bytes
+            .split(|&b| b == b'\n')
+            .filter(|line| !line.iter().all(u8::is_ascii_whitespace))
+            .map(<[u8]>::to_vec)
+            .collect())
+    } else {
+        Ok(vec![bytes])
+    }
+}
+
+/// One message per non-blank line. A line that is a `tickertape process`
+/// record is unwrapped if it is for the ticks topic and skipped otherwise,
+/// so `process articles … | process ticks -` chains the two services.
+fn tick_messages(path: &Path, ticks_topic: &str) -> anyhow::Result<Vec<Vec<u8>>> {
+    let bytes = read_all(path)?;
+    let mut messages = Vec::new();
+    for raw_line in bytes.split(|&b| b == b'\n') {
+        let raw_line = raw_line.strip_suffix(b"\r").unwrap_or(raw_line);
+        let Ok(line) = std::str::from_utf8(raw_line) else {
+            // Not UTF-8: passed on as it is, for the processor to dead-letter.
+            messages.push(raw_line.to_vec());
+            continue;
+        };
+        if line.trim().is_empty() {
+            continue;
+        }
+        match record_value(line) {
+            Some((topic, value)) if topic == ticks_topic => messages.push(value.into_bytes()),
+            Some(_) => {}
+            None => messages.push(raw_line.to_vec()),
+        }
+    }
+    Ok(messages)
+}
+
+fn record_value(line: &str) -> Option<(String, String)> {
+    let value: serde_json::Value = serde_json::from_str(line).ok()?;
+    let topic = value.get("topic")?.as_str()?.to_owned();
+    let inner = value.get("value")?;
+    Some((topic, inner.to_string()))
+}
