@@ -18,8 +18,11 @@ use crate::{Error, Result};
 /// part that registered is.
 #[derive(Debug, Clone, Default)]
 pub struct Health {
-    parts: Arc<Mutex<Vec<(String, Arc<AtomicBool>)>>>,
+    parts: Arc<Mutex<Vec<NamedFlag>>>,
 }
+
+/// A part's name and its readiness.
+type NamedFlag = (String, Arc<AtomicBool>);
 
 /// One part's readiness flag.
 #[derive(Debug, Clone)]

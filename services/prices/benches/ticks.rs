@@ -1,1 +1,87 @@
-fn main() {}
+//! Parse + dedupe + change of JSON ticks through the price processor,
+//! single-threaded. Run: `cargo bench -p tickertape-prices --bench ticks`.
+//!
+//! The stream: 16 symbols, a price walk in cents, every fifth tick a repeat
+//! of the one before (the dedupe path), so most ticks change a price and
+//! publish an event (serialisation included).
+
+// criterion's macros generate undocumented public functions.
+#![allow(missing_docs)]
+
+use std::hint::black_box;
+
+use chrono::{TimeDelta, Utc};
+use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
+use tickertape_core::{Input, Processor};
+use tickertape_prices::config::PricesArgs;
+use tickertape_prices::instruments::Catalog;
+use tickertape_prices::metrics::PriceMetrics;
+use tickertape_prices::processor::PriceProcessor;
+
+const SYMBOLS: [&str; 16] = [
+    "RBGPF", "CMSC", "RYCEF", "NGG", "GSK", "RIO", "AZN", "BTI", "BP", "RELX", "SCS", "CMSD", "JRI",
+    "VOD", "BCC", "BCE",
+];
+const TICKS: usize = 10_000;
+
+fn ticks() -> Vec<Vec<u8>> {
+    let start = Utc::now() - TimeDelta::hours(1);
+    let mut out: Vec<Vec<u8>> = Vec::with_capacity(TICKS);
+    let mut cents = [5_000i64; 16];
+    for i in 0..TICKS {
+        if i % 5 == 4 {
+            out.push(out[i - 1].clone());
+            continue;
+        }
+        let s = i % 16;
+        cents[s] += if (i / 16) % 3 == 0 { -7 } else { 5 };
+        let ts = (start + TimeDelta::milliseconds(i as i64 * 10)).to_rfc3339();
+        out.push(
+            format!(
+                r#"{{"symbol":"{}","price":"{}.{:02}","ts":"{}","currency":"USD","seq":{}}}"#,
+                SYMBOLS[s],
+                cents[s] / 100,
+                cents[s] % 100,
+                ts,
+                i
+            )
+            .into_bytes(),
+        );
+    }
+    out
+}
+
+fn parse_dedupe_change(c: &mut Criterion) {
+    let payloads = ticks();
+    let received_at = Utc::now();
+    let mut group = c.benchmark_group("prices");
+    group.throughput(Throughput::Elements(TICKS as u64));
+    group.bench_function("parse_dedupe_change_10k_json_ticks", |b| {
+        b.iter_batched(
+            || {
+                PriceProcessor::new(&PricesArgs::defaults(), Catalog::builtin(), PriceMetrics::unregistered())
+                    .expect("default settings are valid")
+            },
+            |mut processor| {
+                for (offset, payload) in payloads.iter().enumerate() {
+                    let input = Input {
+                        topic: "ticks.raw",
+                        partition: 0,
+                        offset: offset as i64,
+                        key: None,
+                        payload,
+                        headers: Vec::new(),
+                        timestamp: None,
+                        received_at,
+                    };
+                    black_box(processor.process(&input));
+                }
+            },
+            BatchSize::LargeInput,
+        )
+    });
+    group.finish();
+}
+
+criterion_group!(benches, parse_dedupe_change);
+criterion_main!(benches);
