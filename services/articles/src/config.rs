@@ -44,9 +44,10 @@ pub struct ArticlesArgs {
         default_value = "articles.dlq"
     )]
     pub articles_dlq_topic: String,
-    /// Where strip lines are published as ticks (key: symbol).
+    /// Where strip lines are published as ticks (key: symbol); the prices
+    /// service's input, so it shares its environment variable.
     #[arg(long, env = "TICKERTAPE_TICKS_TOPIC", default_value = "ticks.raw")]
-    pub ticks_topic: String,
+    pub strip_ticks_topic: String,
     /// Largest accepted message, in bytes; larger ones are dead-lettered.
     #[arg(
         long,

@@ -62,7 +62,7 @@ impl ParseStage {
     pub fn new(args: &ArticlesArgs, enricher: Arc<Enricher>, metrics: ArticleMetrics) -> Self {
         ParseStage {
             parsed_topic: args.parsed_topic.clone(),
-            ticks_topic: args.ticks_topic.clone(),
+            ticks_topic: args.strip_ticks_topic.clone(),
             max_message_bytes: args.max_message_bytes,
             enricher,
             metrics,

@@ -58,3 +58,13 @@ async fn main() -> anyhow::Result<()> {
         Command::Tail(args) => tail::run(args).await,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_is_well_formed() {
+        super::Cli::command().debug_assert();
+    }
+}

@@ -8,7 +8,7 @@ use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use tickertape_articles::config::ArticlesArgs;
 use tickertape_articles::enrich::Enricher;
 use tickertape_articles::metrics::ArticleMetrics;
@@ -24,6 +24,11 @@ use crate::output::{value_of, RecordLine};
 
 #[derive(clap::Args)]
 pub struct ProcessArgs {
+    /// Use this time (RFC 3339) as the processing clock instead of now, for
+    /// reproducible output: it becomes `processed_at`/`ingest_time`, and the
+    /// fetch time of pages that carry none.
+    #[arg(long, global = true)]
+    clock: Option<DateTime<Utc>>,
     #[command(subcommand)]
     kind: Kind,
 }
@@ -52,44 +57,38 @@ pub fn run(args: ProcessArgs) -> anyhow::Result<()> {
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     match args.kind {
-        Kind::Articles { files, args } => {
+        Kind::Articles {
+            files,
+            args: articles,
+        } => {
             let mut pipeline = ArticlePipeline::new(
-                &args,
+                &articles,
                 std::sync::Arc::new(Enricher::builtin()),
                 ArticleMetrics::unregistered(),
             )
             .map_err(|m| anyhow::anyhow!("configuration: {m}"))?;
-            let mut offset = 0;
+            let mut feed = Feed::new(
+                &articles.raw_topic,
+                &articles.articles_dlq_topic,
+                args.clock,
+            );
             for file in &files {
                 for payload in article_messages(file)? {
-                    emit(
-                        &mut pipeline,
-                        &args.raw_topic,
-                        &args.articles_dlq_topic,
-                        offset,
-                        &payload,
-                        &mut out,
-                    )?;
-                    offset += 1;
+                    feed.emit(&mut pipeline, &payload, &mut out)?;
                 }
             }
         }
-        Kind::Ticks { files, args } => {
+        Kind::Ticks {
+            files,
+            args: prices,
+        } => {
             let mut processor =
-                PriceProcessor::new(&args, Catalog::builtin(), PriceMetrics::unregistered())
+                PriceProcessor::new(&prices, Catalog::builtin(), PriceMetrics::unregistered())
                     .map_err(|m| anyhow::anyhow!("configuration: {m}"))?;
-            let mut offset = 0;
+            let mut feed = Feed::new(&prices.ticks_topic, &prices.ticks_dlq_topic, args.clock);
             for file in &files {
-                for payload in tick_messages(file, &args.ticks_topic)? {
-                    emit(
-                        &mut processor,
-                        &args.ticks_topic,
-                        &args.ticks_dlq_topic,
-                        offset,
-                        &payload,
-                        &mut out,
-                    )?;
-                    offset += 1;
+                for payload in tick_messages(file, &prices.ticks_topic)? {
+                    feed.emit(&mut processor, &payload, &mut out)?;
                 }
             }
         }
@@ -98,35 +97,54 @@ pub fn run(args: ProcessArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn emit(
-    processor: &mut impl Processor,
-    topic: &str,
-    dead_letter_topic: &str,
+/// Hands file messages to a processor as if they came from one partition of
+/// `topic`, offsets counting up, and prints what it publishes.
+struct Feed<'a> {
+    topic: &'a str,
+    dead_letter_topic: &'a str,
+    clock: Option<DateTime<Utc>>,
     offset: i64,
-    payload: &[u8],
-    out: &mut impl Write,
-) -> anyhow::Result<()> {
-    let input = Input {
-        topic,
-        partition: 0,
-        offset,
-        key: None,
-        payload,
-        headers: Vec::new(),
-        timestamp: None,
-        received_at: Utc::now(),
-    };
-    let records = match processor.process(&input) {
-        Outcome::Publish(records) => records,
-        Outcome::Reject(rejection) => {
-            tracing::warn!(offset, reason = rejection.reason, detail = %rejection.detail, "Input dead-lettered.");
-            vec![dead_letter(&input, &rejection, dead_letter_topic)]
+}
+
+impl<'a> Feed<'a> {
+    fn new(topic: &'a str, dead_letter_topic: &'a str, clock: Option<DateTime<Utc>>) -> Self {
+        Feed {
+            topic,
+            dead_letter_topic,
+            clock,
+            offset: 0,
         }
-    };
-    for record in &records {
-        write_record(record, out)?;
     }
-    Ok(())
+
+    fn emit(
+        &mut self,
+        processor: &mut impl Processor,
+        payload: &[u8],
+        out: &mut impl Write,
+    ) -> anyhow::Result<()> {
+        let input = Input {
+            topic: self.topic,
+            partition: 0,
+            offset: self.offset,
+            key: None,
+            payload,
+            headers: Vec::new(),
+            timestamp: None,
+            received_at: self.clock.unwrap_or_else(Utc::now),
+        };
+        self.offset += 1;
+        let records = match processor.process(&input) {
+            Outcome::Publish(records) => records,
+            Outcome::Reject(rejection) => {
+                tracing::warn!(offset = input.offset, reason = rejection.reason, detail = %rejection.detail, "Input dead-lettered.");
+                vec![dead_letter(&input, &rejection, self.dead_letter_topic)]
+            }
+        };
+        for record in &records {
+            write_record(record, out)?;
+        }
+        Ok(())
+    }
 }
 
 fn write_record(record: &Record, out: &mut impl Write) -> anyhow::Result<()> {

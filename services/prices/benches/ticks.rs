@@ -19,8 +19,8 @@ use tickertape_prices::metrics::PriceMetrics;
 use tickertape_prices::processor::PriceProcessor;
 
 const SYMBOLS: [&str; 16] = [
-    "RBGPF", "CMSC", "RYCEF", "NGG", "GSK", "RIO", "AZN", "BTI", "BP", "RELX", "SCS", "CMSD", "JRI",
-    "VOD", "BCC", "BCE",
+    "RBGPF", "CMSC", "RYCEF", "NGG", "GSK", "RIO", "AZN", "BTI", "BP", "RELX", "SCS", "CMSD",
+    "JRI", "VOD", "BCC", "BCE",
 ];
 const TICKS: usize = 10_000;
 
@@ -59,8 +59,12 @@ fn parse_dedupe_change(c: &mut Criterion) {
     group.bench_function("parse_dedupe_change_10k_json_ticks", |b| {
         b.iter_batched(
             || {
-                PriceProcessor::new(&PricesArgs::defaults(), Catalog::builtin(), PriceMetrics::unregistered())
-                    .expect("default settings are valid")
+                PriceProcessor::new(
+                    &PricesArgs::defaults(),
+                    Catalog::builtin(),
+                    PriceMetrics::unregistered(),
+                )
+                .expect("default settings are valid")
             },
             |mut processor| {
                 for (offset, payload) in payloads.iter().enumerate() {
