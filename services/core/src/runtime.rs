@@ -49,10 +49,10 @@ pub async fn run<P: Processor>(
     let consumer = create_consumer(&config, metrics.clone())?;
     let producer = create_producer(&config)?;
 
-    if !wait_for_broker(&consumer, &shutdown).await {
+    let topics: Vec<&str> = config.input_topics.iter().map(String::as_str).collect();
+    if !wait_for_topics(&consumer, &topics, &shutdown).await {
         return Ok(());
     }
-    let topics: Vec<&str> = config.input_topics.iter().map(String::as_str).collect();
     consumer
         .subscribe(&topics)
         .map_err(|e| Error::kafka(format!("subscribing to {topics:?}"), e))?;
@@ -296,16 +296,33 @@ fn store_offset(consumer: &StreamConsumer<RuntimeContext>, acknowledged: Acknowl
     }
 }
 
-/// Waits until the cluster answers a metadata request. Returns false if
-/// shutdown came first.
-async fn wait_for_broker(
+/// Waits until the cluster answers and every input topic exists: a
+/// subscription to a missing topic would otherwise wait for librdkafka's
+/// next periodic metadata refresh (minutes). Returns false if shutdown came first.
+async fn wait_for_topics(
     consumer: &StreamConsumer<RuntimeContext>,
+    topics: &[&str],
     shutdown: &CancellationToken,
 ) -> bool {
     let mut backoff = Duration::from_millis(100);
     loop {
         match consumer.fetch_metadata(None, Duration::from_secs(5)) {
-            Ok(_) => return true,
+            Ok(metadata) => {
+                let missing: Vec<&str> = topics
+                    .iter()
+                    .copied()
+                    .filter(|name| {
+                        !metadata
+                            .topics()
+                            .iter()
+                            .any(|t| t.name() == *name && !t.partitions().is_empty())
+                    })
+                    .collect();
+                if missing.is_empty() {
+                    return true;
+                }
+                tracing::warn!(?missing, "Input topics not found yet; create them with `tickertape topics create`. Waiting.");
+            }
             Err(error) => tracing::warn!(%error, "Kafka not reachable yet; retrying."),
         }
         tokio::select! {

@@ -1,0 +1,300 @@
+//! Against a real Apache Kafka broker: both services as separate processes,
+//! kcat as the independent producer and reader.
+
+use std::time::Duration;
+
+use tickertape_e2e::{
+    consume, fixture, produce, produce_lines, real_broker, schema, Service, Topics,
+};
+
+const WAIT: Duration = Duration::from_secs(90);
+
+#[test]
+fn pages_and_ticks_flow_through_both_services() {
+    let Some(brokers) = real_broker("pages_and_ticks_flow_through_both_services") else {
+        return;
+    };
+    let topics = Topics::fresh("flow");
+    topics.create(&brokers, 3);
+    let articles = Service::start("tickertape-articles", &brokers, &topics, &[]);
+    let prices = Service::start("tickertape-prices", &brokers, &topics, &[]);
+
+    let raw = topics.name("articles.raw");
+    let page_headers = [
+        (
+            "url",
+            "https://berliner-tageblatt.example/en/World/4301.html",
+        ),
+        ("fetched_at", "2024-11-12T09:30:00Z"),
+    ];
+    produce(
+        &brokers,
+        &raw,
+        Some("p1"),
+        &page_headers,
+        &fixture("articles/seed-article.txt"),
+        None,
+    );
+    // The story first, then its copy and update: they may land on other
+    // partitions, whose order relative to this one Kafka does not promise.
+    assert_eq!(
+        consume(&brokers, &topics.name("articles.enriched"), 1, WAIT).len(),
+        1
+    );
+    produce(
+        &brokers,
+        &raw,
+        Some("p2"),
+        &[("fetched_at", "2024-11-12T09:31:10Z")],
+        &fixture("articles/athens-news-syndicated-copy.txt"),
+        None,
+    );
+    assert_eq!(
+        consume(&brokers, &topics.name("articles.duplicates"), 1, WAIT).len(),
+        1
+    );
+    produce(
+        &brokers,
+        &raw,
+        Some("p3"),
+        &[("fetched_at", "2024-11-12T12:05:00Z")],
+        &fixture("articles/btb-update-same-story.txt"),
+        None,
+    );
+    let bad_page = b"Berliner Tageblatt - Nothing here\n\nText size:\n\nK.Thomson--BTB\n";
+    produce(&brokers, &raw, Some("bad"), &[], bad_page, None);
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis();
+    produce_lines(
+        &brokers,
+        &topics.name("ticks.raw"),
+        &[
+            (
+                "ACME".into(),
+                format!(r#"{{"symbol":"ACME","price":"10.00","ts":{now},"change_pct":"-0.5"}}"#),
+            ),
+            (
+                "ACME".into(),
+                format!(r#"{{"symbol":"ACME","price":"10.00","ts":{now},"change_pct":"-0.5"}}"#),
+            ),
+            (
+                "ACME".into(),
+                format!(r#"{{"symbol":"ACME","price":"10.25","ts":{}}}"#, now + 1000),
+            ),
+            (
+                "ACME".into(),
+                r#"{"symbol":"ACME","price":"NaN","ts":1}"#.into(),
+            ),
+        ],
+    );
+
+    // Articles: a new story, its update; the copy goes to duplicates.
+    let enriched = consume(&brokers, &topics.name("articles.enriched"), 2, WAIT);
+    assert_eq!(enriched.len(), 2, "expected the story and its update");
+    let article_schema = schema("article.v1.json");
+    let events: Vec<_> = enriched.iter().map(|m| m.json()).collect();
+    for event in &events {
+        assert!(
+            article_schema.is_valid(event),
+            "invalid article event: {event}"
+        );
+    }
+    let new = events
+        .iter()
+        .find(|e| e["dedupe"]["status"] == "new")
+        .expect("a new story");
+    assert_eq!(
+        new["title"],
+        "North Korea ratifies defence treaty with Russia"
+    );
+    assert_eq!(new["source"]["name"], "Berliner Tageblatt");
+    assert_eq!(
+        new["source"]["url"],
+        "https://berliner-tageblatt.example/en/World/4301.html"
+    );
+    assert_eq!(new["fetched_at"], "2024-11-12T09:30:00Z");
+    let update = events
+        .iter()
+        .find(|e| e["dedupe"]["status"] == "update")
+        .expect("an update");
+    assert_eq!(update["story_id"], new["story_id"]);
+    assert_eq!(update["version"], 2);
+    assert!(
+        enriched
+            .iter()
+            .all(|m| m.key.as_deref() == new["story_id"].as_str()),
+        "keyed by story_id"
+    );
+
+    let duplicates = consume(&brokers, &topics.name("articles.duplicates"), 1, WAIT);
+    assert_eq!(duplicates.len(), 1);
+    let duplicate = duplicates[0].json();
+    assert!(schema("article_duplicate.v1.json").is_valid(&duplicate));
+    assert_eq!(duplicate["source"]["name"], "Athens News");
+    assert_eq!(duplicate["source"]["code"], "ATN");
+    assert_eq!(duplicate["story_id"], new["story_id"]);
+
+    // The page with no body: dead-lettered with its bytes and reason.
+    let letters = consume(&brokers, &topics.name("articles.dlq"), 1, WAIT);
+    assert_eq!(letters.len(), 1);
+    assert_eq!(letters[0].payload.as_bytes(), bad_page);
+    assert_eq!(letters[0].header("tickertape.reason"), Some("no_body"));
+    assert_eq!(letters[0].key.as_deref(), Some("bad"));
+
+    // Prices: 16 strip ticks of the first page become previous-close
+    // changes; the copy's strip (09:31) moves GSK and BP, the update's
+    // (12:05) moves them again (GSK back to 35.11, BP to 28.62); plus the
+    // feed's two ACME changes.
+    let expected = 16 + 2 + 2 + 2;
+    let changes = consume(&brokers, &topics.name("prices.changes"), expected, WAIT);
+    let change_schema = schema("price_change.v1.json");
+    let events: Vec<_> = changes.iter().map(|m| m.json()).collect();
+    for event in &events {
+        assert!(
+            change_schema.is_valid(event),
+            "invalid price change: {event}"
+        );
+    }
+    let from_pages: Vec<_> = events
+        .iter()
+        .filter(|e| e["source"]["kind"] == "page")
+        .collect();
+    let closes = from_pages
+        .iter()
+        .filter(|e| e["basis"] == "previous_close")
+        .count();
+    assert_eq!(closes, 16, "one previous-close change per strip symbol");
+    let rbgpf = from_pages
+        .iter()
+        .find(|e| e["symbol"] == "RBGPF")
+        .expect("RBGPF changed");
+    assert_eq!(
+        (rbgpf["previous_price"].as_str(), rbgpf["price"].as_str()),
+        (Some("60.20"), Some("59.34"))
+    );
+    let acme: Vec<_> = events
+        .iter()
+        .filter(|e| e["symbol"] == "ACME")
+        .map(|e| {
+            (
+                e["price"].as_str().unwrap().to_owned(),
+                e["basis"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        acme,
+        [
+            ("10.00".to_owned(), "previous_close".to_owned()),
+            ("10.25".to_owned(), "previous_tick".to_owned())
+        ]
+    );
+    assert!(
+        changes
+            .iter()
+            .all(|m| m.key.as_deref() == m.json()["symbol"].as_str()),
+        "keyed by symbol"
+    );
+    assert_eq!(
+        changes.len(),
+        expected,
+        "no more, no fewer: {:?}",
+        events
+            .iter()
+            .map(|e| (e["symbol"].clone(), e["price"].clone()))
+            .collect::<Vec<_>>()
+    );
+
+    let tick_letters = consume(&brokers, &topics.name("ticks.dlq"), 1, WAIT);
+    assert_eq!(tick_letters.len(), 1);
+    assert_eq!(
+        tick_letters[0].header("tickertape.reason"),
+        Some("invalid_price")
+    );
+    assert_eq!(
+        tick_letters[0].payload,
+        r#"{"symbol":"ACME","price":"NaN","ts":1}"#
+    );
+
+    // Both services answer on their endpoints while running.
+    for service in [&articles, &prices] {
+        let (status, body) = service.http_get("/metrics");
+        assert_eq!(status, 200);
+        assert!(
+            body.contains("tickertape_messages_consumed_total"),
+            "{body}"
+        );
+        assert_eq!(service.http_get("/healthz").0, 200);
+        assert_eq!(service.http_get("/readyz").0, 200);
+    }
+    let (_, metrics) = prices.http_get("/metrics");
+    assert!(
+        metrics.contains(r#"tickertape_dead_letters_total{reason="invalid_price""#),
+        "{metrics}"
+    );
+
+    articles.stop();
+    prices.stop();
+}
+
+#[test]
+fn two_instances_catch_copies_arriving_on_different_partitions() {
+    let Some(brokers) = real_broker("two_instances_catch_copies_arriving_on_different_partitions")
+    else {
+        return;
+    };
+    let topics = Topics::fresh("two");
+    topics.create(&brokers, 4);
+    let first = Service::start("tickertape-articles", &brokers, &topics, &[]);
+    let second = Service::start("tickertape-articles", &brokers, &topics, &[]);
+    // Let both join before the pages arrive, so both parse stages get partitions.
+    std::thread::sleep(Duration::from_secs(4));
+
+    let raw = topics.name("articles.raw");
+    let copies = [
+        ("articles/seed-article.txt", 0),
+        ("articles/athens-news-syndicated-copy.txt", 1),
+        ("articles/btb-unrelated-same-topic.txt", 2),
+        ("articles/athens-news-unrelated-same-day.txt", 3),
+    ];
+    for (path, partition) in copies {
+        produce(
+            &brokers,
+            &raw,
+            None,
+            &[("fetched_at", "2024-11-12T10:00:00Z")],
+            &fixture(path),
+            Some(partition),
+        );
+    }
+    let enriched = consume(&brokers, &topics.name("articles.enriched"), 3, WAIT);
+    let duplicates = consume(&brokers, &topics.name("articles.duplicates"), 1, WAIT);
+    assert_eq!(enriched.len(), 3, "three distinct stories");
+    assert_eq!(
+        duplicates.len(),
+        1,
+        "the copy on another partition is caught"
+    );
+    let titles: Vec<String> = enriched
+        .iter()
+        .map(|m| m.json()["title"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(titles.contains(&"North Korea ratifies defence treaty with Russia".to_owned()));
+    // Nothing more arrives later.
+    std::thread::sleep(Duration::from_secs(2));
+    assert_eq!(
+        consume(
+            &brokers,
+            &topics.name("articles.enriched"),
+            4,
+            Duration::ZERO
+        )
+        .len(),
+        3
+    );
+
+    first.stop();
+    second.stop();
+}
