@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use tickertape_core::admin::TopicSpec;
+use tickertape_core::admin::{partition_count, TopicSpec};
 use tickertape_core::config::{RuntimeConfig, ServiceArgs};
 use tickertape_core::{runtime, ProcessHost};
 use tokio_util::sync::CancellationToken;
@@ -36,6 +36,18 @@ pub async fn run(
         articles.articles_dlq_topic.clone(),
     )?;
     dedupe_config.group_id = format!("{}-dedupe", parse_config.group_id);
+
+    // One partition is what lets one dedupe consumer see every article.
+    let (kafka, parsed_topic) = (service.kafka.clone(), articles.parsed_topic.clone());
+    match tokio::task::spawn_blocking(move || partition_count(&kafka, &parsed_topic)).await? {
+        Ok(Some(count)) if count != 1 => anyhow::bail!(
+            "topic {} has {count} partitions; the dedupe stage needs exactly 1 (recreate it, or name another with --parsed-topic)",
+            articles.parsed_topic
+        ),
+        Ok(_) => {}
+        // The runtime waits for the broker; the check is repeated at the next start.
+        Err(error) => tracing::warn!(%error, "Could not check the partitions of the internal topic."),
+    }
 
     let metrics = ArticleMetrics::register(&host.registry)?;
     let parse = ParseStage::new(articles, Arc::new(Enricher::builtin()), metrics.clone());

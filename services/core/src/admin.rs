@@ -149,3 +149,22 @@ pub fn group_lag(kafka: &KafkaArgs, group: &str, topics: &[&str]) -> Result<i64>
     }
     Ok(lag)
 }
+
+/// The partition count of `topic`, or None when it does not exist.
+///
+/// Fails when the cluster cannot be reached. Blocking.
+pub fn partition_count(kafka: &KafkaArgs, topic: &str) -> Result<Option<usize>> {
+    let consumer: BaseConsumer = kafka
+        .client_config(&[])
+        .create()
+        .map_err(|e| Error::kafka("creating a metadata probe", e))?;
+    let metadata = consumer
+        .fetch_metadata(Some(topic), ADMIN_TIMEOUT)
+        .map_err(|e| Error::kafka(format!("reading metadata of {topic}"), e))?;
+    Ok(metadata
+        .topics()
+        .iter()
+        .find(|t| t.name() == topic && t.error().is_none())
+        .map(|t| t.partitions().len())
+        .filter(|&count| count > 0))
+}
