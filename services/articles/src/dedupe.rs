@@ -16,7 +16,7 @@
 //! Memory is bounded: a story is forgotten when it was first seen more than
 //! `window` before the newest article, or when more than `max_stories` are held.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{BTreeSet, HashMap, VecDeque};
 
 use chrono::{DateTime, TimeDelta, Utc};
 use serde::{Deserialize, Serialize};
@@ -104,6 +104,8 @@ pub struct StoryIndex {
     bands: HashMap<(u8, u64), Vec<String>>,
     arrival: VecDeque<(DateTime<Utc>, String)>,
     newest: Option<DateTime<Utc>>,
+    /// Stories added, updated or forgotten since the changelog last took them.
+    changed: BTreeSet<String>,
 }
 
 impl StoryIndex {
@@ -169,6 +171,7 @@ impl StoryIndex {
                 let version = story.version;
                 self.by_body.insert(print.body_hash, story_id.clone());
                 self.index_bands(&story_id, &print.minhash);
+                self.changed.insert(story_id.clone());
                 Verdict::Update {
                     story_id,
                     version,
@@ -192,9 +195,48 @@ impl StoryIndex {
                 self.by_body.insert(print.body_hash, story_id.clone());
                 self.index_bands(&story_id, &print.minhash);
                 self.arrival.push_back((seen_at, story_id.clone()));
+                self.changed.insert(story_id.clone());
                 Verdict::New { story_id }
             }
         }
+    }
+
+    /// The stories added, updated (Some) or forgotten (None) since the last call.
+    pub fn take_changes(&mut self) -> Vec<(String, Option<Story>)> {
+        std::mem::take(&mut self.changed)
+            .into_iter()
+            .map(|id| {
+                let story = self.stories.get(&id).cloned();
+                (id, story)
+            })
+            .collect()
+    }
+
+    /// An index holding `stories`, as read back from the changelog.
+    pub fn restored(stories: Vec<Story>) -> Self {
+        let mut index = StoryIndex::default();
+        let mut stories = stories;
+        stories.sort_by(|a, b| {
+            a.first_seen
+                .cmp(&b.first_seen)
+                .then_with(|| a.story_id.cmp(&b.story_id))
+        });
+        for story in stories {
+            for (hash, _, _) in &story.versions {
+                index.by_body.insert(*hash, story.story_id.clone());
+            }
+            index.index_bands(&story.story_id, &story.minhash);
+            index
+                .arrival
+                .push_back((story.first_seen, story.story_id.clone()));
+            index.newest = Some(
+                index
+                    .newest
+                    .map_or(story.first_seen, |n| n.max(story.first_seen)),
+            );
+            index.stories.insert(story.story_id.clone(), story);
+        }
+        index
     }
 
     /// Stories remembered (the state-size metric).
@@ -248,6 +290,7 @@ impl StoryIndex {
             }
             self.arrival.pop_front();
             self.unindex_bands(&story_id);
+            self.changed.insert(story_id.clone());
             if let Some(story) = self.stories.remove(&story_id) {
                 for (hash, _, _) in story.versions {
                     if self.by_body.get(&hash) == Some(&story_id) {

@@ -15,11 +15,12 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde::Serialize;
+use tickertape_core::processor::StateChange;
 use tickertape_core::{json_record, Input, Outcome, Processor, Record, Rejection};
 use xxhash_rust::xxh3::xxh3_64;
 
 use crate::config::ArticlesArgs;
-use crate::dedupe::{DedupeRules, StoryIndex, Verdict};
+use crate::dedupe::{DedupeRules, Story, StoryIndex, Verdict};
 use crate::enrich::Enricher;
 use crate::event::{
     Article, ArticleEvent, Dedupe, DuplicateRecord, ParsedArticle, SnapshotQuote, Source,
@@ -253,6 +254,44 @@ impl DedupeStage {
 }
 
 impl Processor for DedupeStage {
+    fn state_store(&self) -> Option<&'static str> {
+        Some("stories")
+    }
+
+    /// The dedupe stage has one input partition, so every story belongs to partition 0.
+    fn take_state_changes(&mut self) -> Vec<StateChange> {
+        self.index
+            .take_changes()
+            .into_iter()
+            .map(|(story_id, story)| StateChange {
+                partition: 0,
+                key: story_id,
+                value: story.and_then(|s| serde_json::to_vec(&s).ok()),
+            })
+            .collect()
+    }
+
+    fn restore(&mut self, _partition: i32, entries: Vec<(String, Vec<u8>)>) -> Result<(), String> {
+        let stories = entries
+            .into_iter()
+            .map(|(id, value)| {
+                serde_json::from_slice::<Story>(&value).map_err(|e| format!("story {id}: {e}"))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        self.index = StoryIndex::restored(stories);
+        self.metrics.stories.set(self.index.len() as i64);
+        Ok(())
+    }
+
+    fn release(&mut self, _partition: i32) {
+        self.index = StoryIndex::default();
+        self.metrics.stories.set(0);
+    }
+
+    fn state_entries(&self) -> usize {
+        self.index.len()
+    }
+
     fn process(&mut self, input: &Input<'_>) -> Outcome {
         let parsed: ParsedArticle = match serde_json::from_slice(input.payload) {
             Ok(parsed) => parsed,
@@ -309,5 +348,79 @@ impl Processor for ArticlePipeline {
             Err(rejection) => return Outcome::Reject(rejection),
         }
         Outcome::Publish(records)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::Utc;
+
+    const SEED: &str = include_str!("../../../tests/fixtures/articles/seed-article.txt");
+    const COPY: &str =
+        include_str!("../../../tests/fixtures/articles/athens-news-syndicated-copy.txt");
+
+    fn parsed(stage: &ParseStage, page: &str) -> Vec<u8> {
+        let input = Input {
+            topic: "articles.raw",
+            partition: 0,
+            offset: 0,
+            key: None,
+            payload: page.as_bytes(),
+            headers: Vec::new(),
+            timestamp: None,
+            received_at: Utc::now(),
+        };
+        serde_json::to_vec(&stage.article_of(&input).unwrap()).unwrap()
+    }
+
+    fn decide(stage: &mut DedupeStage, payload: &[u8]) -> Outcome {
+        stage.process(&Input {
+            topic: "articles.parsed",
+            partition: 0,
+            offset: 0,
+            key: None,
+            payload,
+            headers: Vec::new(),
+            timestamp: None,
+            received_at: Utc::now(),
+        })
+    }
+
+    #[test]
+    fn the_story_index_survives_a_round_trip_through_the_changelog() {
+        let args = ArticlesArgs::defaults();
+        let parse = ParseStage::new(
+            &args,
+            Arc::new(Enricher::builtin()),
+            ArticleMetrics::unregistered(),
+        );
+        let mut before = DedupeStage::new(&args, ArticleMetrics::unregistered()).unwrap();
+        decide(&mut before, &parsed(&parse, SEED));
+        let changes = before.take_state_changes();
+        assert_eq!(changes.len(), 1);
+
+        let mut after = DedupeStage::new(&args, ArticleMetrics::unregistered()).unwrap();
+        after
+            .restore(
+                0,
+                changes
+                    .into_iter()
+                    .map(|c| (c.key, c.value.unwrap()))
+                    .collect(),
+            )
+            .unwrap();
+        assert_eq!(after.state_entries(), 1);
+        let Outcome::Publish(records) = decide(&mut after, &parsed(&parse, COPY)) else {
+            panic!("the copy is published somewhere");
+        };
+        assert_eq!(
+            records[0].topic, args.duplicates_topic,
+            "the restored index knows the story"
+        );
+        assert!(
+            after.take_state_changes().is_empty(),
+            "a duplicate changes no state"
+        );
     }
 }

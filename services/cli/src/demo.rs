@@ -19,7 +19,8 @@ use rdkafka::producer::{FutureProducer, FutureRecord};
 use tickertape_articles::config::ArticlesArgs;
 use tickertape_articles::input::{FETCHED_AT_HEADER, URL_HEADER};
 use tickertape_core::admin::group_lag;
-use tickertape_core::config::{KafkaArgs, ServiceArgs};
+use tickertape_core::config::{Guarantee, KafkaArgs, ServiceArgs};
+use tickertape_core::runtime::changelog::changelog_topic;
 use tickertape_core::telemetry::LogFormat;
 use tickertape_core::{shutdown, ProcessHost};
 use tickertape_prices::config::PricesArgs;
@@ -61,6 +62,17 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     for spec in &topics {
         cluster.create_topic(&spec.name, spec.partitions, 1)?;
     }
+    // The embedded broker has no CreateTopics: make the services' changelogs here.
+    cluster.create_topic(
+        &changelog_topic("tickertape-articles-dedupe", "stories"),
+        1,
+        1,
+    )?;
+    cluster.create_topic(
+        &changelog_topic("tickertape-prices", "state"),
+        args.partitions,
+        1,
+    )?;
 
     let shutdown = shutdown::on_signal();
     let host = ProcessHost::new();
@@ -80,8 +92,13 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         log_format: LogFormat::Text,
         drain_timeout_ms: 5_000,
         max_in_flight: 10_000,
+        // The embedded broker accepts transaction calls but stores neither
+        // their offsets nor their aborts: the demo runs at-least-once.
+        processing_guarantee: Guarantee::AtLeastOnce,
+        commit_interval_ms: 100,
+        instance_id: Some("demo".into()),
     };
-    let articles_task = tokio::spawn({
+    let mut articles_task = tokio::spawn({
         let (service, articles, host, stop) = (
             service.clone(),
             articles.clone(),
@@ -90,7 +107,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         );
         async move { tickertape_articles::service::run(&service, &articles, &host, stop).await }
     });
-    let prices_task = tokio::spawn({
+    let mut prices_task = tokio::spawn({
         let (service, prices, host, stop) = (
             service.clone(),
             prices.clone(),
@@ -128,7 +145,21 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         }
         Ok::<_, anyhow::Error>(())
     };
-    let (printed, finished) = tokio::join!(printer, finished);
+    let work = async { tokio::join!(printer, finished) };
+    // A service that stops on its own has failed: stop the demo with its error.
+    let (printed, finished) = tokio::select! {
+        done = work => done,
+        stopped = &mut articles_task => {
+            shutdown.cancel();
+            stopped??;
+            anyhow::bail!("the articles service stopped");
+        }
+        stopped = &mut prices_task => {
+            shutdown.cancel();
+            stopped??;
+            anyhow::bail!("the prices service stopped");
+        }
+    };
     shutdown.cancel();
     let printed = printed?;
     finished?;
@@ -160,7 +191,10 @@ async fn feed(
                 key: FETCHED_AT_HEADER,
                 value: Some(page.fetched_at),
             });
+        // One partition keeps the samples in order, so the demo tells the
+        // same story every run (which copy is the original, which the update).
         let record = FutureRecord::to(&articles.raw_topic)
+            .partition(0)
             .key(page.url)
             .payload(page.text)
             .headers(headers);
@@ -170,8 +204,9 @@ async fn feed(
             .map_err(|(e, _)| e)?;
     }
     for line in ENVELOPES.lines().filter(|l| !l.trim().is_empty()) {
-        let record: FutureRecord<'_, str, str> =
-            FutureRecord::to(&articles.raw_topic).payload(line);
+        let record: FutureRecord<'_, str, str> = FutureRecord::to(&articles.raw_topic)
+            .partition(0)
+            .payload(line);
         producer
             .send(record, Duration::from_secs(10))
             .await

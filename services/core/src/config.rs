@@ -59,6 +59,38 @@ pub struct ServiceArgs {
     /// bounds memory when the broker is slow.
     #[arg(long, env = "TICKERTAPE_MAX_IN_FLIGHT", default_value_t = 10_000)]
     pub max_in_flight: usize,
+
+    /// `exactly_once`: inputs' offsets, outputs, dead letters and state
+    /// changes commit in one Kafka transaction. `at_least_once`: an input's
+    /// offset is stored once everything it caused is acknowledged.
+    #[arg(
+        long,
+        env = "TICKERTAPE_PROCESSING_GUARANTEE",
+        value_enum,
+        default_value = "exactly_once"
+    )]
+    pub processing_guarantee: Guarantee,
+
+    /// Under exactly-once, how often the open transaction commits.
+    #[arg(long, env = "TICKERTAPE_COMMIT_INTERVAL_MS", default_value_t = 100)]
+    pub commit_interval_ms: u64,
+
+    /// This instance's name, unique among running instances of the service;
+    /// its transactional id is `<group>-<instance>`. Set it to something
+    /// stable (the pod name) so a restarted instance fences its predecessor
+    /// at once [default: <hostname>-<pid>].
+    #[arg(long, env = "TICKERTAPE_INSTANCE_ID")]
+    pub instance_id: Option<String>,
+}
+
+/// The delivery guarantee of a service.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[clap(rename_all = "snake_case")]
+pub enum Guarantee {
+    /// Consume → process → produce in Kafka transactions.
+    ExactlyOnce,
+    /// Offsets stored after delivery; duplicates possible after a crash.
+    AtLeastOnce,
 }
 
 /// Everything [`crate::runtime::run`] needs, resolved from flags.
@@ -78,6 +110,12 @@ pub struct RuntimeConfig {
     pub max_in_flight: usize,
     /// See [`ServiceArgs::drain_timeout_ms`].
     pub drain_timeout: Duration,
+    /// See [`ServiceArgs::processing_guarantee`].
+    pub guarantee: Guarantee,
+    /// See [`ServiceArgs::commit_interval_ms`].
+    pub commit_interval: Duration,
+    /// This instance's name (transactional ids, client ids).
+    pub instance_id: String,
 }
 
 impl RuntimeConfig {
@@ -101,6 +139,23 @@ impl RuntimeConfig {
         if args.max_in_flight == 0 {
             return Err(Error::Config("--max-in-flight must be at least 1".into()));
         }
+        if args.commit_interval_ms == 0 {
+            return Err(Error::Config(
+                "--commit-interval-ms must be at least 1".into(),
+            ));
+        }
+        let instance_id = args.instance_id.clone().unwrap_or_else(|| {
+            let host = std::env::var("HOSTNAME")
+                .ok()
+                .filter(|h| !h.is_empty())
+                .or_else(|| {
+                    std::fs::read_to_string("/etc/hostname")
+                        .ok()
+                        .map(|h| h.trim().to_owned())
+                })
+                .unwrap_or_else(|| "tickertape".to_owned());
+            format!("{host}-{}", std::process::id())
+        });
         Ok(RuntimeConfig {
             service,
             kafka: args.kafka.clone(),
@@ -112,6 +167,9 @@ impl RuntimeConfig {
             dead_letter_topic,
             max_in_flight: args.max_in_flight,
             drain_timeout: Duration::from_millis(args.drain_timeout_ms),
+            guarantee: args.processing_guarantee,
+            commit_interval: Duration::from_millis(args.commit_interval_ms),
+            instance_id,
         })
     }
 }

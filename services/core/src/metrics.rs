@@ -28,6 +28,18 @@ pub struct RuntimeMetrics {
     pub assigned_partitions: IntGaugeVec,
     /// Errors the consumer reported while fetching, by service.
     pub consume_errors: IntCounterVec,
+    /// Transactions by service and outcome (committed, aborted).
+    pub transactions: IntCounterVec,
+    /// Time to restore assigned partitions' state from the changelog.
+    pub restore_seconds: HistogramVec,
+    /// Entries held in the processor's state, by service.
+    pub state_entries: IntGaugeVec,
+    /// Consumer lag per input partition, from librdkafka statistics.
+    pub consumer_lag: IntGaugeVec,
+    /// Average broker round-trip time, from librdkafka statistics.
+    pub broker_rtt_seconds: prometheus::GaugeVec,
+    /// Messages waiting in the producer's local queue.
+    pub producer_queue_messages: IntGaugeVec,
 }
 
 impl RuntimeMetrics {
@@ -95,6 +107,40 @@ impl RuntimeMetrics {
                 ),
                 &["service"],
             )?,
+            transactions: IntCounterVec::new(
+                Opts::new("tickertape_transactions_total", "Kafka transactions by outcome: committed, aborted."),
+                &["service", "outcome"],
+            )?,
+            restore_seconds: HistogramVec::new(
+                HistogramOpts::new(
+                    "tickertape_state_restore_duration_seconds",
+                    "Time to rebuild assigned partitions' state from the changelog.",
+                )
+                .buckets(vec![0.01, 0.1, 0.5, 1.0, 5.0, 15.0, 60.0, 300.0]),
+                &["service"],
+            )?,
+            state_entries: IntGaugeVec::new(
+                Opts::new("tickertape_state_entries", "Entries held in the processor's state (stories, symbol observations)."),
+                &["service"],
+            )?,
+            consumer_lag: IntGaugeVec::new(
+                Opts::new(
+                    "tickertape_consumer_lag_messages",
+                    "Messages behind the end of each assigned input partition (librdkafka statistics).",
+                ),
+                &["topic", "partition"],
+            )?,
+            broker_rtt_seconds: prometheus::GaugeVec::new(
+                Opts::new("tickertape_broker_rtt_seconds", "Average request round-trip time per broker (librdkafka statistics)."),
+                &["service", "broker"],
+            )?,
+            producer_queue_messages: IntGaugeVec::new(
+                Opts::new(
+                    "tickertape_producer_queue_messages",
+                    "Messages in the producer's local queue, not yet acknowledged (librdkafka statistics).",
+                ),
+                &["service"],
+            )?,
         };
         registry.register(Box::new(metrics.consumed.clone()))?;
         registry.register(Box::new(metrics.produced.clone()))?;
@@ -104,8 +150,46 @@ impl RuntimeMetrics {
         registry.register(Box::new(metrics.rebalances.clone()))?;
         registry.register(Box::new(metrics.assigned_partitions.clone()))?;
         registry.register(Box::new(metrics.consume_errors.clone()))?;
+        registry.register(Box::new(metrics.transactions.clone()))?;
+        registry.register(Box::new(metrics.restore_seconds.clone()))?;
+        registry.register(Box::new(metrics.state_entries.clone()))?;
+        registry.register(Box::new(metrics.consumer_lag.clone()))?;
+        registry.register(Box::new(metrics.broker_rtt_seconds.clone()))?;
+        registry.register(Box::new(metrics.producer_queue_messages.clone()))?;
         register_build_info(registry)?;
         Ok(Arc::new(metrics))
+    }
+}
+
+impl RuntimeMetrics {
+    /// Updates the gauges that come from librdkafka's statistics: consumer
+    /// lag per partition, broker round trips, the producer queue.
+    pub fn record_statistics(&self, service: &str, statistics: &rdkafka::Statistics) {
+        if statistics.client_type == "producer" {
+            self.producer_queue_messages
+                .with_label_values(&[service])
+                .set(statistics.msg_cnt as i64);
+        }
+        for broker in statistics.brokers.values() {
+            if let Some(rtt) = &broker.rtt {
+                self.broker_rtt_seconds
+                    .with_label_values(&[service, &broker.name])
+                    .set(rtt.avg as f64 / 1e6);
+            }
+        }
+        if statistics.client_type != "consumer" {
+            return;
+        }
+        for topic in statistics.topics.values() {
+            for partition in topic.partitions.values() {
+                // Partition -1 is librdkafka's internal UA partition; lag -1 means unknown.
+                if partition.partition >= 0 && partition.consumer_lag >= 0 {
+                    self.consumer_lag
+                        .with_label_values(&[&topic.topic, &partition.partition.to_string()])
+                        .set(partition.consumer_lag);
+                }
+            }
+        }
     }
 }
 

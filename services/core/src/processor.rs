@@ -44,6 +44,8 @@ impl Input<'_> {
 pub struct Record {
     /// The destination topic.
     pub topic: String,
+    /// The destination partition; None lets the key decide.
+    pub partition: Option<i32>,
     /// The partitioning key.
     pub key: Option<String>,
     /// Headers, in order.
@@ -57,6 +59,7 @@ impl Record {
     pub fn json(topic: &str, key: impl Into<String>, value: Vec<u8>) -> Self {
         Record {
             topic: topic.to_owned(),
+            partition: None,
             key: Some(key.into()),
             headers: vec![("content-type".into(), "application/json".into())],
             value,
@@ -94,10 +97,58 @@ pub enum Outcome {
     Reject(Rejection),
 }
 
+/// One change to the state that must survive restarts: the new value of
+/// `key` in the state of input partition `partition` (None: deleted).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StateChange {
+    /// The input partition whose state changed (also the changelog partition).
+    pub partition: i32,
+    /// The key within that state (a symbol, a story id).
+    pub key: String,
+    /// The serialized new value, or None when the key was removed.
+    pub value: Option<Vec<u8>>,
+}
+
 /// Decides what one input message becomes. No I/O; all state is in `self`.
+///
+/// A processor with state that matters after a restart names a store; the
+/// runtime then writes its [`StateChange`]s to a compacted changelog topic
+/// (inside the transaction under exactly-once) and, when it is assigned an
+/// input partition, rebuilds that partition's state with [`Processor::restore`]
+/// before processing any of its messages.
 pub trait Processor: Send + 'static {
     /// Processes one input. Must not panic on any input bytes.
     fn process(&mut self, input: &Input<'_>) -> Outcome;
+
+    /// The name of the state store, if the processor has state to keep.
+    fn state_store(&self) -> Option<&'static str> {
+        None
+    }
+
+    /// The state changes made since the last call.
+    fn take_state_changes(&mut self) -> Vec<StateChange> {
+        Vec::new()
+    }
+
+    /// Rebuilds the state of `partition` from its changelog: the latest value
+    /// of every key, oldest write first.
+    ///
+    /// Fails when an entry cannot be read; the runtime then stops rather
+    /// than run on a state it cannot trust.
+    fn restore(&mut self, partition: i32, entries: Vec<(String, Vec<u8>)>) -> Result<(), String> {
+        let _ = (partition, entries);
+        Ok(())
+    }
+
+    /// Drops the state of a partition this instance no longer owns.
+    fn release(&mut self, partition: i32) {
+        let _ = partition;
+    }
+
+    /// Entries held in state, for the state-size metric.
+    fn state_entries(&self) -> usize {
+        0
+    }
 }
 
 /// Header names the runtime puts on every dead letter.
@@ -120,6 +171,7 @@ pub fn dead_letter(input: &Input<'_>, rejection: &Rejection, dead_letter_topic: 
     use dead_letter_headers::*;
     Record {
         topic: dead_letter_topic.to_owned(),
+        partition: None,
         key: input
             .key
             .map(|key| String::from_utf8_lossy(key).into_owned()),

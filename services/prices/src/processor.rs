@@ -1,12 +1,13 @@
 //! The prices processor: one raw tick in, price changes and alerts out.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 
 use chrono::TimeDelta;
 use rust_decimal::Decimal;
+use tickertape_core::processor::StateChange;
 use tickertape_core::{json_record, Input, Outcome, Processor, Record, Rejection};
 
-use crate::book::{Decision, PriceBook, Rules};
+use crate::book::{Decision, PriceBook, Rules, SymbolState};
 use crate::config::{millis, PricesArgs};
 use crate::events::{
     PriceAlertEvent, PriceChangeEvent, SourceOut, PRICE_ALERT_SCHEMA, PRICE_CHANGE_SCHEMA,
@@ -26,6 +27,10 @@ pub struct PriceProcessor {
     /// One book per input partition: ticks are keyed by symbol, so a symbol's
     /// state lives with its partition and moves with it on rebalance.
     books: HashMap<i32, PriceBook>,
+    /// Symbols whose state changed since the changelog last took it.
+    changed: BTreeSet<(i32, String)>,
+    /// Entries held across books, kept up to date for the state-size metric.
+    entries: usize,
     metrics: PriceMetrics,
 }
 
@@ -42,6 +47,8 @@ impl PriceProcessor {
             max_future: millis(args.max_future_ms),
             catalog,
             books: HashMap::new(),
+            changed: BTreeSet::new(),
+            entries: 0,
             metrics,
         })
     }
@@ -68,6 +75,7 @@ impl PriceProcessor {
                     .as_ref()
                     .map(|topic| Record {
                         topic: topic.clone(),
+                        partition: None,
                         key: Some(tick.symbol.clone()),
                         headers: Vec::new(),
                         value: input.payload.to_vec(),
@@ -149,6 +157,60 @@ impl PriceProcessor {
 }
 
 impl Processor for PriceProcessor {
+    fn state_store(&self) -> Option<&'static str> {
+        Some("state")
+    }
+
+    fn take_state_changes(&mut self) -> Vec<StateChange> {
+        std::mem::take(&mut self.changed)
+            .into_iter()
+            .map(|(partition, symbol)| {
+                let value = self
+                    .books
+                    .get(&partition)
+                    .and_then(|book| book.symbols.get(&symbol))
+                    .and_then(|state| serde_json::to_vec(state).ok());
+                StateChange {
+                    partition,
+                    key: symbol,
+                    value,
+                }
+            })
+            .collect()
+    }
+
+    fn restore(&mut self, partition: i32, entries: Vec<(String, Vec<u8>)>) -> Result<(), String> {
+        let mut book = PriceBook::default();
+        for (symbol, value) in entries {
+            let state: SymbolState =
+                serde_json::from_slice(&value).map_err(|e| format!("state of {symbol}: {e}"))?;
+            book.symbols.insert(symbol, state);
+        }
+        self.release(partition);
+        self.entries += book
+            .symbols
+            .keys()
+            .map(|s| book.entries_of(s))
+            .sum::<usize>();
+        self.books.insert(partition, book);
+        Ok(())
+    }
+
+    fn release(&mut self, partition: i32) {
+        if let Some(book) = self.books.remove(&partition) {
+            self.entries -= book
+                .symbols
+                .keys()
+                .map(|s| book.entries_of(s))
+                .sum::<usize>();
+        }
+        self.changed.retain(|(p, _)| *p != partition);
+    }
+
+    fn state_entries(&self) -> usize {
+        self.entries
+    }
+
     fn process(&mut self, input: &Input<'_>) -> Outcome {
         // A bare strip line carries no time of its own: the message's is used.
         let fallback_time = input.timestamp.unwrap_or(input.received_at);
@@ -172,12 +234,85 @@ impl Processor for PriceProcessor {
         let entries_before = book.entries_of(&tick.symbol);
         let decision = book.apply(&tick, &self.rules);
         let entries_after = book.entries_of(&tick.symbol);
-        self.metrics
-            .state_entries
-            .add(entries_after as i64 - entries_before as i64);
+        self.entries = self.entries + entries_after - entries_before;
+        self.metrics.state_entries.set(self.entries as i64);
+        if !matches!(decision, Decision::Late { .. }) {
+            self.changed.insert((input.partition, tick.symbol.clone()));
+        }
         match self.records_for(&tick, decision, input) {
             Ok(records) => Outcome::Publish(records),
             Err(rejection) => Outcome::Reject(rejection),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::{DateTime, Utc};
+
+    fn processor() -> PriceProcessor {
+        PriceProcessor::new(
+            &PricesArgs::defaults(),
+            Catalog::builtin(),
+            PriceMetrics::unregistered(),
+        )
+        .unwrap()
+    }
+
+    fn tick(processor: &mut PriceProcessor, partition: i32, payload: &str) -> Outcome {
+        let now: DateTime<Utc> = "2024-11-12T15:00:00Z".parse().unwrap();
+        processor.process(&Input {
+            topic: "ticks.raw",
+            partition,
+            offset: 0,
+            key: None,
+            payload: payload.as_bytes(),
+            headers: Vec::new(),
+            timestamp: None,
+            received_at: now,
+        })
+    }
+
+    #[test]
+    fn state_survives_a_round_trip_through_the_changelog() {
+        let mut before = processor();
+        tick(
+            &mut before,
+            2,
+            r#"{"symbol":"BP","price":"28.57","ts":"2024-11-12T14:00:00Z","change_pct":"1.44"}"#,
+        );
+        tick(
+            &mut before,
+            2,
+            r#"{"symbol":"VOD","price":"8.75","ts":"2024-11-12T14:00:00Z"}"#,
+        );
+        let changes = before.take_state_changes();
+        assert_eq!(changes.len(), 2);
+        assert!(
+            before.take_state_changes().is_empty(),
+            "changes are taken once"
+        );
+
+        let mut after = processor();
+        let entries = changes
+            .into_iter()
+            .map(|c| (c.key, c.value.unwrap()))
+            .collect();
+        after.restore(2, entries).unwrap();
+        assert_eq!(after.books()[&2], before.books()[&2]);
+        assert_eq!(after.state_entries(), before.state_entries());
+        // The restored state decides as the original would: a repeat is nothing.
+        let repeat = tick(
+            &mut after,
+            2,
+            r#"{"symbol":"BP","price":"28.57","ts":"2024-11-12T14:00:00Z","change_pct":"1.44"}"#,
+        );
+        assert_eq!(repeat, Outcome::Publish(Vec::new()));
+        after.release(2);
+        assert_eq!(after.state_entries(), 0);
+        assert!(after
+            .restore(1, vec![("BP".into(), b"not json".to_vec())])
+            .is_err());
     }
 }

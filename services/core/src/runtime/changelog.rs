@@ -1,0 +1,180 @@
+//! Changelog topics: where a processor's state changes are written, and
+//! what a newly assigned partition's state is rebuilt from.
+//!
+//! One compacted topic per store, named `<group>-<store>-changelog` (Kafka
+//! Streams' convention), with as many partitions as the input topic: the
+//! state of input partition N lives in changelog partition N.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::error::KafkaError;
+use rdkafka::message::Message;
+use rdkafka::{Offset, TopicPartitionList};
+
+use crate::admin::{create_topics, partition_count, TopicSpec, TopicStatus};
+use crate::config::{KafkaArgs, RuntimeConfig};
+use crate::{Error, Result};
+
+/// How long a restore may take before the service gives up.
+const RESTORE_TIMEOUT: Duration = Duration::from_secs(600);
+
+/// A processor's changelog.
+#[derive(Debug, Clone)]
+pub struct Store {
+    kafka: KafkaArgs,
+    topic: String,
+}
+
+impl Store {
+    /// The changelog of `store` for this service, created (compacted, one
+    /// partition per input partition) if it does not exist.
+    ///
+    /// Fails when the input topic is missing, the changelog cannot be
+    /// created, or it exists with another partition count.
+    pub async fn ensure(config: &RuntimeConfig, store: &str, input_topic: &str) -> Result<Self> {
+        let topic = changelog_topic(&config.group_id, store);
+        let (kafka, input) = (config.kafka.clone(), input_topic.to_owned());
+        let partitions = tokio::task::spawn_blocking(move || partition_count(&kafka, &input))
+            .await
+            .map_err(|e| Error::Config(format!("metadata probe failed: {e}")))??
+            .ok_or_else(|| Error::Config(format!("input topic {input_topic} does not exist")))?;
+        let (kafka, name) = (config.kafka.clone(), topic.clone());
+        let existing = tokio::task::spawn_blocking(move || partition_count(&kafka, &name))
+            .await
+            .map_err(|e| Error::Config(format!("metadata probe failed: {e}")))??;
+        let statuses = match existing {
+            Some(existing) => vec![(
+                topic.clone(),
+                TopicStatus::Existed {
+                    partitions: existing,
+                },
+            )],
+            None => {
+                create_topics(
+                    &config.kafka,
+                    &[changelog_spec(&topic, partitions as i32)],
+                    -1,
+                )
+                .await?
+            }
+        };
+        for (name, status) in statuses {
+            match status {
+                TopicStatus::Created => tracing::info!(topic = %name, partitions, "Changelog created."),
+                TopicStatus::Existed { partitions: existing } if existing != partitions => {
+                    return Err(Error::Config(format!(
+                        "changelog {name} has {existing} partitions but {input_topic} has {partitions}; they must match"
+                    )))
+                }
+                TopicStatus::Existed { .. } => {}
+            }
+        }
+        Ok(Store {
+            kafka: config.kafka.clone(),
+            topic,
+        })
+    }
+
+    /// The changelog topic's name.
+    pub fn topic(&self) -> &str {
+        &self.topic
+    }
+
+    /// The latest value of every key in one partition, oldest write first;
+    /// deleted keys left out. Reads committed data only, up to the end.
+    ///
+    /// Fails when the partition cannot be read to its end in time.
+    pub async fn read(&self, partition: i32) -> Result<Vec<(String, Vec<u8>)>> {
+        let (kafka, topic) = (self.kafka.clone(), self.topic.clone());
+        tokio::task::spawn_blocking(move || read_partition(&kafka, &topic, partition))
+            .await
+            .map_err(|e| Error::Config(format!("restore task failed: {e}")))?
+    }
+}
+
+/// `<group>-<store>-changelog`.
+pub fn changelog_topic(group_id: &str, store: &str) -> String {
+    format!("{group_id}-{store}-changelog")
+}
+
+/// How a changelog topic is created: compacted, so it keeps the latest
+/// value per key and restores stay proportional to the state, not history.
+pub fn changelog_spec(topic: &str, partitions: i32) -> TopicSpec {
+    TopicSpec::new(topic, partitions)
+        .with("cleanup.policy", "compact")
+        .with("min.compaction.lag.ms", "0")
+        .with("segment.ms", "3600000")
+}
+
+fn read_partition(
+    kafka: &KafkaArgs,
+    topic: &str,
+    partition: i32,
+) -> Result<Vec<(String, Vec<u8>)>> {
+    let consumer: BaseConsumer = kafka
+        .client_config(&[
+            ("group.id", "tickertape-restore"),
+            ("enable.auto.commit", "false"),
+            ("enable.partition.eof", "true"),
+            ("isolation.level", "read_committed"),
+        ])
+        .create()
+        .map_err(|e| Error::kafka("creating the restore consumer", e))?;
+    let mut assignment = TopicPartitionList::new();
+    assignment
+        .add_partition_offset(topic, partition, Offset::Beginning)
+        .map_err(|e| Error::kafka("assigning the changelog", e))?;
+    consumer
+        .assign(&assignment)
+        .map_err(|e| Error::kafka("assigning the changelog", e))?;
+
+    let mut latest: HashMap<String, (u64, Vec<u8>)> = HashMap::new();
+    let mut sequence = 0u64;
+    let started = Instant::now();
+    loop {
+        if started.elapsed() > RESTORE_TIMEOUT {
+            return Err(Error::Config(format!(
+                "restoring {topic}/{partition} took longer than {} s",
+                RESTORE_TIMEOUT.as_secs()
+            )));
+        }
+        match consumer.poll(Duration::from_millis(500)) {
+            None => continue,
+            Some(Err(KafkaError::PartitionEOF(_))) => break,
+            Some(Err(error)) => {
+                return Err(Error::kafka(
+                    format!("reading changelog {topic}/{partition}"),
+                    error,
+                ))
+            }
+            Some(Ok(message)) => {
+                let Some(key) = message
+                    .key()
+                    .map(|k| String::from_utf8_lossy(k).into_owned())
+                else {
+                    continue;
+                };
+                match message.payload() {
+                    Some(value) if !value.is_empty() => {
+                        sequence += 1;
+                        latest.insert(key, (sequence, value.to_vec()));
+                    }
+                    _ => {
+                        latest.remove(&key);
+                    }
+                }
+            }
+        }
+    }
+    let mut entries: Vec<(u64, String, Vec<u8>)> = latest
+        .into_iter()
+        .map(|(key, (seq, value))| (seq, key, value))
+        .collect();
+    entries.sort_unstable_by_key(|(seq, _, _)| *seq);
+    Ok(entries
+        .into_iter()
+        .map(|(_, key, value)| (key, value))
+        .collect())
+}
