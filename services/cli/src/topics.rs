@@ -23,6 +23,9 @@ enum TopicsCommand {
         /// Replicas of each topic.
         #[arg(long, env = "TICKERTAPE_REPLICATION_FACTOR", default_value_t = 1)]
         replication_factor: i32,
+        /// Another partition count for one topic, as `NAME=N` (repeatable).
+        #[arg(long = "partitions-for", value_parser = parse_override)]
+        partitions_for: Vec<(String, i32)>,
         #[command(flatten)]
         articles: ArticlesArgs,
         #[command(flatten)]
@@ -46,10 +49,18 @@ pub async fn run(args: TopicsArgs) -> anyhow::Result<()> {
         kafka,
         partitions,
         replication_factor,
+        partitions_for,
         articles,
         prices,
     } = args.command;
-    let specs = all_topics(&articles, &prices, partitions);
+    let mut specs = all_topics(&articles, &prices, partitions);
+    for (name, count) in partitions_for {
+        let spec = specs
+            .iter_mut()
+            .find(|spec| spec.name == name)
+            .ok_or_else(|| anyhow::anyhow!("--partitions-for: no topic named {name}"))?;
+        spec.partitions = count;
+    }
     for (name, status) in create_topics(&kafka, &specs, replication_factor).await? {
         match status {
             TopicStatus::Created => println!("created  {name}"),
@@ -59,4 +70,13 @@ pub async fn run(args: TopicsArgs) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+fn parse_override(text: &str) -> Result<(String, i32), String> {
+    let (name, count) = text.split_once('=').ok_or_else(|| format!("expected NAME=N, got {text:?}"))?;
+    let count: i32 = count.parse().map_err(|_| format!("not a partition count: {count:?}"))?;
+    if count < 1 {
+        return Err("a topic needs at least one partition".into());
+    }
+    Ok((name.to_owned(), count))
 }

@@ -1,0 +1,450 @@
+#!/usr/bin/env python3
+"""Crash test: nothing lost, nothing twice, against a real Apache Kafka broker.
+
+Feeds N ticks (with repeats, out-of-order and bad ones) and M raw pages (with
+syndicated copies, updates and bad ones) into fresh topics while the services
+run as separate processes; kills them with SIGKILL at random moments K times
+(restarting each), scales the prices service from 1 to 3 instances and back,
+and optionally stops and restarts the broker mid-stream. Then it reads every
+output topic with kcat (read_committed, an independent client) and compares
+with what `tickertape process` computes over the same inputs.
+
+exactly_once: every expected event exactly once, nothing missing, nothing extra.
+at_least_once: nothing missing; duplicates allowed and counted.
+
+Needs: kcat, the workspace binaries (--bin), a broker started with
+scripts/kafka.sh (--kafka-dir, for the broker restart).
+"""
+
+import argparse
+import base64
+import collections
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from datetime import datetime, timedelta, timezone
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(os.path.dirname(HERE))
+VOLATILE = ("processed_at", "ingest_time")
+OUTPUTS = ["articles.enriched", "articles.duplicates", "articles.dlq",
+           "prices.changes", "prices.alerts", "ticks.dlq"]
+TOPIC_VARS = {
+    "TICKERTAPE_ARTICLES_RAW_TOPIC": "articles.raw",
+    "TICKERTAPE_ARTICLES_PARSED_TOPIC": "articles.parsed",
+    "TICKERTAPE_ARTICLES_ENRICHED_TOPIC": "articles.enriched",
+    "TICKERTAPE_ARTICLES_DUPLICATES_TOPIC": "articles.duplicates",
+    "TICKERTAPE_ARTICLES_DLQ_TOPIC": "articles.dlq",
+    "TICKERTAPE_TICKS_TOPIC": "ticks.raw",
+    "TICKERTAPE_CHANGES_TOPIC": "prices.changes",
+    "TICKERTAPE_ALERTS_TOPIC": "prices.alerts",
+    "TICKERTAPE_TICKS_DLQ_TOPIC": "ticks.dlq",
+}
+SYMBOLS = ["RBGPF", "CMSC", "RYCEF", "NGG", "GSK", "RIO", "AZN", "BTI", "BP", "RELX",
+           "SCS", "CMSD", "JRI", "VOD", "BCC", "BCE"] + ["X%02d" % i for i in range(24)]
+SITES = [("Berliner Tageblatt", "BTB"), ("Athens News", "ATN"), ("Gulf Courier", "GCR"),
+         ("Lisbon Ledger", "LSL"), ("Baltic Times Online", "BTO"), ("Adriatic Post", "ADP")]
+WORDS = ("north korea russia treaty ratified defence pact troops moscow pyongyang seoul "
+         "ukraine kursk border missiles artillery sanctions kremlin minister president analyst "
+         "agency council parliament lawmakers deployment military cooperation offensive ally "
+         "shares markets investors profit outlook earnings growth inflation rates bank central "
+         "tanker shipping gas europe demand supply orders record year month week tuesday said "
+         "would could report reports state media official officials government talks summit "
+         "energy oil prices fell rose steady trade exports imports tariffs deal agreement").split()
+
+
+def log(*parts):
+    print("crash-test:", *parts, flush=True)
+
+
+# ---------------------------------------------------------------- inputs
+
+def sentence(rng):
+    words = [rng.choice(WORDS) for _ in range(rng.randint(12, 24))]
+    return words[0].capitalize() + " " + " ".join(words[1:]) + "."
+
+
+def paragraph(rng):
+    return " ".join(sentence(rng) for _ in range(rng.randint(2, 3)))
+
+
+def page_text(site, title, paragraphs, author):
+    name, code = site
+    lines = [f"{name} - {title}", "", title, "", paragraphs[0], "", "Text size:", ""]
+    for para in paragraphs[1:]:
+        lines += [para, ""]
+    lines.append(f"{author}--{code}")
+    return "\n".join(lines) + "\n"
+
+
+def make_pages(rng, count, start):
+    """Unique stories, syndicated copies (same body, another site) and updates."""
+    pages, stories = [], []
+    for i in range(count):
+        fetched = (start + timedelta(seconds=20 * i)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        roll = rng.random()
+        if i % 97 == 13:  # a bad envelope: no body
+            pages.append(json.dumps({"url": f"https://bad.example/{i}", "fetched_at": fetched}))
+            continue
+        if stories and roll < 0.25:  # syndicated copy
+            title, paras = rng.choice(stories)
+            site = rng.choice(SITES)
+        elif stories and roll < 0.40:  # update: one sentence changed, maybe a paragraph added
+            index = rng.randrange(len(stories))
+            title, paras = stories[index]
+            paras = list(paras)
+            paras[-1] = paragraph(rng)
+            if rng.random() < 0.5:
+                paras.append(paragraph(rng))
+            stories[index] = (title, paras)
+            site = SITES[0]
+        else:
+            title = " ".join(rng.choice(WORDS) for _ in range(6)).capitalize() + f" {i}"
+            paras = [paragraph(rng) for _ in range(rng.randint(6, 12))]
+            stories.append((title, paras))
+            site = rng.choice(SITES)
+        author = f"{rng.choice('ABCDKM')}.{rng.choice(['Thomson', 'Park', 'Kowalski', 'Evans', 'Shah', 'Marsh'])}"
+        body = page_text(site, title, paras, author)
+        pages.append(json.dumps({"url": f"https://{site[1].lower()}.example/en/World/{i}.html",
+                                 "fetched_at": fetched, "site": site[0], "body": body}))
+    return pages
+
+
+def make_ticks(rng, count, start):
+    """A walk per symbol in cents; repeats, late (older) ticks and bad ones mixed in."""
+    cents = {s: rng.randint(1000, 20000) for s in SYMBOLS}
+    clock = {s: start for s in SYMBOLS}
+    seq = collections.Counter()
+    ticks, last = [], {}
+    while len(ticks) < count:
+        symbol = rng.choice(SYMBOLS)
+        roll = rng.random()
+        if roll < 0.10 and symbol in last:  # exact repeat
+            ticks.append((symbol, last[symbol]))
+            continue
+        if roll < 0.13:  # late: older than the symbol's newest
+            ts = clock[symbol] - timedelta(seconds=rng.randint(2, 30))
+        elif roll < 0.135:
+            ticks.append((symbol, json.dumps({"symbol": symbol, "price": "NaN", "ts": "2024-01-01T00:00:00Z"})))
+            continue
+        else:
+            clock[symbol] += timedelta(milliseconds=rng.randint(100, 3000))
+            ts = clock[symbol]
+            if rng.random() < 0.8:
+                cents[symbol] = max(1, cents[symbol] + rng.choice([-9, -3, -1, 1, 2, 5, 11, 40, -40]))
+        seq[symbol] += 1
+        tick = {"symbol": symbol, "price": f"{cents[symbol] // 100}.{cents[symbol] % 100:02d}",
+                "ts": ts.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z", "seq": seq[symbol], "source": "crash-feed"}
+        if seq[symbol] == 1:
+            tick["change_pct"] = f"{rng.uniform(-3, 3):.2f}"
+        line = json.dumps(tick)
+        last[symbol] = line
+        ticks.append((symbol, line))
+    return ticks
+
+
+# ---------------------------------------------------------------- comparing
+
+def canonical_event(value):
+    value = {k: v for k, v in value.items() if k not in VOLATILE}
+    return json.dumps(value, sort_keys=True, ensure_ascii=False)
+
+
+def canonical_letter(reason, original):
+    return json.dumps({"reason": reason, "original": original}, sort_keys=True, ensure_ascii=False)
+
+
+def expected_outputs(binary, kind, path, clock):
+    out = subprocess.run([binary, "process", "--clock", clock, kind, path],
+                         capture_output=True, check=True, text=True).stdout
+    expected = collections.defaultdict(collections.Counter)
+    for line in out.splitlines():
+        record = json.loads(line)
+        value = record["value"]
+        if "original_b64" in value:
+            original = base64.b64decode(value["original_b64"]).decode("utf-8")
+            expected[record["topic"]][canonical_letter(value["reason"], original)] += 1
+        elif record["topic"] in OUTPUTS:
+            expected[record["topic"]][canonical_event(value)] += 1
+    return expected
+
+
+def read_topic(brokers, topic):
+    out = subprocess.run(["kcat", "-b", brokers, "-C", "-t", topic, "-o", "beginning", "-e", "-q", "-J",
+                          "-X", "isolation.level=read_committed"], capture_output=True, text=True).stdout
+    got = collections.Counter()
+    for line in out.splitlines():
+        message = json.loads(line)
+        payload = message.get("payload") or ""
+        headers = message.get("headers") or []
+        pairs = dict(zip(headers[0::2], headers[1::2]))
+        if "tickertape.reason" in pairs:
+            got[canonical_letter(pairs["tickertape.reason"], payload)] += 1
+        else:
+            got[canonical_event(json.loads(payload))] += 1
+    return got
+
+
+def count_topic(brokers, topic):
+    out = subprocess.run(["kcat", "-b", brokers, "-C", "-t", topic, "-o", "beginning", "-e", "-q",
+                          "-f", "x\n", "-X", "isolation.level=read_committed"], capture_output=True, text=True).stdout
+    return out.count("\n")
+
+
+# ---------------------------------------------------------------- processes
+
+class Slot:
+    """One service instance, with a stable instance id across restarts."""
+
+    def __init__(self, run, binary, name):
+        self.run, self.binary, self.name = run, binary, name
+        self.process = None
+        self.wanted = False
+        self.restarts = 0
+
+    def start(self):
+        log_path = os.path.join(self.run.workdir, f"{self.name}.log")
+        self.process = subprocess.Popen(
+            [self.binary, "--brokers", self.run.brokers, "--metrics-addr", "127.0.0.1:0",
+             "--instance-id", self.name, "--processing-guarantee", self.run.mode],
+            env=self.run.env, stdout=subprocess.DEVNULL, stderr=open(log_path, "a"))
+        self.wanted = True
+
+    def kill(self):
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGKILL)
+            self.process.wait()
+
+    def stop(self):
+        self.wanted = False
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=40)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+
+class Run:
+    def __init__(self, args, mode, label):
+        self.args, self.mode, self.label = args, mode, label
+        self.brokers = args.brokers
+        self.workdir = tempfile.mkdtemp(prefix=f"tickertape-crash-{label}-")
+        self.prefix = f"crash-{label}-{int(time.time() * 1000)}"
+        self.env = dict(os.environ, RUST_LOG="info",
+                        TICKERTAPE_GROUP_ID=f"{self.prefix}-group",
+                        **{var: f"{self.prefix}.{name}" for var, name in TOPIC_VARS.items()})
+        self.lock = threading.Lock()
+        self.failures_restarted = 0
+
+    def topic(self, name):
+        return f"{self.prefix}.{name}"
+
+    def create_topics(self):
+        subprocess.run([self.args.tickertape, "topics", "create", "--brokers", self.brokers, "--partitions", "4",
+                        "--partitions-for", f"{self.topic('articles.raw')}=1"],
+                       env=self.env, check=True, stdout=subprocess.DEVNULL)
+
+    def produce(self, topic, lines):
+        data = "".join(f"{key}\t{value}\n" for key, value in lines)
+        subprocess.run(["kcat", "-b", self.brokers, "-P", "-t", topic, "-K", "\t",
+                        "-X", "enable.idempotence=true"], input=data, text=True, check=True)
+
+
+def monitor(run, slots, stop):
+    """Restarts an instance that exited on its own (an error after a broker restart, say)."""
+    while not stop.is_set():
+        with run.lock:
+            for slot in slots:
+                if slot.wanted and slot.process and slot.process.poll() is not None:
+                    run.failures_restarted += 1
+                    slot.start()
+        time.sleep(0.5)
+
+
+def chaos_run(args, mode, label, ticks, pages, expected, broker_restart):
+    run = Run(args, mode, label)
+    run.create_topics()
+    articles = Slot(run, args.articles, "articles-0")
+    prices = [Slot(run, args.prices, f"prices-{i}") for i in range(3)]
+    slots = [articles] + prices
+    articles.start()
+    prices[0].start()
+    stop = threading.Event()
+    threading.Thread(target=monitor, args=(run, slots, stop), daemon=True).start()
+
+    rng = random.Random(args.seed + len(label))
+    duration = args.feed_seconds
+    kill_times = sorted(rng.uniform(3, duration + 5) for _ in range(args.kills))
+    events = [(t, "kill") for t in kill_times] + [(duration * 0.3, "scale-up"), (duration * 0.7, "scale-down")]
+    if broker_restart:
+        events.append((duration * 0.5, "broker-restart"))
+    events.sort()
+
+    chunks = 40
+    tick_chunk, page_chunk = -(-len(ticks) // chunks), -(-len(pages) // chunks)
+    started = time.time()
+    kills, scale_log = 0, []
+    next_event = 0
+    for chunk in range(chunks):
+        run.produce(run.topic("ticks.raw"), ticks[chunk * tick_chunk:(chunk + 1) * tick_chunk])
+        run.produce(run.topic("articles.raw"), [(json.loads(p).get("url", "none"), p) for p in pages[chunk * page_chunk:(chunk + 1) * page_chunk]])
+        while next_event < len(events) and time.time() - started >= events[next_event][0]:
+            _, what = events[next_event]
+            next_event += 1
+            with run.lock:
+                if what == "kill":
+                    victim = rng.choice([s for s in slots if s.wanted])
+                    victim.kill()
+                    victim.restarts += 1
+                    kills += 1
+                    victim.start()
+                    log(f"{label}: SIGKILL {victim.name} at {time.time() - started:.1f}s (kill {kills})")
+                    time.sleep(rng.uniform(0.2, 1.0))
+                elif what == "scale-up":
+                    prices[1].start()
+                    prices[2].start()
+                    scale_log.append(f"1->3 at {time.time() - started:.0f}s")
+                elif what == "scale-down":
+                    prices[1].stop()
+                    prices[2].stop()
+                    scale_log.append(f"3->1 at {time.time() - started:.0f}s")
+            if what == "broker-restart":
+                log(f"{label}: stopping the broker at {time.time() - started:.1f}s")
+                subprocess.run([os.path.join(REPO, "scripts", "kafka.sh"), "stop", args.kafka_dir], check=True)
+                time.sleep(3)
+                subprocess.run([os.path.join(REPO, "scripts", "kafka.sh"), "restart", args.kafka_dir], check=True, stdout=subprocess.DEVNULL)
+                log(f"{label}: broker back at {time.time() - started:.1f}s")
+        time.sleep(duration / chunks)
+    # Any kills scheduled after the feed ended still happen.
+    while next_event < len(events):
+        _, what = events[next_event]
+        next_event += 1
+        if what == "kill":
+            with run.lock:
+                victim = rng.choice([s for s in slots if s.wanted])
+                victim.kill()
+                victim.restarts += 1
+                kills += 1
+                victim.start()
+            log(f"{label}: SIGKILL {victim.name} after the feed (kill {kills})")
+            time.sleep(1)
+
+    totals = {topic: sum(expected[topic].values()) for topic in OUTPUTS}
+    deadline = time.time() + args.settle_seconds
+    while time.time() < deadline:
+        counts = {topic: count_topic(run.brokers, run.topic(topic)) for topic in OUTPUTS}
+        if all(counts[t] >= totals[t] for t in OUTPUTS):
+            break
+        time.sleep(2)
+    time.sleep(8)  # anything extra would show up now
+    stop.set()
+    for slot in slots:
+        slot.stop()
+
+    report = {"mode": mode, "label": label, "N": len(ticks), "M": len(pages), "K": kills,
+              "scaling": scale_log, "restarts_after_errors": run.failures_restarted, "topics": {}}
+    ok = True
+    for topic in OUTPUTS:
+        got = read_topic(run.brokers, run.topic(topic))
+        want = expected[topic]
+        missing = sum((want - got).values())
+        extra = sum((got - want).values())
+        # Extra copies of expected events: what at-least-once may repeat.
+        repeated = sum(n - want[key] for key, n in got.items() if key in want and n > want[key])
+        report["topics"][topic] = {"expected": sum(want.values()), "read": sum(got.values()),
+                                   "missing": missing, "extra": extra, "repeated": repeated}
+        if missing or (mode == "exactly_once" and extra):
+            ok = False
+    report["passed"] = ok
+    return report
+
+
+def throughput(args, mode, ticks, expected_changes):
+    """Pre-produced ticks, one prices instance, no chaos: ticks per second until all changes are visible."""
+    run = Run(args, mode, f"tp-{mode[:3]}")
+    run.create_topics()
+    run.produce(run.topic("ticks.raw"), ticks)
+    slot = Slot(run, args.prices, "prices-tp")
+    started = time.time()
+    slot.start()
+    deadline = started + 300
+    while time.time() < deadline and count_topic(run.brokers, run.topic("prices.changes")) < expected_changes:
+        time.sleep(0.5)
+    elapsed = time.time() - started
+    slot.stop()
+    return len(ticks) / elapsed, elapsed
+
+
+def print_report(report):
+    log(f"== {report['label']} ({report['mode']}): N={report['N']} ticks, M={report['M']} pages, "
+        f"K={report['K']} SIGKILLs, scaling {', '.join(report['scaling'])}, "
+        f"{report['restarts_after_errors']} restarts after errors")
+    log(f"   {'topic':<22}{'expected':>10}{'read':>10}{'missing':>9}{'extra':>7}{'repeated':>10}")
+    for topic, row in report["topics"].items():
+        log(f"   {topic:<22}{row['expected']:>10}{row['read']:>10}{row['missing']:>9}{row['extra']:>7}{row['repeated']:>10}")
+    log(f"   {'PASSED' if report['passed'] else 'FAILED'}")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--bin", required=True, help="folder with tickertape, tickertape-articles, tickertape-prices")
+    parser.add_argument("--brokers", required=True)
+    parser.add_argument("--kafka-dir", required=True, help="the folder given to scripts/kafka.sh start")
+    parser.add_argument("--ticks", type=int, default=100_000)
+    parser.add_argument("--pages", type=int, default=1_000)
+    parser.add_argument("--kills", type=int, default=12)
+    parser.add_argument("--feed-seconds", type=float, default=40)
+    parser.add_argument("--settle-seconds", type=float, default=240)
+    parser.add_argument("--seed", type=int, default=20241112)
+    parser.add_argument("--skip-throughput", action="store_true")
+    args = parser.parse_args()
+    args.tickertape = os.path.join(args.bin, "tickertape")
+    args.articles = os.path.join(args.bin, "tickertape-articles")
+    args.prices = os.path.join(args.bin, "tickertape-prices")
+
+    rng = random.Random(args.seed)
+    now = datetime.now(timezone.utc).replace(microsecond=0)
+    ticks = make_ticks(rng, args.ticks, now - timedelta(hours=20))
+    pages = make_pages(rng, args.pages, now - timedelta(days=1))
+    workdir = tempfile.mkdtemp(prefix="tickertape-crash-inputs-")
+    ticks_path, pages_path = os.path.join(workdir, "ticks.jsonl"), os.path.join(workdir, "pages.jsonl")
+    with open(ticks_path, "w") as f:
+        f.writelines(line + "\n" for _, line in ticks)
+    with open(pages_path, "w") as f:
+        f.writelines(page + "\n" for page in pages)
+    clock = now.strftime("%Y-%m-%dT%H:%M:%SZ")
+    expected = expected_outputs(args.tickertape, "ticks", ticks_path, clock)
+    for topic, counter in expected_outputs(args.tickertape, "articles", pages_path, clock).items():
+        expected[topic] = counter
+    log("expected from `tickertape process`: " + ", ".join(f"{t}={sum(expected[t].values())}" for t in OUTPUTS))
+
+    reports = [
+        chaos_run(args, "exactly_once", "eos", ticks, pages, expected, broker_restart=False),
+        chaos_run(args, "exactly_once", "eos-broker-restart", ticks, pages, expected, broker_restart=True),
+        chaos_run(args, "at_least_once", "alo", ticks, pages, expected, broker_restart=False),
+    ]
+    for report in reports:
+        print_report(report)
+    if not args.skip_throughput:
+        changes = sum(expected["prices.changes"].values())
+        eos_rate, eos_s = throughput(args, "exactly_once", ticks, changes)
+        alo_rate, alo_s = throughput(args, "at_least_once", ticks, changes)
+        log(f"throughput, {len(ticks)} pre-produced ticks, one prices instance, no chaos: "
+            f"exactly_once {eos_rate:,.0f} ticks/s ({eos_s:.1f}s), at_least_once {alo_rate:,.0f} ticks/s ({alo_s:.1f}s)")
+    with open(os.path.join(workdir, "report.json"), "w") as f:
+        json.dump(reports, f, indent=2)
+    all_passed = all(r["passed"] for r in reports)
+    log("crash test " + ("PASSED" if all_passed else "FAILED") + f"; report in {workdir}/report.json")
+    print(f"crash-test: {sum(r['passed'] for r in reports)} passed, {sum(not r['passed'] for r in reports)} failed")
+    sys.exit(0 if all_passed else 1)
+
+
+if __name__ == "__main__":
+    main()
