@@ -27,9 +27,40 @@ status=${PIPESTATUS[0]}
 set -e
 ran=$(grep -E '^test result:' "$work/e2e.log" | sed -E 's/.* ([0-9]+) passed.*/\1/' | awk '{s+=$1} END {print s+0}')
 failed=$(grep -E '^test result:' "$work/e2e.log" | sed -E 's/.* ([0-9]+) failed.*/\1/' | awk '{s+=$1} END {print s+0}')
-echo "real-broker tests: ${ran:-0} passed, ${failed:-0} failed (against Apache Kafka at $TICKERTAPE_TEST_BROKERS)"
-if [ "$status" -ne 0 ]; then exit "$status"; fi
+if [ "$status" -ne 0 ]; then
+  echo "real-broker tests: ${ran:-0} passed, ${failed:-0} failed" >&2
+  exit "$status"
+fi
+
+# Observability against a real Prometheus: metrics lint, catalogue, every
+# dashboard query, every alert rule.
+python3 tests/observability/check_observability.py --bin target/debug --brokers "$TICKERTAPE_TEST_BROKERS" \
+  2>&1 | tee "$work/observability.log"
+obs_status=${PIPESTATUS[0]}
+ran=$((ran + $(grep -cE '^observability: ok ' "$work/observability.log" || true)))
+failed=$((failed + $(grep -cE '^observability: FAIL ' "$work/observability.log" || true)))
+if [ "$obs_status" -ne 0 ]; then
+  echo "real-broker tests: $ran passed, $failed failed" >&2
+  exit 1
+fi
+
+# The crash test: SIGKILLs, scaling and a broker restart under exactly-once
+# and at-least-once, compared with `tickertape process` (see its docstring).
+if [ -z "${TICKERTAPE_SKIP_CRASH_TEST:-}" ]; then
+  python3 tests/crash/crash_test.py --bin target/debug --brokers "$TICKERTAPE_TEST_BROKERS" \
+    --kafka-dir "$work/broker" 2>&1 | tee "$work/crash.log"
+  crash_status=${PIPESTATUS[0]}
+  crash_runs=$(grep -cE '^crash-test: +(PASSED|FAILED)$' "$work/crash.log" || true)
+  ran=$((ran + $(grep -cE '^crash-test: +PASSED$' "$work/crash.log" || true)))
+  failed=$((failed + $(grep -cE '^crash-test: +FAILED$' "$work/crash.log" || true)))
+  if [ "$crash_status" -ne 0 ] || [ "$crash_runs" -eq 0 ]; then
+    echo "real-broker tests: $ran passed, $failed failed" >&2
+    exit 1
+  fi
+fi
+
 if [ "${ran:-0}" -eq 0 ]; then
   echo "real-broker suite: no real-broker test ran" >&2
   exit 1
 fi
+echo "real-broker tests: $ran passed, $failed failed"

@@ -146,6 +146,8 @@ impl Service {
         ));
         let child = Command::new(binary(binary_name))
             .args(["--brokers", brokers, "--metrics-addr", &metrics_addr])
+            // Each service its own group, as in production.
+            .args(["--group-id", &format!("{}-{binary_name}", topics.prefix)])
             .args(extra_args)
             .envs(topics.env())
             .env("RUST_LOG", "info")

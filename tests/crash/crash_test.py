@@ -212,6 +212,7 @@ class Slot:
         log_path = os.path.join(self.run.workdir, f"{self.name}.log")
         self.process = subprocess.Popen(
             [self.binary, "--brokers", self.run.brokers, "--metrics-addr", "127.0.0.1:0",
+             "--group-id", f"{self.run.prefix}-{os.path.basename(self.binary)}",
              "--instance-id", self.name, "--processing-guarantee", self.run.mode],
             env=self.run.env, stdout=subprocess.DEVNULL, stderr=open(log_path, "a"))
         self.wanted = True
@@ -238,7 +239,6 @@ class Run:
         self.workdir = tempfile.mkdtemp(prefix=f"tickertape-crash-{label}-")
         self.prefix = f"crash-{label}-{int(time.time() * 1000)}"
         self.env = dict(os.environ, RUST_LOG="info",
-                        TICKERTAPE_GROUP_ID=f"{self.prefix}-group",
                         **{var: f"{self.prefix}.{name}" for var, name in TOPIC_VARS.items()})
         self.lock = threading.Lock()
         self.failures_restarted = 0

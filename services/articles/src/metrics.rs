@@ -1,6 +1,6 @@
 //! The articles service's own metrics (the runtime's are in tickertape-core).
 
-use prometheus::{IntCounterVec, IntGauge, Opts, Registry};
+use prometheus::{IntCounterVec, Opts, Registry};
 
 /// Counters both stages update.
 #[derive(Debug, Clone)]
@@ -9,15 +9,16 @@ pub struct ArticleMetrics {
     pub articles: IntCounterVec,
     /// Strip lines found on pages: published (as ticks) or malformed.
     pub strip_lines: IntCounterVec,
-    /// Stories held in the dedupe index.
-    pub stories: IntGauge,
+    /// The runtime's duplicates counter (kinds syndicated_copy and update).
+    pub duplicates: IntCounterVec,
 }
 
 impl ArticleMetrics {
-    /// Creates and registers the metrics.
+    /// Creates and registers the metrics; `duplicates` is the runtime's
+    /// counter, shared by every service of the process.
     ///
     /// Fails if they are already registered in `registry`.
-    pub fn register(registry: &Registry) -> prometheus::Result<Self> {
+    pub fn register(registry: &Registry, duplicates: IntCounterVec) -> prometheus::Result<Self> {
         let metrics = ArticleMetrics {
             articles: IntCounterVec::new(
                 Opts::new(
@@ -33,19 +34,19 @@ impl ArticleMetrics {
                 ),
                 &["outcome"],
             )?,
-            stories: IntGauge::new(
-                "tickertape_story_index_entries",
-                "Stories held in the dedupe index.",
-            )?,
+            duplicates,
         };
         registry.register(Box::new(metrics.articles.clone()))?;
         registry.register(Box::new(metrics.strip_lines.clone()))?;
-        registry.register(Box::new(metrics.stories.clone()))?;
         Ok(metrics)
     }
 
     /// Metrics registered nowhere, for offline runs and tests.
     pub fn unregistered() -> Self {
-        Self::register(&Registry::new()).expect("a fresh registry has no conflicts")
+        let registry = Registry::new();
+        let runtime = tickertape_core::metrics::RuntimeMetrics::register(&registry)
+            .expect("a fresh registry has no conflicts");
+        Self::register(&registry, runtime.duplicates.clone())
+            .expect("a fresh registry has no conflicts")
     }
 }

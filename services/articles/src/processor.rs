@@ -205,7 +205,6 @@ impl DedupeStage {
         let verdict = self
             .index
             .decide(&article.id, &print, article.fetched_at, &self.rules);
-        self.metrics.stories.set(self.index.len() as i64);
         let (status, story_id, version, of, similarity) = match verdict {
             Verdict::Duplicate {
                 story_id,
@@ -227,7 +226,8 @@ impl DedupeStage {
                     fetched_at: article.fetched_at,
                     processed_at: article.processed_at,
                 };
-                return json_record(&self.duplicates_topic, story_id, &record);
+                return json_record(&self.duplicates_topic, story_id, &record)
+                    .map(|r| r.at(record.fetched_at));
             }
             Verdict::New { story_id } => ("new", story_id, 1, None, None),
             Verdict::Update {
@@ -238,6 +238,10 @@ impl DedupeStage {
             } => ("update", story_id, version, Some(of), Some(similarity)),
         };
         self.metrics.articles.with_label_values(&[status]).inc();
+        if status == "update" {
+            self.metrics.duplicates.with_label_values(&["update"]).inc();
+        }
+        let fetched_at = article.fetched_at;
         let event = ArticleEvent {
             schema: ARTICLE_SCHEMA.to_owned(),
             story_id: story_id.clone(),
@@ -249,7 +253,7 @@ impl DedupeStage {
             },
             article,
         };
-        json_record(&self.enriched_topic, story_id, &event)
+        json_record(&self.enriched_topic, story_id, &event).map(|r| r.at(fetched_at))
     }
 }
 
@@ -279,13 +283,11 @@ impl Processor for DedupeStage {
             })
             .collect::<Result<Vec<_>, _>>()?;
         self.index = StoryIndex::restored(stories);
-        self.metrics.stories.set(self.index.len() as i64);
         Ok(())
     }
 
     fn release(&mut self, _partition: i32) {
         self.index = StoryIndex::default();
-        self.metrics.stories.set(0);
     }
 
     fn state_entries(&self) -> usize {

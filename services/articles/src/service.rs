@@ -49,7 +49,8 @@ pub async fn run(
         Err(error) => tracing::warn!(%error, "Could not check the partitions of the internal topic."),
     }
 
-    let metrics = ArticleMetrics::register(&host.registry)?;
+    let metrics =
+        ArticleMetrics::register(&host.registry, host.runtime_metrics.duplicates.clone())?;
     let parse = ParseStage::new(articles, Arc::new(Enricher::builtin()), metrics.clone());
     let dedupe =
         DedupeStage::new(articles, metrics).map_err(|m| anyhow::anyhow!("configuration: {m}"))?;

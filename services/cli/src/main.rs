@@ -42,7 +42,7 @@ enum Command {
     /// Run a service's processor over files, without Kafka; JSON lines out.
     Process(process::ProcessArgs),
     /// Manage the pipeline's topics.
-    Topics(topics::TopicsArgs),
+    Topics(Box<topics::TopicsArgs>),
     /// Follow a topic and print its events readably.
     Tail(tail::TailArgs),
 }
@@ -54,7 +54,7 @@ async fn main() -> anyhow::Result<()> {
     match cli.command {
         Command::Demo(args) => demo::run(args).await,
         Command::Process(args) => process::run(args),
-        Command::Topics(args) => topics::run(args).await,
+        Command::Topics(args) => topics::run(*args).await,
         Command::Tail(args) => tail::run(args).await,
     }
 }

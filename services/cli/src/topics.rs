@@ -73,8 +73,12 @@ pub async fn run(args: TopicsArgs) -> anyhow::Result<()> {
 }
 
 fn parse_override(text: &str) -> Result<(String, i32), String> {
-    let (name, count) = text.split_once('=').ok_or_else(|| format!("expected NAME=N, got {text:?}"))?;
-    let count: i32 = count.parse().map_err(|_| format!("not a partition count: {count:?}"))?;
+    let (name, count) = text
+        .split_once('=')
+        .ok_or_else(|| format!("expected NAME=N, got {text:?}"))?;
+    let count: i32 = count
+        .parse()
+        .map_err(|_| format!("not a partition count: {count:?}"))?;
     if count < 1 {
         return Err("a topic needs at least one partition".into());
     }

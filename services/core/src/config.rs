@@ -116,6 +116,9 @@ pub struct RuntimeConfig {
     pub commit_interval: Duration,
     /// This instance's name (transactional ids, client ids).
     pub instance_id: String,
+    /// Whether the instance id was configured (and so survives restarts):
+    /// only then is it also the consumer's static group membership id.
+    pub instance_id_is_stable: bool,
 }
 
 impl RuntimeConfig {
@@ -170,6 +173,7 @@ impl RuntimeConfig {
             guarantee: args.processing_guarantee,
             commit_interval: Duration::from_millis(args.commit_interval_ms),
             instance_id,
+            instance_id_is_stable: args.instance_id.is_some(),
         })
     }
 }

@@ -5,9 +5,7 @@
 
 use std::sync::Arc;
 
-use prometheus::{
-    Histogram, HistogramOpts, HistogramVec, IntCounterVec, IntGaugeVec, Opts, Registry,
-};
+use prometheus::{HistogramOpts, HistogramVec, IntCounterVec, IntGaugeVec, Opts, Registry};
 
 /// Counters and histograms the Kafka runtime updates.
 #[derive(Debug, Clone)]
@@ -40,6 +38,10 @@ pub struct RuntimeMetrics {
     pub broker_rtt_seconds: prometheus::GaugeVec,
     /// Messages waiting in the producer's local queue.
     pub producer_queue_messages: IntGaugeVec,
+    /// Inputs recognised as repeats, by kind (syndicated_copy, update, repeated_tick).
+    pub duplicates: IntCounterVec,
+    /// Age of each published event since its event time, by output topic.
+    pub event_age_seconds: HistogramVec,
 }
 
 impl RuntimeMetrics {
@@ -141,6 +143,21 @@ impl RuntimeMetrics {
                 ),
                 &["service"],
             )?,
+            duplicates: IntCounterVec::new(
+                Opts::new(
+                    "tickertape_duplicates_total",
+                    "Inputs recognised as repeats, by kind: syndicated_copy, update, repeated_tick.",
+                ),
+                &["kind"],
+            )?,
+            event_age_seconds: HistogramVec::new(
+                HistogramOpts::new(
+                    "tickertape_event_age_seconds",
+                    "Time from an event's own time (page fetch, tick time) to its publication, by output topic.",
+                )
+                .buckets(vec![0.01, 0.05, 0.1, 0.5, 1.0, 5.0, 30.0, 60.0, 300.0, 3600.0, 86400.0]),
+                &["topic"],
+            )?,
         };
         registry.register(Box::new(metrics.consumed.clone()))?;
         registry.register(Box::new(metrics.produced.clone()))?;
@@ -156,6 +173,8 @@ impl RuntimeMetrics {
         registry.register(Box::new(metrics.consumer_lag.clone()))?;
         registry.register(Box::new(metrics.broker_rtt_seconds.clone()))?;
         registry.register(Box::new(metrics.producer_queue_messages.clone()))?;
+        registry.register(Box::new(metrics.duplicates.clone()))?;
+        registry.register(Box::new(metrics.event_age_seconds.clone()))?;
         register_build_info(registry)?;
         Ok(Arc::new(metrics))
     }
@@ -205,11 +224,4 @@ fn register_build_info(registry: &Registry) -> prometheus::Result<()> {
         .with_label_values(&[env!("CARGO_PKG_VERSION")])
         .set(1);
     registry.register(Box::new(build_info))
-}
-
-/// A histogram of seconds with buckets suited to event age (milliseconds to hours).
-pub fn age_histogram(name: &str, help: &str) -> prometheus::Result<Histogram> {
-    Histogram::with_opts(HistogramOpts::new(name, help).buckets(vec![
-        0.001, 0.01, 0.1, 0.5, 1.0, 5.0, 30.0, 60.0, 300.0, 1800.0, 3600.0, 86400.0,
-    ]))
 }

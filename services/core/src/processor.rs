@@ -52,6 +52,9 @@ pub struct Record {
     pub headers: Vec<(String, String)>,
     /// The serialized value (JSON for every tickertape event).
     pub value: Vec<u8>,
+    /// The event's own time, for the event-age metric; None for records
+    /// that are not events (dead letters, changelog entries).
+    pub event_time: Option<DateTime<Utc>>,
 }
 
 impl Record {
@@ -63,7 +66,14 @@ impl Record {
             key: Some(key.into()),
             headers: vec![("content-type".into(), "application/json".into())],
             value,
+            event_time: None,
         }
+    }
+
+    /// The same record, with its event time.
+    pub fn at(mut self, event_time: DateTime<Utc>) -> Self {
+        self.event_time = Some(event_time);
+        self
     }
 }
 
@@ -183,6 +193,7 @@ pub fn dead_letter(input: &Input<'_>, rejection: &Rejection, dead_letter_topic: 
             (SOURCE_OFFSET.into(), input.offset.to_string()),
         ],
         value: input.payload.to_vec(),
+        event_time: None,
     }
 }
 

@@ -1,6 +1,6 @@
 //! The prices service's own metrics (the runtime's are in tickertape-core).
 
-use prometheus::{IntCounter, IntCounterVec, IntGauge, Opts, Registry};
+use prometheus::{IntCounter, IntCounterVec, Opts, Registry};
 
 /// Counters the price processor updates.
 #[derive(Debug, Clone)]
@@ -13,15 +13,16 @@ pub struct PriceMetrics {
     pub alerts: IntCounterVec,
     /// Ticks of symbols missing from the reference data.
     pub unknown_instruments: IntCounter,
-    /// Remembered observations across symbols.
-    pub state_entries: IntGauge,
+    /// The runtime's duplicates counter (kind repeated_tick).
+    pub duplicates: IntCounterVec,
 }
 
 impl PriceMetrics {
-    /// Creates and registers the metrics.
+    /// Creates and registers the metrics; `duplicates` is the runtime's
+    /// counter, shared by every service of the process.
     ///
     /// Fails if they are already registered in `registry`.
-    pub fn register(registry: &Registry) -> prometheus::Result<Self> {
+    pub fn register(registry: &Registry, duplicates: IntCounterVec) -> prometheus::Result<Self> {
         let metrics = PriceMetrics {
             ticks: IntCounterVec::new(
                 Opts::new(
@@ -48,21 +49,21 @@ impl PriceMetrics {
                 "tickertape_unknown_instruments_total",
                 "Ticks whose symbol is not in the reference data (they still flow).",
             )?,
-            state_entries: IntGauge::new(
-                "tickertape_price_state_entries",
-                "Observations held in the per-symbol dedupe and alert windows.",
-            )?,
+            duplicates,
         };
         registry.register(Box::new(metrics.ticks.clone()))?;
         registry.register(Box::new(metrics.changes.clone()))?;
         registry.register(Box::new(metrics.alerts.clone()))?;
         registry.register(Box::new(metrics.unknown_instruments.clone()))?;
-        registry.register(Box::new(metrics.state_entries.clone()))?;
         Ok(metrics)
     }
 
     /// Metrics registered nowhere, for offline runs and tests.
     pub fn unregistered() -> Self {
-        Self::register(&Registry::new()).expect("a fresh registry has no conflicts")
+        let registry = Registry::new();
+        let runtime = tickertape_core::metrics::RuntimeMetrics::register(&registry)
+            .expect("a fresh registry has no conflicts");
+        Self::register(&registry, runtime.duplicates.clone())
+            .expect("a fresh registry has no conflicts")
     }
 }

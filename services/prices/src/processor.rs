@@ -79,6 +79,7 @@ impl PriceProcessor {
                         key: Some(tick.symbol.clone()),
                         headers: Vec::new(),
                         value: input.payload.to_vec(),
+                        event_time: Some(tick.event_time),
                     })
                     .into_iter()
                     .collect())
@@ -118,7 +119,8 @@ impl PriceProcessor {
             seq: change.seq,
             source_seq: tick.seq,
         };
-        let mut records = vec![json_record(&self.changes_topic, &tick.symbol, &event)?];
+        let mut records =
+            vec![json_record(&self.changes_topic, &tick.symbol, &event)?.at(tick.event_time)];
         self.metrics
             .changes
             .with_label_values(&[basis.as_str()])
@@ -144,7 +146,8 @@ impl PriceProcessor {
                 event_time: tick.event_time,
                 ingest_time: input.received_at,
             };
-            records.push(json_record(&self.alerts_topic, &tick.symbol, &event)?);
+            records
+                .push(json_record(&self.alerts_topic, &tick.symbol, &event)?.at(tick.event_time));
             self.metrics.alerts.with_label_values(&[direction]).inc();
         }
         Ok(records)
@@ -235,7 +238,12 @@ impl Processor for PriceProcessor {
         let decision = book.apply(&tick, &self.rules);
         let entries_after = book.entries_of(&tick.symbol);
         self.entries = self.entries + entries_after - entries_before;
-        self.metrics.state_entries.set(self.entries as i64);
+        if decision == Decision::Duplicate {
+            self.metrics
+                .duplicates
+                .with_label_values(&["repeated_tick"])
+                .inc();
+        }
         if !matches!(decision, Decision::Late { .. }) {
             self.changed.insert((input.partition, tick.symbol.clone()));
         }

@@ -25,7 +25,7 @@ pub async fn run(
         vec![prices.ticks_topic.clone()],
         prices.ticks_dlq_topic.clone(),
     )?;
-    let metrics = PriceMetrics::register(&host.registry)?;
+    let metrics = PriceMetrics::register(&host.registry, host.runtime_metrics.duplicates.clone())?;
     let processor = PriceProcessor::new(prices, Catalog::builtin(), metrics)
         .map_err(|message| anyhow::anyhow!("configuration: {message}"))?;
     runtime::run(

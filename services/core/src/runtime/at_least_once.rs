@@ -1,31 +1,36 @@
-//! At-least-once: an input's offset is stored for the next auto-commit only
-//! after every record it caused is acknowledged and then its state changes
-//! are in the changelog, in input order. A crash re-reads what was not
-//! finished, so nothing is lost and some outputs may repeat.
+//! At-least-once, in batches: inputs are processed and their records sent
+//! as they arrive; every commit interval (or `max_in_flight` inputs) the
+//! batch is closed: all its records are awaited, then the state changes it
+//! made are written to the changelog and awaited, then the inputs' offsets
+//! are stored for the next commit. A crash re-reads the unfinished batch, so
+//! nothing is lost and some outputs may repeat.
 //!
 //! State is written after the outputs on purpose: state that ran ahead of
-//! its outputs would make a re-read input look like a repeat, and its
-//! outputs would be lost.
+//! its outputs would make a re-read input look like a repeat, and its outputs
+//! would be lost.
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
-use futures::stream::{FuturesOrdered, StreamExt};
 use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
 use rdkafka::error::KafkaError;
 use rdkafka::producer::{DeliveryFuture, FutureProducer};
+use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use super::{changelog_records, enqueue, process_message, refused, RuntimeContext, StateKeeper};
 use crate::config::RuntimeConfig;
 use crate::metrics::RuntimeMetrics;
-use crate::processor::{Processor, StateChange};
+use crate::processor::Processor;
 use crate::{Error, Result};
 
-/// An input's position, once it is safe to commit past it.
-struct Position {
-    topic: String,
-    partition: i32,
-    offset: i64,
+/// The open batch: records in flight and the inputs they came from.
+#[derive(Default)]
+struct Batch {
+    deliveries: Vec<(String, DeliveryFuture)>,
+    /// Last offset read per input partition.
+    offsets: BTreeMap<(String, i32), i64>,
+    inputs: usize,
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -40,20 +45,18 @@ pub(crate) async fn run<P: Processor>(
 ) -> Result<()> {
     let service = config.service;
     let in_flight_gauge = metrics.in_flight.with_label_values(&[service]);
-    let mut outputs = FuturesOrdered::new();
-    let mut state_writes = FuturesOrdered::new();
+    let mut batch = Batch::default();
+    let mut close_at = Instant::now() + config.commit_interval;
     let mut tick = tokio::time::interval(Duration::from_millis(200));
     loop {
         tokio::select! {
             biased;
             _ = shutdown.cancelled() => break,
-            Some(acknowledged) = outputs.next() => {
-                let (position, changes) = acknowledged?;
-                state_writes.push_back(write_state(producer, state.changelog_topic(), position, changes).await?);
+            _ = tokio::time::sleep_until(close_at), if batch.inputs > 0 => {
+                close(&mut batch, consumer, producer, processor, state, metrics).await?;
             }
-            Some(written) = state_writes.next() => store_offset(consumer, written?),
             _ = tick.tick() => state.catch_up(processor).await?,
-            message = consumer.recv(), if outputs.len() + state_writes.len() < config.max_in_flight => {
+            message = consumer.recv() => {
                 let message = match message {
                     Ok(message) => message,
                     Err(error) => {
@@ -64,44 +67,37 @@ pub(crate) async fn run<P: Processor>(
                     }
                 };
                 state.catch_up(processor).await?;
+                if batch.inputs == 0 {
+                    close_at = Instant::now() + config.commit_interval;
+                }
                 let processed = process_message(&message, processor, config, metrics);
-                let mut deliveries = Vec::with_capacity(processed.records.len());
                 for record in &processed.records {
                     match enqueue(producer, record).await {
-                        Ok(delivery) => deliveries.push((record.topic.clone(), delivery)),
+                        Ok(delivery) => batch.deliveries.push((record.topic.clone(), delivery)),
                         Err(error) => {
                             let letter = refused(&processed, record, &error, config, metrics);
                             let delivery = enqueue(producer, &letter).await.map_err(|source| Error::Delivery { topic: letter.topic.clone(), source })?;
-                            deliveries.push((letter.topic, delivery));
+                            batch.deliveries.push((letter.topic, delivery));
                             break;
                         }
                     }
                 }
-                let position = Position { topic: processed.topic, partition: processed.partition, offset: processed.offset };
-                outputs.push_back(acknowledged(deliveries, position, processed.state_changes, metrics.clone()));
+                batch.offsets.insert((processed.topic, processed.partition), processed.offset);
+                batch.inputs += 1;
+                if batch.inputs >= config.max_in_flight {
+                    close(&mut batch, consumer, producer, processor, state, metrics).await?;
+                }
             }
         }
-        in_flight_gauge.set((outputs.len() + state_writes.len()) as i64);
+        in_flight_gauge.set(batch.inputs as i64);
     }
 
     state.ready().set(false);
-    tracing::info!(
-        service,
-        in_flight = outputs.len() + state_writes.len(),
-        "Draining."
-    );
-    let drained = tokio::time::timeout(config.drain_timeout, async {
-        while let Some(acknowledged) = outputs.next().await {
-            let (position, changes) = acknowledged?;
-            state_writes.push_back(
-                write_state(producer, state.changelog_topic(), position, changes).await?,
-            );
-        }
-        while let Some(written) = state_writes.next().await {
-            store_offset(consumer, written?);
-        }
-        Ok::<_, Error>(())
-    })
+    tracing::info!(service, in_flight = batch.inputs, "Draining.");
+    let drained = tokio::time::timeout(
+        config.drain_timeout,
+        close(&mut batch, consumer, producer, processor, state, metrics),
+    )
     .await;
     match drained {
         Ok(result) => result?,
@@ -119,27 +115,21 @@ pub(crate) async fn run<P: Processor>(
     Ok(())
 }
 
-async fn acknowledged(
-    deliveries: Vec<(String, DeliveryFuture)>,
-    position: Position,
-    changes: Vec<StateChange>,
-    metrics: RuntimeMetrics,
-) -> Result<(Position, Vec<StateChange>)> {
-    await_all(deliveries, &metrics).await?;
-    Ok((position, changes))
-}
-
-/// Sends an acknowledged input's state changes, returning what resolves
-/// once they are acknowledged too.
-async fn write_state(
+/// Awaits the batch's records, writes its state changes and awaits them,
+/// then stores its offsets.
+async fn close<P: Processor>(
+    batch: &mut Batch,
+    consumer: &StreamConsumer<RuntimeContext>,
     producer: &FutureProducer<RuntimeContext>,
-    changelog: Option<&str>,
-    position: Position,
-    changes: Vec<StateChange>,
-) -> Result<impl std::future::Future<Output = Result<Position>>> {
-    let mut deliveries = Vec::new();
-    if let Some(topic) = changelog {
-        for record in changelog_records(topic, changes) {
+    processor: &mut P,
+    state: &StateKeeper,
+    metrics: &RuntimeMetrics,
+) -> Result<()> {
+    let closing = std::mem::take(batch);
+    await_all(closing.deliveries, Some(metrics)).await?;
+    if let Some(topic) = state.changelog_topic() {
+        let mut deliveries = Vec::new();
+        for record in changelog_records(topic, processor.take_state_changes()) {
             let delivery = enqueue(producer, &record)
                 .await
                 .map_err(|source| Error::Delivery {
@@ -148,48 +138,37 @@ async fn write_state(
                 })?;
             deliveries.push((record.topic, delivery));
         }
+        await_all(deliveries, None).await?;
     }
-    Ok(async move {
-        for (topic, delivery) in deliveries {
-            check(topic, delivery.await)?;
+    for ((topic, partition), offset) in closing.offsets {
+        // librdkafka stores offset + 1, the next one to read.
+        if let Err(error) = consumer.store_offset(&topic, partition, offset) {
+            // Revoked while in flight: the new owner re-reads it (at-least-once).
+            tracing::debug!(%topic, partition, offset, %error, "Offset not stored; partition no longer assigned.");
         }
-        Ok(position)
-    })
-}
-
-async fn await_all(
-    deliveries: Vec<(String, DeliveryFuture)>,
-    metrics: &RuntimeMetrics,
-) -> Result<()> {
-    for (topic, delivery) in deliveries {
-        let topic = check(topic, delivery.await)?;
-        metrics.produced.with_label_values(&[&topic]).inc();
     }
     Ok(())
 }
 
-type DeliveryOutcome = std::result::Result<
-    rdkafka::producer::future_producer::OwnedDeliveryResult,
-    futures::channel::oneshot::Canceled,
->;
-
-fn check(topic: String, outcome: DeliveryOutcome) -> Result<String> {
-    match outcome {
-        Ok(Ok(_)) => Ok(topic),
-        Ok(Err((source, _))) => Err(Error::Delivery { topic, source }),
-        Err(_) => Err(Error::Delivery {
-            topic,
-            source: KafkaError::Canceled,
-        }),
+async fn await_all(
+    deliveries: Vec<(String, DeliveryFuture)>,
+    metrics: Option<&RuntimeMetrics>,
+) -> Result<()> {
+    for (topic, delivery) in deliveries {
+        match delivery.await {
+            Ok(Ok(_)) => {
+                if let Some(metrics) = metrics {
+                    metrics.produced.with_label_values(&[&topic]).inc();
+                }
+            }
+            Ok(Err((source, _))) => return Err(Error::Delivery { topic, source }),
+            Err(_) => {
+                return Err(Error::Delivery {
+                    topic,
+                    source: KafkaError::Canceled,
+                })
+            }
+        }
     }
-}
-
-fn store_offset(consumer: &StreamConsumer<RuntimeContext>, position: Position) {
-    // librdkafka stores offset + 1, the next one to read.
-    if let Err(error) = consumer.store_offset(&position.topic, position.partition, position.offset)
-    {
-        // The partition was revoked while its records were in flight: the new
-        // owner re-reads from the last commit (at-least-once).
-        tracing::debug!(topic = %position.topic, partition = position.partition, offset = position.offset, %error, "Offset not stored; partition no longer assigned.");
-    }
+    Ok(())
 }

@@ -44,7 +44,10 @@ pub(crate) struct OpenTransaction {
     /// Records sent per topic, counted as produced on commit.
     records: BTreeMap<String, u64>,
     inputs: usize,
-    /// Set when the rebalance callback had to abort: the loop stops.
+    /// State changes made in this transaction are not yet in the changelog
+    /// (they are written once, coalesced, just before the commit).
+    state_pending: bool,
+    /// Set when the rebalance callback could not abort: the loop stops.
     failed: Option<String>,
 }
 
@@ -81,6 +84,7 @@ pub(crate) async fn run<P: Processor>(
                 biased;
                 _ = shutdown.cancelled() => return Ok(()),
                 _ = tokio::time::sleep_until(commit_at), if open => {
+                    write_state(transaction, producer, processor, state).await?;
                     commit(transaction, producer, consumer.group_metadata(), metrics, service)
                         .map_err(|e| Error::kafka("committing a transaction", e))?;
                 }
@@ -102,11 +106,7 @@ pub(crate) async fn run<P: Processor>(
                         commit_at = Instant::now() + config.commit_interval;
                     }
                     let processed = process_message(&message, processor, config, metrics);
-                    let mut records = processed.records.clone();
-                    if let Some(topic) = state.changelog_topic() {
-                        records.extend(changelog_records(topic, processed.state_changes.clone()));
-                    }
-                    for record in &records {
+                    for record in &processed.records {
                         let sent = match enqueue(producer, record).await {
                             Ok(_) => record.topic.clone(),
                             Err(error) => {
@@ -119,11 +119,13 @@ pub(crate) async fn run<P: Processor>(
                     }
                     let batch_full = {
                         let mut open = lock(transaction);
-                        open.offsets.insert((processed.topic, processed.partition), processed.offset + 1);
+                        open.offsets.insert((processed.topic.clone(), processed.partition), processed.offset + 1);
                         open.inputs += 1;
+                        open.state_pending |= state.changelog_topic().is_some();
                         open.inputs >= MAX_BATCH_INPUTS
                     };
                     if batch_full {
+                        write_state(transaction, producer, processor, state).await?;
                         commit(transaction, producer, consumer.group_metadata(), metrics, service)
                             .map_err(|e| Error::kafka("committing a transaction", e))?;
                     }
@@ -135,14 +137,17 @@ pub(crate) async fn run<P: Processor>(
 
     state.ready().set(false);
     let finished = match outcome {
-        Ok(()) => commit(
-            transaction,
-            producer,
-            consumer.group_metadata(),
-            metrics,
-            service,
-        )
-        .map_err(|e| Error::kafka("committing the last transaction", e)),
+        Ok(()) => match write_state(transaction, producer, processor, state).await {
+            Ok(()) => commit(
+                transaction,
+                producer,
+                consumer.group_metadata(),
+                metrics,
+                service,
+            )
+            .map_err(|e| Error::kafka("committing the last transaction", e)),
+            Err(error) => Err(error),
+        },
         Err(error) => Err(error),
     };
     if let Err(error) = &finished {
@@ -152,6 +157,33 @@ pub(crate) async fn run<P: Processor>(
     consumer.unsubscribe();
     tracing::info!(service, "Stopped.");
     finished
+}
+
+/// Writes the transaction's state changes to the changelog, once per key.
+async fn write_state<P: Processor>(
+    transaction: &Mutex<OpenTransaction>,
+    producer: &FutureProducer<RuntimeContext>,
+    processor: &mut P,
+    state: &StateKeeper,
+) -> Result<()> {
+    if !lock(transaction).open {
+        return Ok(());
+    }
+    if let Some(topic) = state.changelog_topic() {
+        let changes = processor.take_state_changes();
+        tracing::debug!(topic, changes = changes.len(), "Writing state changes.");
+        for record in changelog_records(topic, changes) {
+            enqueue(producer, &record)
+                .await
+                .map_err(|source| Error::Delivery {
+                    topic: topic.to_owned(),
+                    source,
+                })?;
+            *lock(transaction).records.entry(record.topic).or_default() += 1;
+        }
+    }
+    lock(transaction).state_pending = false;
+    Ok(())
 }
 
 /// Commits the open transaction, with the inputs' offsets. Blocking (one
@@ -210,8 +242,13 @@ fn abort(
     };
 }
 
-/// Called from the rebalance callback when partitions are revoked: commit
-/// what was processed (a normal revoke), or abort if the assignment was lost.
+/// Called from the rebalance callback when partitions are revoked. A
+/// stateless stage commits what it processed. A stateful one aborts: its
+/// state changes are written just before a commit, from the processor the
+/// callback cannot reach; since every partition is revoked (eager
+/// rebalancing), its state is dropped and restored from the changelog on
+/// the next assignment, and the aborted inputs are read again. A lost
+/// assignment (a fenced generation) always aborts.
 pub(crate) fn finish_on_revoke(
     transaction: &Mutex<OpenTransaction>,
     producer: &FutureProducer<RuntimeContext>,
@@ -219,24 +256,37 @@ pub(crate) fn finish_on_revoke(
     service: &'static str,
     metrics: &RuntimeMetrics,
 ) {
-    if !lock(transaction).open {
+    let (open, state_pending) = {
+        let open = lock(transaction);
+        (open.open, open.state_pending)
+    };
+    if !open {
         return;
     }
-    let result = if consumer.assignment_lost() {
-        Err("assignment lost".to_owned())
-    } else {
-        commit(
+    if !consumer.assignment_lost() && !state_pending {
+        match commit(
             transaction,
             producer,
             consumer.group_metadata(),
             metrics,
             service,
-        )
-        .map_err(|e| e.to_string())
-    };
-    if let Err(reason) = result {
-        tracing::warn!(service, %reason, "Could not commit on revoke; aborting.");
-        abort(transaction, producer, metrics, service);
-        lock(transaction).failed = Some(reason);
+        ) {
+            Ok(()) => return,
+            Err(error) => tracing::warn!(service, %error, "Could not commit on revoke; aborting."),
+        }
     }
+    let mut open = lock(transaction);
+    if let Err(error) = producer.abort_transaction(TRANSACTION_TIMEOUT) {
+        // The producer is unusable (fenced): stop, the next owner takes over.
+        open.failed = Some(format!("abort on revoke failed: {error}"));
+    }
+    metrics
+        .transactions
+        .with_label_values(&[service, "aborted"])
+        .inc();
+    let failed = open.failed.take();
+    *open = OpenTransaction {
+        failed,
+        ..OpenTransaction::default()
+    };
 }

@@ -205,7 +205,6 @@ pub(crate) struct Processed {
     pub partition: i32,
     pub offset: i64,
     pub records: Vec<Record>,
-    pub state_changes: Vec<StateChange>,
 }
 
 /// Runs the processor on one message and turns a rejection into its dead letter.
@@ -227,6 +226,15 @@ pub(crate) fn process_message<P: Processor>(
         Outcome::Publish(records) => records,
         Outcome::Reject(rejection) => vec![reject(&input, &rejection, config, metrics)],
     };
+    for record in &records {
+        if let Some(event_time) = record.event_time {
+            let age = (input.received_at - event_time).num_milliseconds().max(0) as f64 / 1000.0;
+            metrics
+                .event_age_seconds
+                .with_label_values(&[&record.topic])
+                .observe(age);
+        }
+    }
     metrics
         .state_entries
         .with_label_values(&[config.service])
@@ -236,7 +244,6 @@ pub(crate) fn process_message<P: Processor>(
         partition: input.partition,
         offset: input.offset,
         records,
-        state_changes: processor.take_state_changes(),
     }
 }
 
@@ -299,6 +306,7 @@ pub(crate) fn refused(
             ),
         ],
         value: Vec::new(),
+        event_time: None,
     }
 }
 
@@ -374,6 +382,7 @@ pub(crate) fn changelog_records(
             key: Some(change.key),
             headers: Vec::new(),
             value: change.value.unwrap_or_default(),
+            event_time: None,
         })
         .collect()
 }
@@ -421,26 +430,34 @@ fn create_consumer(
 ) -> Result<StreamConsumer<RuntimeContext>> {
     let client_id = format!("tickertape-{}-{}", config.service, config.instance_id);
     let exactly_once = config.guarantee == Guarantee::ExactlyOnce;
+    let mut settings = vec![
+        ("group.id", config.group_id.as_str()),
+        ("client.id", client_id.as_str()),
+        // Offsets are committed by the transaction (exactly-once) or
+        // auto-committed once stored after delivery (at-least-once).
+        (
+            "enable.auto.commit",
+            if exactly_once { "false" } else { "true" },
+        ),
+        ("auto.commit.interval.ms", "1000"),
+        ("enable.auto.offset.store", "false"),
+        ("auto.offset.reset", "earliest"),
+        ("enable.partition.eof", "false"),
+        // Inputs may be written transactionally (strip ticks from the
+        // articles service): never process an aborted one.
+        ("isolation.level", "read_committed"),
+        ("statistics.interval.ms", "5000"),
+        // A crashed member is noticed in 10 s rather than librdkafka's 45.
+        ("session.timeout.ms", "10000"),
+    ];
+    if config.instance_id_is_stable {
+        // Static membership: a restarted instance takes its partitions back
+        // without a rebalance of the whole group.
+        settings.push(("group.instance.id", config.instance_id.as_str()));
+    }
     config
         .kafka
-        .client_config(&[
-            ("group.id", &config.group_id),
-            ("client.id", &client_id),
-            // Offsets are committed by the transaction (exactly-once) or
-            // auto-committed once stored after delivery (at-least-once).
-            (
-                "enable.auto.commit",
-                if exactly_once { "false" } else { "true" },
-            ),
-            ("auto.commit.interval.ms", "1000"),
-            ("enable.auto.offset.store", "false"),
-            ("auto.offset.reset", "earliest"),
-            ("enable.partition.eof", "false"),
-            // Inputs may be written transactionally (strip ticks from the
-            // articles service): never process an aborted one.
-            ("isolation.level", "read_committed"),
-            ("statistics.interval.ms", "5000"),
-        ])
+        .client_config(&settings)
         .create_with_context(context)
         .map_err(|e| Error::kafka("creating the consumer", e))
 }
