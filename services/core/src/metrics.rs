@@ -32,7 +32,8 @@ pub struct RuntimeMetrics {
     pub restore_seconds: HistogramVec,
     /// Entries held in the processor's state, by service.
     pub state_entries: IntGaugeVec,
-    /// Consumer lag per input partition, from librdkafka statistics.
+    /// Consumer lag per input partition (end of partition minus the next
+    /// offset the application reads), from librdkafka statistics.
     pub consumer_lag: IntGaugeVec,
     /// Average broker round-trip time, from librdkafka statistics.
     pub broker_rtt_seconds: prometheus::GaugeVec,
@@ -201,11 +202,19 @@ impl RuntimeMetrics {
         }
         for topic in statistics.topics.values() {
             for partition in topic.partitions.values() {
-                // Partition -1 is librdkafka's internal UA partition; lag -1 means unknown.
-                if partition.partition >= 0 && partition.consumer_lag >= 0 {
+                // Partition -1 is librdkafka's internal UA partition. The lag is
+                // measured from what the application has read (app_offset):
+                // under exactly-once, offsets are committed by the producer's
+                // transactions, which librdkafka's own consumer_lag does not see.
+                let end = if partition.ls_offset >= 0 {
+                    partition.ls_offset
+                } else {
+                    partition.hi_offset
+                };
+                if partition.partition >= 0 && partition.app_offset >= 0 && end >= 0 {
                     self.consumer_lag
                         .with_label_values(&[&topic.topic, &partition.partition.to_string()])
-                        .set(partition.consumer_lag);
+                        .set((end - partition.app_offset).max(0));
                 }
             }
         }

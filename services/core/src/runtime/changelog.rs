@@ -17,6 +17,9 @@ use crate::admin::{create_topics, partition_count, TopicSpec, TopicStatus};
 use crate::config::{KafkaArgs, RuntimeConfig};
 use crate::{Error, Result};
 
+/// Restored entries per partition: the latest value of every key, oldest write first.
+pub type Restored = HashMap<i32, Vec<(String, Vec<u8>)>>;
+
 /// How long a restore may take before the service gives up.
 const RESTORE_TIMEOUT: Duration = Duration::from_secs(600);
 
@@ -82,13 +85,14 @@ impl Store {
         &self.topic
     }
 
-    /// The latest value of every key in one partition, oldest write first;
-    /// deleted keys left out. Reads committed data only, up to the end.
+    /// For each of `partitions`, the latest value of every key, oldest write
+    /// first; deleted keys left out. Reads committed data only, up to the
+    /// end, all partitions at once.
     ///
-    /// Fails when the partition cannot be read to its end in time.
-    pub async fn read(&self, partition: i32) -> Result<Vec<(String, Vec<u8>)>> {
+    /// Fails when the partitions cannot be read to their end in time.
+    pub async fn read(&self, partitions: Vec<i32>) -> Result<Restored> {
         let (kafka, topic) = (self.kafka.clone(), self.topic.clone());
-        tokio::task::spawn_blocking(move || read_partition(&kafka, &topic, partition))
+        tokio::task::spawn_blocking(move || read_partitions(&kafka, &topic, &partitions))
             .await
             .map_err(|e| Error::Config(format!("restore task failed: {e}")))?
     }
@@ -108,11 +112,7 @@ pub fn changelog_spec(topic: &str, partitions: i32) -> TopicSpec {
         .with("segment.ms", "3600000")
 }
 
-fn read_partition(
-    kafka: &KafkaArgs,
-    topic: &str,
-    partition: i32,
-) -> Result<Vec<(String, Vec<u8>)>> {
+fn read_partitions(kafka: &KafkaArgs, topic: &str, partitions: &[i32]) -> Result<Restored> {
     let consumer: BaseConsumer = kafka
         .client_config(&[
             ("group.id", "tickertape-restore"),
@@ -123,31 +123,35 @@ fn read_partition(
         .create()
         .map_err(|e| Error::kafka("creating the restore consumer", e))?;
     let mut assignment = TopicPartitionList::new();
-    assignment
-        .add_partition_offset(topic, partition, Offset::Beginning)
-        .map_err(|e| Error::kafka("assigning the changelog", e))?;
+    for partition in partitions {
+        assignment
+            .add_partition_offset(topic, *partition, Offset::Beginning)
+            .map_err(|e| Error::kafka("assigning the changelog", e))?;
+    }
     consumer
         .assign(&assignment)
         .map_err(|e| Error::kafka("assigning the changelog", e))?;
 
-    let mut latest: HashMap<String, (u64, Vec<u8>)> = HashMap::new();
+    let mut latest: HashMap<i32, HashMap<String, (u64, Vec<u8>)>> =
+        partitions.iter().map(|p| (*p, HashMap::new())).collect();
+    let mut open: std::collections::HashSet<i32> = partitions.iter().copied().collect();
     let mut sequence = 0u64;
     let started = Instant::now();
-    loop {
+    while !open.is_empty() {
         if started.elapsed() > RESTORE_TIMEOUT {
             return Err(Error::Config(format!(
-                "restoring {topic}/{partition} took longer than {} s",
+                "restoring {topic} took longer than {} s",
                 RESTORE_TIMEOUT.as_secs()
             )));
         }
-        match consumer.poll(Duration::from_millis(500)) {
+        match consumer.poll(Duration::from_millis(100)) {
             None => continue,
-            Some(Err(KafkaError::PartitionEOF(_))) => break,
+            // With read_committed, the end is the last stable offset.
+            Some(Err(KafkaError::PartitionEOF(partition))) => {
+                open.remove(&partition);
+            }
             Some(Err(error)) => {
-                return Err(Error::kafka(
-                    format!("reading changelog {topic}/{partition}"),
-                    error,
-                ))
+                return Err(Error::kafka(format!("reading changelog {topic}"), error))
             }
             Some(Ok(message)) => {
                 let Some(key) = message
@@ -156,25 +160,34 @@ fn read_partition(
                 else {
                     continue;
                 };
+                let entries = latest.entry(message.partition()).or_default();
                 match message.payload() {
                     Some(value) if !value.is_empty() => {
                         sequence += 1;
-                        latest.insert(key, (sequence, value.to_vec()));
+                        entries.insert(key, (sequence, value.to_vec()));
                     }
                     _ => {
-                        latest.remove(&key);
+                        entries.remove(&key);
                     }
                 }
             }
         }
     }
-    let mut entries: Vec<(u64, String, Vec<u8>)> = latest
+    Ok(latest
         .into_iter()
-        .map(|(key, (seq, value))| (seq, key, value))
-        .collect();
-    entries.sort_unstable_by_key(|(seq, _, _)| *seq);
-    Ok(entries
-        .into_iter()
-        .map(|(_, key, value)| (key, value))
+        .map(|(partition, entries)| {
+            let mut entries: Vec<(u64, String, Vec<u8>)> = entries
+                .into_iter()
+                .map(|(key, (seq, value))| (seq, key, value))
+                .collect();
+            entries.sort_unstable_by_key(|(seq, _, _)| *seq);
+            (
+                partition,
+                entries
+                    .into_iter()
+                    .map(|(_, key, value)| (key, value))
+                    .collect(),
+            )
+        })
         .collect())
 }

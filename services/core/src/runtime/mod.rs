@@ -159,8 +159,11 @@ impl StateKeeper {
                 if let Some(store) = &self.store {
                     self.ready.set(false);
                     let started = Instant::now();
+                    let mut restored = store
+                        .read(partitions.iter().map(|(_, p)| *p).collect())
+                        .await?;
                     for (_, partition) in &partitions {
-                        let entries = store.read(*partition).await?;
+                        let entries = restored.remove(partition).unwrap_or_default();
                         let count = entries.len();
                         processor.restore(*partition, entries).map_err(|message| {
                             Error::Config(format!(
