@@ -43,10 +43,10 @@ impl ArticleMetrics {
 
     /// Metrics registered nowhere, for offline runs and tests.
     pub fn unregistered() -> Self {
-        let registry = Registry::new();
-        let runtime = tickertape_core::metrics::RuntimeMetrics::register(&registry)
-            .expect("a fresh registry has no conflicts");
-        Self::register(&registry, runtime.duplicates.clone())
-            .expect("a fresh registry has no conflicts")
+        Self::register(
+            &Registry::new(),
+            tickertape_core::metrics::unregistered_duplicates(),
+        )
+        .expect("a fresh registry has no conflicts")
     }
 }

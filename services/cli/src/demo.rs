@@ -13,7 +13,7 @@ use std::time::Duration;
 use anyhow::Context;
 use futures::StreamExt;
 use rdkafka::consumer::{Consumer, StreamConsumer};
-use rdkafka::message::{Header, Headers, Message, OwnedHeaders};
+use rdkafka::message::{Header, Message, OwnedHeaders};
 use rdkafka::mocking::MockCluster;
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use tickertape_articles::config::ArticlesArgs;
@@ -26,7 +26,7 @@ use tickertape_core::{shutdown, ProcessHost};
 use tickertape_prices::config::PricesArgs;
 use tokio_util::sync::CancellationToken;
 
-use crate::output::{readable, value_of};
+use crate::output::{message_value, readable};
 use crate::samples::{ENVELOPES, PAGES, TICKS};
 use crate::topics::all_topics;
 
@@ -329,11 +329,7 @@ async fn print_outputs(
             message = stream.next() => {
                 let Some(message) = message else { break };
                 let message = message?;
-                let headers: Vec<(&str, &str)> = message
-                    .headers()
-                    .map(|h| h.iter().filter_map(|h| Some((h.key, std::str::from_utf8(h.value?).ok()?))).collect())
-                    .unwrap_or_default();
-                let value = value_of(&headers, message.payload().unwrap_or_default());
+                let value = message_value(&message);
                 if json {
                     println!("{}", serde_json::json!({"topic": message.topic(), "key": message.key().map(String::from_utf8_lossy), "value": value}));
                 } else {

@@ -30,6 +30,20 @@ pub fn value_of(headers: &[(&str, &str)], value: &[u8]) -> Value {
         .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(value).into_owned()))
 }
 
+/// The JSON value shown for a consumed Kafka message (see [`value_of`]).
+pub fn message_value(message: &rdkafka::message::BorrowedMessage<'_>) -> Value {
+    use rdkafka::message::{Headers, Message};
+    let headers: Vec<(&str, &str)> = message
+        .headers()
+        .map(|h| {
+            h.iter()
+                .filter_map(|h| Some((h.key, std::str::from_utf8(h.value?).ok()?)))
+                .collect()
+        })
+        .unwrap_or_default();
+    value_of(&headers, message.payload().unwrap_or_default())
+}
+
 /// One line for a person: what the event says, in the fewest words.
 pub fn readable(topic: &str, value: &Value) -> String {
     let text = |field: &str| {

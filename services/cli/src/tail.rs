@@ -2,10 +2,10 @@
 
 use futures::StreamExt;
 use rdkafka::consumer::{Consumer, StreamConsumer};
-use rdkafka::message::{Headers, Message};
+use rdkafka::message::Message;
 use tickertape_core::config::KafkaArgs;
 
-use crate::output::{readable, value_of};
+use crate::output::{message_value, readable};
 
 #[derive(clap::Args)]
 pub struct TailArgs {
@@ -53,11 +53,7 @@ pub async fn run(args: TailArgs) -> anyhow::Result<()> {
             message = stream.next() => {
                 let Some(message) = message else { return Ok(()) };
                 let message = message?;
-                let headers: Vec<(&str, &str)> = message
-                    .headers()
-                    .map(|h| h.iter().filter_map(|h| Some((h.key, std::str::from_utf8(h.value?).ok()?))).collect())
-                    .unwrap_or_default();
-                let value = value_of(&headers, message.payload().unwrap_or_default());
+                let value = message_value(&message);
                 let field = |name: &str| value.get(name).and_then(|v| v.as_str());
                 if args.symbol.as_deref().is_some_and(|s| field("symbol") != Some(s))
                     || args.story.as_deref().is_some_and(|s| field("story_id") != Some(s))

@@ -221,6 +221,16 @@ impl RuntimeMetrics {
     }
 }
 
+/// A duplicates counter registered nowhere, for processors run offline
+/// (`tickertape process`, tests, benchmarks).
+pub fn unregistered_duplicates() -> IntCounterVec {
+    let registry = Registry::new();
+    RuntimeMetrics::register(&registry)
+        .expect("a fresh registry has no conflicts")
+        .duplicates
+        .clone()
+}
+
 fn register_build_info(registry: &Registry) -> prometheus::Result<()> {
     let build_info = IntGaugeVec::new(
         Opts::new(

@@ -18,7 +18,10 @@ use rdkafka::producer::{DeliveryFuture, FutureProducer};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use super::{changelog_records, enqueue, process_message, refused, RuntimeContext, StateKeeper};
+use super::{
+    changelog_records, consumer_error, enqueue, process_message, refused, RuntimeContext,
+    StateKeeper,
+};
 use crate::config::RuntimeConfig;
 use crate::metrics::RuntimeMetrics;
 use crate::processor::Processor;
@@ -60,9 +63,7 @@ pub(crate) async fn run<P: Processor>(
                 let message = match message {
                     Ok(message) => message,
                     Err(error) => {
-                        metrics.consume_errors.with_label_values(&[service]).inc();
-                        tracing::warn!(service, %error, "Consumer error; retrying.");
-                        tokio::time::sleep(Duration::from_millis(100)).await;
+                        consumer_error(service, metrics, error).await;
                         continue;
                     }
                 };

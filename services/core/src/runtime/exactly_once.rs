@@ -25,7 +25,10 @@ use rdkafka::{Offset, TopicPartitionList};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use super::{changelog_records, enqueue, process_message, refused, RuntimeContext, StateKeeper};
+use super::{
+    changelog_records, consumer_error, enqueue, process_message, refused, RuntimeContext,
+    StateKeeper,
+};
 use crate::config::RuntimeConfig;
 use crate::metrics::RuntimeMetrics;
 use crate::processor::Processor;
@@ -93,9 +96,7 @@ pub(crate) async fn run<P: Processor>(
                     let message = match message {
                         Ok(message) => message,
                         Err(error) => {
-                            metrics.consume_errors.with_label_values(&[service]).inc();
-                            tracing::warn!(service, %error, "Consumer error; retrying.");
-                            tokio::time::sleep(Duration::from_millis(100)).await;
+                            consumer_error(service, metrics, error).await;
                             continue;
                         }
                     };
@@ -152,7 +153,9 @@ pub(crate) async fn run<P: Processor>(
     };
     if let Err(error) = &finished {
         tracing::error!(service, %error, "Aborting the open transaction; its inputs will be re-read.");
-        abort(transaction, producer, metrics, service);
+        if let Err(error) = abort(transaction, producer, metrics, service) {
+            tracing::warn!(service, %error, "Abort failed; the broker times the transaction out.");
+        }
     }
     consumer.unsubscribe();
     tracing::info!(service, "Stopped.");
@@ -224,22 +227,23 @@ fn abort(
     producer: &FutureProducer<RuntimeContext>,
     metrics: &RuntimeMetrics,
     service: &'static str,
-) {
+) -> std::result::Result<(), KafkaError> {
     let mut open = lock(transaction);
-    if open.open {
-        if let Err(error) = producer.abort_transaction(TRANSACTION_TIMEOUT) {
-            tracing::warn!(service, %error, "Abort failed; the broker times the transaction out.");
-        }
+    let result = if open.open {
         metrics
             .transactions
             .with_label_values(&[service, "aborted"])
             .inc();
-    }
+        producer.abort_transaction(TRANSACTION_TIMEOUT)
+    } else {
+        Ok(())
+    };
     let failed = open.failed.take();
     *open = OpenTransaction {
         failed,
         ..OpenTransaction::default()
     };
+    result
 }
 
 /// Called from the rebalance callback when partitions are revoked. A
@@ -275,18 +279,8 @@ pub(crate) fn finish_on_revoke(
             Err(error) => tracing::warn!(service, %error, "Could not commit on revoke; aborting."),
         }
     }
-    let mut open = lock(transaction);
-    if let Err(error) = producer.abort_transaction(TRANSACTION_TIMEOUT) {
+    if let Err(error) = abort(transaction, producer, metrics, service) {
         // The producer is unusable (fenced): stop, the next owner takes over.
-        open.failed = Some(format!("abort on revoke failed: {error}"));
+        lock(transaction).failed = Some(format!("abort on revoke failed: {error}"));
     }
-    metrics
-        .transactions
-        .with_label_values(&[service, "aborted"])
-        .inc();
-    let failed = open.failed.take();
-    *open = OpenTransaction {
-        failed,
-        ..OpenTransaction::default()
-    };
 }

@@ -372,6 +372,18 @@ pub(crate) async fn enqueue(
     }
 }
 
+/// Counts and logs an error the consumer reported, then pauses briefly so
+/// that a persistent one (the broker away) does not spin.
+pub(crate) async fn consumer_error(
+    service: &'static str,
+    metrics: &RuntimeMetrics,
+    error: KafkaError,
+) {
+    metrics.consume_errors.with_label_values(&[service]).inc();
+    tracing::warn!(service, %error, "Consumer error; retrying.");
+    tokio::time::sleep(Duration::from_millis(100)).await;
+}
+
 /// The changelog records for a set of state changes.
 pub(crate) fn changelog_records(
     topic: &str,
