@@ -88,7 +88,7 @@ pub(crate) async fn run<P: Processor>(
                 _ = shutdown.cancelled() => return Ok(()),
                 _ = tokio::time::sleep_until(commit_at), if open => {
                     write_state(transaction, producer, processor, state).await?;
-                    commit(transaction, producer, consumer.group_metadata(), metrics, service)
+                    commit(transaction, producer, consumer.group_metadata(), metrics, service, TRANSACTION_TIMEOUT)
                         .map_err(|e| Error::kafka("committing a transaction", e))?;
                 }
                 _ = tick.tick() => state.catch_up(processor).await?,
@@ -127,7 +127,7 @@ pub(crate) async fn run<P: Processor>(
                     };
                     if batch_full {
                         write_state(transaction, producer, processor, state).await?;
-                        commit(transaction, producer, consumer.group_metadata(), metrics, service)
+                        commit(transaction, producer, consumer.group_metadata(), metrics, service, TRANSACTION_TIMEOUT)
                             .map_err(|e| Error::kafka("committing a transaction", e))?;
                     }
                 }
@@ -139,12 +139,14 @@ pub(crate) async fn run<P: Processor>(
     state.ready().set(false);
     let finished = match outcome {
         Ok(()) => match write_state(transaction, producer, processor, state).await {
+            // The shutdown bound: what cannot commit in time is aborted and re-read.
             Ok(()) => commit(
                 transaction,
                 producer,
                 consumer.group_metadata(),
                 metrics,
                 service,
+                config.drain_timeout,
             )
             .map_err(|e| Error::kafka("committing the last transaction", e)),
             Err(error) => Err(error),
@@ -153,7 +155,13 @@ pub(crate) async fn run<P: Processor>(
     };
     if let Err(error) = &finished {
         tracing::error!(service, %error, "Aborting the open transaction; its inputs will be re-read.");
-        if let Err(error) = abort(transaction, producer, metrics, service) {
+        if let Err(error) = abort(
+            transaction,
+            producer,
+            metrics,
+            service,
+            config.drain_timeout,
+        ) {
             tracing::warn!(service, %error, "Abort failed; the broker times the transaction out.");
         }
     }
@@ -197,6 +205,7 @@ fn commit(
     group: Option<ConsumerGroupMetadata>,
     metrics: &RuntimeMetrics,
     service: &'static str,
+    timeout: Duration,
 ) -> std::result::Result<(), KafkaError> {
     let mut open = lock(transaction);
     if !open.open {
@@ -208,9 +217,9 @@ fn commit(
             offsets.add_partition_offset(topic, *partition, Offset::Offset(*next))?;
         }
         let group = group.ok_or(KafkaError::Canceled)?;
-        producer.send_offsets_to_transaction(&offsets, &group, TRANSACTION_TIMEOUT)?;
+        producer.send_offsets_to_transaction(&offsets, &group, timeout)?;
     }
-    producer.commit_transaction(TRANSACTION_TIMEOUT)?;
+    producer.commit_transaction(timeout)?;
     metrics
         .transactions
         .with_label_values(&[service, "committed"])
@@ -227,6 +236,7 @@ fn abort(
     producer: &FutureProducer<RuntimeContext>,
     metrics: &RuntimeMetrics,
     service: &'static str,
+    timeout: Duration,
 ) -> std::result::Result<(), KafkaError> {
     let mut open = lock(transaction);
     let result = if open.open {
@@ -234,7 +244,7 @@ fn abort(
             .transactions
             .with_label_values(&[service, "aborted"])
             .inc();
-        producer.abort_transaction(TRANSACTION_TIMEOUT)
+        producer.abort_transaction(timeout)
     } else {
         Ok(())
     };
@@ -274,12 +284,13 @@ pub(crate) fn finish_on_revoke(
             consumer.group_metadata(),
             metrics,
             service,
+            TRANSACTION_TIMEOUT,
         ) {
             Ok(()) => return,
             Err(error) => tracing::warn!(service, %error, "Could not commit on revoke; aborting."),
         }
     }
-    if let Err(error) = abort(transaction, producer, metrics, service) {
+    if let Err(error) = abort(transaction, producer, metrics, service, TRANSACTION_TIMEOUT) {
         // The producer is unusable (fenced): stop, the next owner takes over.
         lock(transaction).failed = Some(format!("abort on revoke failed: {error}"));
     }
