@@ -315,3 +315,88 @@ fn band_keys(minhash: &[u32]) -> impl Iterator<Item = (u8, u64)> + '_ {
             (band as u8, xxh3_64(&bytes))
         })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fingerprint::{fingerprint, similarity};
+    use crate::page::parse_page;
+
+    fn print_of(page: &str) -> Fingerprint {
+        let page = parse_page(page).unwrap();
+        fingerprint(
+            page.paragraphs
+                .iter()
+                .chain(&page.subheadings)
+                .map(String::as_str),
+        )
+    }
+
+    const SEED: &str = include_str!("../../../tests/fixtures/articles/seed-article.txt");
+    const COPY: &str =
+        include_str!("../../../tests/fixtures/articles/athens-news-syndicated-copy.txt");
+    const UPDATE: &str = include_str!("../../../tests/fixtures/articles/btb-update-same-story.txt");
+    const SAME_TOPIC: &[&str] = &[
+        include_str!("../../../tests/fixtures/articles/btb-unrelated-same-topic.txt"),
+        include_str!("../../../tests/fixtures/articles/athens-news-unrelated-same-day.txt"),
+        include_str!("../../../tests/fixtures/articles/de-nordkorea-vertrag.txt"),
+    ];
+
+    /// The thresholds in the module doc, measured on the fixture pairs.
+    #[test]
+    fn similarity_separates_copies_updates_and_unrelated_stories() {
+        let seed = print_of(SEED);
+        let copy = print_of(COPY);
+        let update = print_of(UPDATE);
+        assert_eq!(
+            seed.body_hash, copy.body_hash,
+            "a syndicated copy has the same body"
+        );
+        let updated = similarity(&seed.minhash, &update.minhash);
+        assert!(updated >= 0.8, "update similarity {updated}");
+        for other in SAME_TOPIC {
+            let unrelated = similarity(&seed.minhash, &print_of(other).minhash);
+            assert!(
+                unrelated < 0.1,
+                "unrelated same-topic similarity {unrelated}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_index_decides_and_forgets() {
+        let rules = DedupeRules {
+            window: TimeDelta::days(7),
+            max_stories: 2,
+            update_similarity: 0.5,
+        };
+        let day = |d: i64| DateTime::from_timestamp(1_731_400_000 + d * 86_400, 0).unwrap();
+        let mut index = StoryIndex::default();
+        assert_eq!(
+            index.decide("a", &print_of(SEED), day(0), &rules),
+            Verdict::New {
+                story_id: "a".into()
+            }
+        );
+        assert!(
+            matches!(index.decide("b", &print_of(COPY), day(0), &rules), Verdict::Duplicate { ref story_id, .. } if story_id == "a")
+        );
+        assert!(matches!(
+            index.decide("c", &print_of(UPDATE), day(0), &rules),
+            Verdict::Update { version: 2, .. }
+        ));
+        // The copy of version 1 is still recognised after the update.
+        assert!(matches!(
+            index.decide("d", &print_of(COPY), day(1), &rules),
+            Verdict::Duplicate { version: 1, .. }
+        ));
+        index.decide("e", &print_of(SAME_TOPIC[0]), day(1), &rules);
+        index.decide("f", &print_of(SAME_TOPIC[1]), day(1), &rules);
+        assert!(index.len() <= 2, "bounded by max_stories");
+        // Past the window the story is forgotten: the seed is new again.
+        assert!(matches!(
+            index.decide("g", &print_of(SEED), day(9), &rules),
+            Verdict::New { .. }
+        ));
+    }
+}
