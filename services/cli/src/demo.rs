@@ -276,10 +276,9 @@ async fn wait_until_processed(
         ("tickertape-articles", articles.raw_topic.as_str()),
         ("tickertape-articles-dedupe", articles.parsed_topic.as_str()),
         ("tickertape-prices", prices.ticks_topic.as_str()),
-        ("tickertape-demo-printer", ""),
     ];
     let work = async {
-        wait_for_groups(kafka, &groups[..3], shutdown).await?;
+        wait_for_groups(kafka, &groups, shutdown).await?;
         // The printer commits as it prints; its lag over the outputs reaching
         // zero means everything was shown.
         let (kafka, outputs): (KafkaArgs, Vec<String>) = (
