@@ -13,6 +13,7 @@
 //!   input offset is stored only after every record it caused is acknowledged).
 //! - [`admin`]: topic creation and consumer-group progress.
 //! - [`process_host`], [`metrics`] and [`http`]: the Prometheus registry, `/metrics`, `/healthz`, `/readyz`.
+//! - [`rfc3339`]: how events write their times.
 //! - [`telemetry`] and [`shutdown`]: logging set-up and the SIGTERM/SIGINT token.
 
 pub mod admin;
@@ -22,6 +23,7 @@ pub mod http;
 pub mod metrics;
 pub mod process_host;
 pub mod processor;
+pub mod rfc3339;
 pub mod runtime;
 pub mod shutdown;
 pub mod telemetry;

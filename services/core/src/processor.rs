@@ -204,7 +204,9 @@ pub fn json_record<T: serde::Serialize>(
     key: impl Into<String>,
     value: &T,
 ) -> Result<Record, Rejection> {
-    serde_json::to_vec(value)
-        .map(|bytes| Record::json(topic, key, bytes))
+    // Events are a few hundred bytes: one allocation instead of three growths.
+    let mut bytes = Vec::with_capacity(512);
+    serde_json::to_writer(&mut bytes, value)
+        .map(|()| Record::json(topic, key, bytes))
         .map_err(|error| Rejection::new("serialization", error.to_string()))
 }

@@ -1,5 +1,5 @@
-//! Parse + dedupe + change of JSON ticks through the price processor,
-//! single-threaded. Run: `cargo bench -p tickertape-prices --bench ticks`.
+//! Parse + dedupe + change of JSON ticks, single-threaded, by stage.
+//! Run: `cargo bench -p tickertape-prices --bench ticks`.
 //!
 //! The stream: 16 symbols, a price walk in cents, every fifth tick a repeat
 //! of the one before (the dedupe path), so most ticks change a price and
@@ -13,10 +13,12 @@ use std::hint::black_box;
 use chrono::{TimeDelta, Utc};
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use tickertape_core::{Input, Processor};
+use tickertape_prices::book::{PriceBook, Rules};
 use tickertape_prices::config::PricesArgs;
 use tickertape_prices::instruments::Catalog;
 use tickertape_prices::metrics::PriceMetrics;
 use tickertape_prices::processor::PriceProcessor;
+use tickertape_prices::tick::parse_tick;
 
 const SYMBOLS: [&str; 16] = [
     "RBGPF", "CMSC", "RYCEF", "NGG", "GSK", "RIO", "AZN", "BTI", "BP", "RELX", "SCS", "CMSD",
@@ -51,21 +53,51 @@ fn ticks() -> Vec<Vec<u8>> {
     out
 }
 
-fn parse_dedupe_change(c: &mut Criterion) {
+fn processor() -> PriceProcessor {
+    PriceProcessor::new(
+        &PricesArgs::defaults(),
+        Catalog::builtin(),
+        PriceMetrics::unregistered(),
+    )
+    .expect("default settings are valid")
+}
+
+/// Three measurements of the same stream, each stage adding to the one
+/// before, so the table shows where a tick's time goes:
+/// - `parse`: bytes to a validated tick;
+/// - `parse_dedupe_change`: plus the price book's decision (repeat, late,
+///   unchanged, or the exact change and any alert);
+/// - `process_to_records`: the whole processor, plus reference data, metrics,
+///   the changelog bookkeeping and each event serialized to a Kafka record.
+fn stages(c: &mut Criterion) {
     let payloads = ticks();
     let received_at = Utc::now();
+    let rules = Rules::default();
     let mut group = c.benchmark_group("prices");
     group.throughput(Throughput::Elements(TICKS as u64));
-    group.bench_function("parse_dedupe_change_10k_json_ticks", |b| {
+    group.bench_function("parse", |b| {
+        b.iter(|| {
+            for payload in &payloads {
+                black_box(parse_tick(payload, received_at).expect("valid tick"));
+            }
+        })
+    });
+    group.bench_function("parse_dedupe_change", |b| {
         b.iter_batched(
-            || {
-                PriceProcessor::new(
-                    &PricesArgs::defaults(),
-                    Catalog::builtin(),
-                    PriceMetrics::unregistered(),
-                )
-                .expect("default settings are valid")
+            PriceBook::default,
+            |mut book| {
+                for payload in &payloads {
+                    let tick = parse_tick(payload, received_at).expect("valid tick");
+                    black_box(book.apply(&tick, &rules));
+                }
+                book
             },
+            BatchSize::LargeInput,
+        )
+    });
+    group.bench_function("process_to_records", |b| {
+        b.iter_batched(
+            processor,
             |mut processor| {
                 for (offset, payload) in payloads.iter().enumerate() {
                     let input = Input {
@@ -80,6 +112,7 @@ fn parse_dedupe_change(c: &mut Criterion) {
                     };
                     black_box(processor.process(&input));
                 }
+                processor
             },
             BatchSize::LargeInput,
         )
@@ -87,5 +120,5 @@ fn parse_dedupe_change(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, parse_dedupe_change);
+criterion_group!(benches, stages);
 criterion_main!(benches);

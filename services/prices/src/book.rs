@@ -3,8 +3,16 @@
 //! Pure and synchronous: [`PriceBook::apply`] takes a validated tick and
 //! answers with a [`Decision`]. One book exists per input partition, so the
 //! state that must survive a restart is one plain struct per partition.
+//!
+//! Every tick costs O(1) amortised, whatever the window sizes: repeats are
+//! found in a hash set, and the alert window keeps only the prices that can
+//! still be its low or its high (two monotonic queues). The largest move of
+//! a new price from any price in the window is always from the window's low
+//! or its high, because `(price - p) / p` falls as `p` rises.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
+
+use ahash::RandomState;
 
 use chrono::{DateTime, TimeDelta, Utc};
 use rust_decimal::{Decimal, RoundingStrategy};
@@ -48,13 +56,76 @@ pub struct SymbolState {
     pub last_event_time: DateTime<Utc>,
     /// Price changes published so far; the next event's `seq` is one more.
     pub changes_published: u64,
-    /// Observations seen within the dedupe window, oldest first.
-    pub seen: VecDeque<(DateTime<Utc>, Decimal)>,
-    /// Accepted prices within the alert window, oldest first.
-    pub recent: VecDeque<(DateTime<Utc>, Decimal)>,
+    /// Observations (source time, price) seen within the dedupe window.
+    pub seen: SeenObservations,
+    /// The alert window's candidate lows: accepted prices, oldest first,
+    /// each lower than every later one. The front is the window's low.
+    pub window_lows: VecDeque<(DateTime<Utc>, Decimal)>,
+    /// The alert window's candidate highs, likewise; the front is its high.
+    pub window_highs: VecDeque<(DateTime<Utc>, Decimal)>,
     /// Whether the symbol is beyond the alert threshold: an alert fires on
     /// the crossing only, and re-arms when the move falls back under it.
     pub alert_active: bool,
+}
+
+/// One observation of a symbol: its source time and price.
+pub type Observation = (DateTime<Utc>, Decimal);
+
+/// The observations remembered for dedupe, in arrival order with a hash set
+/// beside them. Serialized as the plain list; the set is rebuilt on restore.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(from = "VecDeque<Observation>", into = "VecDeque<Observation>")]
+pub struct SeenObservations {
+    order: VecDeque<Observation>,
+    members: HashSet<Observation, RandomState>,
+}
+
+impl SeenObservations {
+    /// Whether `observation` is remembered.
+    pub fn contains(&self, observation: &Observation) -> bool {
+        self.members.contains(observation)
+    }
+
+    /// How many observations are remembered.
+    pub fn len(&self) -> usize {
+        self.order.len()
+    }
+
+    /// Whether nothing is remembered.
+    pub fn is_empty(&self) -> bool {
+        self.order.is_empty()
+    }
+
+    /// Remembers `observation`, then forgets, oldest arrival first, what is
+    /// older than `span` before it and what exceeds `capacity`. Expiry walks
+    /// from the front only (amortised O(1)): an entry that arrived late stays
+    /// until the ones before it expire, and `capacity` bounds it anyway.
+    fn remember(&mut self, observation: Observation, span: TimeDelta, capacity: usize) {
+        if self.members.insert(observation) {
+            self.order.push_back(observation);
+        }
+        while let Some(&front) = self.order.front() {
+            let expired = observation.0 - front.0 > span;
+            if !expired && self.order.len() <= capacity.max(1) {
+                break;
+            }
+            self.order.pop_front();
+            self.members.remove(&front);
+        }
+    }
+}
+
+impl From<VecDeque<Observation>> for SeenObservations {
+    fn from(order: VecDeque<Observation>) -> Self {
+        let members = order.iter().copied().collect();
+        SeenObservations { order, members }
+    }
+}
+
+impl From<SeenObservations> for VecDeque<Observation> {
+    fn from(seen: SeenObservations) -> Self {
+        seen.order
+    }
 }
 
 /// How a change was measured.
@@ -133,8 +204,9 @@ pub enum Decision {
 /// The price state of one input partition.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PriceBook {
-    /// State per symbol.
-    pub symbols: HashMap<String, SymbolState>,
+    /// State per symbol. aHash: symbols come from the input, so the hash
+    /// must resist chosen collisions, and SipHash cost a fifth of a tick.
+    pub symbols: HashMap<String, SymbolState, RandomState>,
 }
 
 impl PriceBook {
@@ -144,19 +216,18 @@ impl PriceBook {
             return self.first(tick);
         };
         let observation = (tick.event_time, tick.price);
-        if state.seen.contains(&observation) {
+        // Only accepted ticks are remembered, none newer than the newest:
+        // a newer tick (the usual case) needs no look-up.
+        if tick.event_time <= state.last_event_time && state.seen.contains(&observation) {
             return Decision::Duplicate;
         }
         let behind = state.last_event_time - tick.event_time;
         if behind > rules.allowed_lateness {
             return Decision::Late { behind };
         }
-        remember(
-            &mut state.seen,
-            observation,
-            rules.dedupe_window,
-            rules.dedupe_capacity,
-        );
+        state
+            .seen
+            .remember(observation, rules.dedupe_window, rules.dedupe_capacity);
         state.last_event_time = state.last_event_time.max(tick.event_time);
         if tick.price == state.last_price {
             return Decision::Unchanged;
@@ -185,8 +256,9 @@ impl PriceBook {
             last_price: tick.price,
             last_event_time: tick.event_time,
             changes_published: 0,
-            seen: VecDeque::from([(tick.event_time, tick.price)]),
-            recent: VecDeque::from([(tick.event_time, tick.price)]),
+            seen: SeenObservations::from(VecDeque::from([(tick.event_time, tick.price)])),
+            window_lows: VecDeque::from([(tick.event_time, tick.price)]),
+            window_highs: VecDeque::from([(tick.event_time, tick.price)]),
             alert_active: false,
         };
         let decision = match tick
@@ -217,9 +289,9 @@ impl PriceBook {
     /// Entries held for `symbol` (the state-size metric): its last price
     /// plus its remembered observations.
     pub fn entries_of(&self, symbol: &str) -> usize {
-        self.symbols
-            .get(symbol)
-            .map_or(0, |s| 1 + s.seen.len() + s.recent.len())
+        self.symbols.get(symbol).map_or(0, |s| {
+            1 + s.seen.len() + s.window_lows.len() + s.window_highs.len()
+        })
     }
 }
 
@@ -247,46 +319,66 @@ fn percent(change: Decimal, base: Decimal) -> Decimal {
         .normalize()
 }
 
-fn remember(
-    window: &mut VecDeque<(DateTime<Utc>, Decimal)>,
-    observation: (DateTime<Utc>, Decimal),
-    span: TimeDelta,
-    capacity: usize,
-) {
-    window.push_back(observation);
-    let newest = window
-        .iter()
-        .map(|(time, _)| *time)
-        .max()
-        .unwrap_or(observation.0);
-    window.retain(|(time, _)| newest - *time <= span);
-    while window.len() > capacity.max(1) {
-        window.pop_front();
-    }
-}
-
 /// Adds the accepted tick to the alert window and fires on a crossing: the
 /// largest move from any price in the window beyond the threshold.
 fn alert_on(state: &mut SymbolState, tick: &Tick, rules: &Rules) -> Option<Alert> {
-    state
-        .recent
-        .retain(|(time, _)| tick.event_time - *time <= rules.alert_window);
-    let largest = state
-        .recent
-        .iter()
-        .map(|&(time, price)| (time, price, percent(tick.price - price, price)))
-        .max_by_key(|(_, _, pct)| pct.abs());
-    state.recent.push_back((tick.event_time, tick.price));
+    let now = tick.event_time;
+    for queue in [&mut state.window_lows, &mut state.window_highs] {
+        while queue
+            .front()
+            .is_some_and(|(time, _)| now - *time > rules.alert_window)
+        {
+            queue.pop_front();
+        }
+    }
+    // The larger relative move, exactly: |p - a| / a against |p - b| / b,
+    // cross-multiplied so no division rounds it. On equal moves the later
+    // reference wins, as the newer news.
+    let price = tick.price;
+    let largest = match (state.window_lows.front(), state.window_highs.front()) {
+        (Some(&low), Some(&high)) => {
+            let by_low = (price - low.1).abs() * high.1;
+            let by_high = (price - high.1).abs() * low.1;
+            Some(if (by_high, high.0) > (by_low, low.0) {
+                high
+            } else {
+                low
+            })
+        }
+        (low, high) => low.or(high).copied(),
+    };
+    // Beyond the threshold, exactly: |p - r| * 100 > threshold * r.
+    let beyond = largest.filter(|&(_, reference)| {
+        (price - reference).abs() * Decimal::ONE_HUNDRED > rules.alert_threshold_pct * reference
+    });
+    // A later price at or below a candidate low means that low can never be
+    // the window's low again (it expires first); likewise for highs.
+    let observation = (now, tick.price);
+    while state
+        .window_lows
+        .back()
+        .is_some_and(|(_, price)| *price >= tick.price)
+    {
+        state.window_lows.pop_back();
+    }
+    state.window_lows.push_back(observation);
+    while state
+        .window_highs
+        .back()
+        .is_some_and(|(_, price)| *price <= tick.price)
+    {
+        state.window_highs.pop_back();
+    }
+    state.window_highs.push_back(observation);
 
-    let beyond = largest.filter(|(_, _, pct)| pct.abs() > rules.alert_threshold_pct);
     match beyond {
-        Some((reference_time, reference_price, change_pct)) if !state.alert_active => {
+        Some((reference_time, reference_price)) if !state.alert_active => {
             state.alert_active = true;
             Some(Alert {
-                price: tick.price,
+                price,
                 reference_price,
                 reference_time,
-                change_pct,
+                change_pct: percent(price - reference_price, reference_price),
             })
         }
         Some(_) => None,
@@ -457,6 +549,66 @@ mod tests {
         assert_eq!(alert.change_pct, dec!(-2.1339));
     }
 
+    /// The two queues decide exactly as a scan of every price in the window
+    /// would, on a long pseudo-random walk.
+    #[test]
+    fn alert_window_queues_match_a_full_scan() {
+        let rules = Rules::default();
+        let mut book = PriceBook::default();
+        let mut window: Vec<(DateTime<Utc>, Decimal)> = Vec::new();
+        let mut active = false;
+        let mut cents: i64 = 10_000;
+        let mut seed: u64 = 42;
+        let mut alerts = 0;
+        for i in 0..5_000 {
+            seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+            cents += (seed >> 33) as i64 % 61 - 30;
+            let time = at(i * 7);
+            let price = Decimal::new(cents, 2);
+            let decision = book.apply(&tick("RIO", price, time, None), &rules);
+
+            let expected = if i == 0 || window.last().is_some_and(|(_, p)| *p == price) {
+                None
+            } else {
+                window.retain(|(t, _)| time - *t <= rules.alert_window);
+                // Decimal division keeps 28 digits: exact enough to rank cents.
+                let largest = window
+                    .iter()
+                    .map(|&(t, p)| (t, p, ((price - p) * Decimal::ONE_HUNDRED / p).abs()))
+                    .max_by_key(|(_, _, pct)| *pct);
+                match largest.filter(|(_, _, pct)| *pct > rules.alert_threshold_pct) {
+                    Some((reference_time, reference_price, _)) if !active => {
+                        active = true;
+                        Some(Alert {
+                            price,
+                            reference_price,
+                            reference_time,
+                            change_pct: percent(price - reference_price, reference_price),
+                        })
+                    }
+                    Some(_) => None,
+                    None => {
+                        active = false;
+                        None
+                    }
+                }
+            };
+            if window.last().is_none_or(|(_, p)| *p != price) {
+                window.push((time, price));
+            }
+            let alert = match decision {
+                Decision::Changed { alert, .. } => alert,
+                _ => None,
+            };
+            alerts += usize::from(alert.is_some());
+            assert_eq!(alert, expected, "tick {i} at {price}");
+        }
+        assert!(
+            alerts > 10,
+            "the walk crosses the threshold often: {alerts}"
+        );
+    }
+
     #[test]
     fn dedupe_memory_is_bounded() {
         let rules = Rules {
@@ -468,9 +620,10 @@ mod tests {
             book.apply(&tick("JRI", Decimal::from(10 + i % 3), at(i), None), &rules);
         }
         assert!(book.symbols["JRI"].seen.len() <= 8);
+        let jri = &book.symbols["JRI"];
         assert!(
-            book.symbols["JRI"].recent.len() <= 301,
-            "alert window holds 5 minutes"
+            jri.window_lows.len() <= 3 && jri.window_highs.len() <= 3,
+            "the alert window keeps only candidate lows and highs: {jri:?}"
         );
     }
 }

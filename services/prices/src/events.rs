@@ -16,24 +16,25 @@ pub const PRICE_ALERT_SCHEMA: &str = "tickertape.price_alert.v1";
 
 /// Where the observation came from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct SourceOut {
+pub struct SourceOut<'a> {
     /// `feed` or `page`.
     pub kind: SourceKind,
     /// The feed's or site's name.
-    pub name: Option<String>,
+    pub name: Option<&'a str>,
     /// The page's URL, for page ticks.
-    pub url: Option<String>,
+    pub url: Option<&'a str>,
 }
 
-/// One published price change. Decimals serialize as strings.
+/// One published price change. Decimals serialize as strings. It borrows
+/// from the tick and the reference data: it lives only to be serialized.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct PriceChangeEvent {
+pub struct PriceChangeEvent<'a> {
     /// Always [`PRICE_CHANGE_SCHEMA`].
     pub schema: &'static str,
     /// Ticker symbol.
-    pub symbol: String,
+    pub symbol: &'a str,
     /// Reference data, or null for an unknown symbol.
-    pub instrument: Option<InstrumentRef>,
+    pub instrument: Option<&'a InstrumentRef>,
     /// The new price.
     pub price: Decimal,
     /// What it is compared with.
@@ -45,13 +46,15 @@ pub struct PriceChangeEvent {
     /// How the change was measured.
     pub basis: Basis,
     /// Quote currency, from the tick or the reference data.
-    pub currency: Option<String>,
+    pub currency: Option<&'a str>,
     /// Source time of the observation.
+    #[serde(serialize_with = "tickertape_core::rfc3339::serialize")]
     pub event_time: DateTime<Utc>,
     /// When tickertape received it.
+    #[serde(serialize_with = "tickertape_core::rfc3339::serialize")]
     pub ingest_time: DateTime<Utc>,
     /// Where it came from.
-    pub source: SourceOut,
+    pub source: SourceOut<'a>,
     /// Per-symbol sequence of published changes, from 1.
     pub seq: u64,
     /// The source's own sequence number, when it sent one.
@@ -60,13 +63,13 @@ pub struct PriceChangeEvent {
 
 /// One threshold crossing.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct PriceAlertEvent {
+pub struct PriceAlertEvent<'a> {
     /// Always [`PRICE_ALERT_SCHEMA`].
     pub schema: &'static str,
     /// Ticker symbol.
-    pub symbol: String,
+    pub symbol: &'a str,
     /// Reference data, or null.
-    pub instrument: Option<InstrumentRef>,
+    pub instrument: Option<&'a InstrumentRef>,
     /// `up` or `down`.
     pub direction: &'static str,
     /// The price that crossed.
@@ -74,6 +77,7 @@ pub struct PriceAlertEvent {
     /// The price in the window it moved from.
     pub reference_price: Decimal,
     /// When the reference price was observed.
+    #[serde(serialize_with = "tickertape_core::rfc3339::serialize")]
     pub reference_time: DateTime<Utc>,
     /// The move in percent.
     pub change_pct: Decimal,
@@ -82,7 +86,9 @@ pub struct PriceAlertEvent {
     /// The configured window in seconds.
     pub window_s: i64,
     /// Source time of the crossing tick.
+    #[serde(serialize_with = "tickertape_core::rfc3339::serialize")]
     pub event_time: DateTime<Utc>,
     /// When tickertape received it.
+    #[serde(serialize_with = "tickertape_core::rfc3339::serialize")]
     pub ingest_time: DateTime<Utc>,
 }

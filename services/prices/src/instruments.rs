@@ -2,6 +2,10 @@
 //! dates a listing was valid. Shipped in the repo (`data/instruments.json`)
 //! and shared with the articles service, which matches company names in text.
 
+use std::collections::HashMap;
+
+use ahash::RandomState;
+
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
@@ -28,10 +32,13 @@ pub struct Listing {
     /// Last day the listing was valid (inclusive); open when absent.
     #[serde(default)]
     pub valid_to: Option<NaiveDate>,
+    /// The fields events carry, built once.
+    #[serde(skip)]
+    reference: InstrumentRef,
 }
 
 /// The reference fields an event carries for its instrument.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct InstrumentRef {
     /// Issuer or instrument name.
     pub name: String,
@@ -50,13 +57,8 @@ impl Listing {
     }
 
     /// The fields an event carries.
-    pub fn reference(&self) -> InstrumentRef {
-        InstrumentRef {
-            name: self.name.clone(),
-            mic: self.mic.clone(),
-            currency: self.currency.clone(),
-            kind: self.kind.clone(),
-        }
+    pub fn reference(&self) -> &InstrumentRef {
+        &self.reference
     }
 }
 
@@ -64,6 +66,8 @@ impl Listing {
 #[derive(Debug, Clone)]
 pub struct Catalog {
     listings: Vec<Listing>,
+    /// Indexes into `listings` by symbol, in file order.
+    by_symbol: HashMap<String, Vec<usize>, RandomState>,
 }
 
 #[derive(Deserialize)]
@@ -82,16 +86,31 @@ impl Catalog {
     ///
     /// Fails when the JSON does not have that shape.
     pub fn from_json(text: &str) -> Result<Self, serde_json::Error> {
-        let file: CatalogFile = serde_json::from_str(text)?;
+        let mut listings: Vec<Listing> = serde_json::from_str::<CatalogFile>(text)?.instruments;
+        let mut by_symbol: HashMap<String, Vec<usize>, RandomState> = HashMap::default();
+        for (index, listing) in listings.iter_mut().enumerate() {
+            listing.reference = InstrumentRef {
+                name: listing.name.clone(),
+                mic: listing.mic.clone(),
+                currency: listing.currency.clone(),
+                kind: listing.kind.clone(),
+            };
+            by_symbol
+                .entry(listing.symbol.clone())
+                .or_default()
+                .push(index);
+        }
         Ok(Catalog {
-            listings: file.instruments,
+            listings,
+            by_symbol,
         })
     }
 
     /// The listing of `symbol` valid on `day`; the latest listing when no
     /// listing covers that day (a quote after a delisting still names it).
     pub fn lookup(&self, symbol: &str, day: NaiveDate) -> Option<&Listing> {
-        let mut candidates = self.listings.iter().filter(|l| l.symbol == symbol);
+        let indexes = self.by_symbol.get(symbol)?;
+        let mut candidates = indexes.iter().map(|&i| &self.listings[i]);
         let first = candidates.clone().find(|l| l.valid_on(day));
         first.or_else(|| candidates.next_back())
     }

@@ -1,20 +1,42 @@
 //! The prices service's own metrics (the runtime's are in tickertape-core).
+//!
+//! Each labelled series is resolved once, at start: looking a label up costs
+//! a hash and a lock, which is more than the rest of a tick's counting.
 
 use prometheus::{IntCounter, IntCounterVec, Opts, Registry};
 
 /// Counters the price processor updates.
 #[derive(Debug, Clone)]
 pub struct PriceMetrics {
-    /// Valid ticks by what they meant: changed, unchanged, first_seen, duplicate, late.
-    pub ticks: IntCounterVec,
-    /// Price changes published, by basis.
-    pub changes: IntCounterVec,
-    /// Alerts published, by direction.
-    pub alerts: IntCounterVec,
+    /// `tickertape_ticks_total`: valid ticks by what they meant.
+    pub ticks: TickOutcomes,
+    /// `tickertape_price_changes_total{basis="previous_tick"}`.
+    pub changes_previous_tick: IntCounter,
+    /// `tickertape_price_changes_total{basis="previous_close"}`.
+    pub changes_previous_close: IntCounter,
+    /// `tickertape_price_alerts_total{direction="up"}`.
+    pub alerts_up: IntCounter,
+    /// `tickertape_price_alerts_total{direction="down"}`.
+    pub alerts_down: IntCounter,
     /// Ticks of symbols missing from the reference data.
     pub unknown_instruments: IntCounter,
-    /// The runtime's duplicates counter (kind repeated_tick).
-    pub duplicates: IntCounterVec,
+    /// The runtime's duplicates counter, kind `repeated_tick`.
+    pub repeated_ticks: IntCounter,
+}
+
+/// `tickertape_ticks_total` by outcome.
+#[derive(Debug, Clone)]
+pub struct TickOutcomes {
+    /// A new price.
+    pub changed: IntCounter,
+    /// The same price as the last accepted one.
+    pub unchanged: IntCounter,
+    /// The first observation of a symbol, with nothing to compare it with.
+    pub first_seen: IntCounter,
+    /// An observation seen before.
+    pub duplicate: IntCounter,
+    /// Older than the last accepted tick beyond the allowed lateness.
+    pub late: IntCounter,
 }
 
 impl PriceMetrics {
@@ -23,39 +45,50 @@ impl PriceMetrics {
     ///
     /// Fails if they are already registered in `registry`.
     pub fn register(registry: &Registry, duplicates: IntCounterVec) -> prometheus::Result<Self> {
-        let metrics = PriceMetrics {
-            ticks: IntCounterVec::new(
-                Opts::new(
-                    "tickertape_ticks_total",
-                    "Valid ticks by outcome: changed, unchanged, first_seen, duplicate, late.",
-                ),
-                &["outcome"],
-            )?,
-            changes: IntCounterVec::new(
-                Opts::new(
-                    "tickertape_price_changes_total",
-                    "Price changes published, by basis.",
-                ),
-                &["basis"],
-            )?,
-            alerts: IntCounterVec::new(
-                Opts::new(
-                    "tickertape_price_alerts_total",
-                    "Price alerts published, by direction.",
-                ),
-                &["direction"],
-            )?,
-            unknown_instruments: IntCounter::new(
-                "tickertape_unknown_instruments_total",
-                "Ticks whose symbol is not in the reference data (they still flow).",
-            )?,
-            duplicates,
-        };
-        registry.register(Box::new(metrics.ticks.clone()))?;
-        registry.register(Box::new(metrics.changes.clone()))?;
-        registry.register(Box::new(metrics.alerts.clone()))?;
-        registry.register(Box::new(metrics.unknown_instruments.clone()))?;
-        Ok(metrics)
+        let ticks = IntCounterVec::new(
+            Opts::new(
+                "tickertape_ticks_total",
+                "Valid ticks by outcome: changed, unchanged, first_seen, duplicate, late.",
+            ),
+            &["outcome"],
+        )?;
+        let changes = IntCounterVec::new(
+            Opts::new(
+                "tickertape_price_changes_total",
+                "Price changes published, by basis.",
+            ),
+            &["basis"],
+        )?;
+        let alerts = IntCounterVec::new(
+            Opts::new(
+                "tickertape_price_alerts_total",
+                "Price alerts published, by direction.",
+            ),
+            &["direction"],
+        )?;
+        let unknown_instruments = IntCounter::new(
+            "tickertape_unknown_instruments_total",
+            "Ticks whose symbol is not in the reference data (they still flow).",
+        )?;
+        registry.register(Box::new(ticks.clone()))?;
+        registry.register(Box::new(changes.clone()))?;
+        registry.register(Box::new(alerts.clone()))?;
+        registry.register(Box::new(unknown_instruments.clone()))?;
+        Ok(PriceMetrics {
+            ticks: TickOutcomes {
+                changed: ticks.with_label_values(&["changed"]),
+                unchanged: ticks.with_label_values(&["unchanged"]),
+                first_seen: ticks.with_label_values(&["first_seen"]),
+                duplicate: ticks.with_label_values(&["duplicate"]),
+                late: ticks.with_label_values(&["late"]),
+            },
+            changes_previous_tick: changes.with_label_values(&["previous_tick"]),
+            changes_previous_close: changes.with_label_values(&["previous_close"]),
+            alerts_up: alerts.with_label_values(&["up"]),
+            alerts_down: alerts.with_label_values(&["down"]),
+            unknown_instruments,
+            repeated_ticks: duplicates.with_label_values(&["repeated_tick"]),
+        })
     }
 
     /// Metrics registered nowhere, for offline runs and tests.

@@ -1,13 +1,15 @@
 //! The prices processor: one raw tick in, price changes and alerts out.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{HashMap, HashSet};
+
+use ahash::RandomState;
 
 use chrono::TimeDelta;
 use rust_decimal::Decimal;
 use tickertape_core::processor::StateChange;
 use tickertape_core::{json_record, Input, Outcome, Processor, Record, Rejection};
 
-use crate::book::{Decision, PriceBook, Rules, SymbolState};
+use crate::book::{Basis, Decision, PriceBook, Rules, SymbolState};
 use crate::config::{millis, PricesArgs};
 use crate::events::{
     PriceAlertEvent, PriceChangeEvent, SourceOut, PRICE_ALERT_SCHEMA, PRICE_CHANGE_SCHEMA,
@@ -27,8 +29,8 @@ pub struct PriceProcessor {
     /// One book per input partition: ticks are keyed by symbol, so a symbol's
     /// state lives with its partition and moves with it on rebalance.
     books: HashMap<i32, PriceBook>,
-    /// Symbols whose state changed since the changelog last took it.
-    changed: BTreeSet<(i32, String)>,
+    /// Symbols whose state changed since the changelog last took it, by partition.
+    changed: HashMap<i32, HashSet<String, RandomState>>,
     /// Entries held across books, kept up to date for the state-size metric.
     entries: usize,
     metrics: PriceMetrics,
@@ -47,7 +49,7 @@ impl PriceProcessor {
             max_future: millis(args.max_future_ms),
             catalog,
             books: HashMap::new(),
-            changed: BTreeSet::new(),
+            changed: HashMap::new(),
             entries: 0,
             metrics,
         })
@@ -59,14 +61,15 @@ impl PriceProcessor {
         decision: Decision,
         input: &Input<'_>,
     ) -> Result<Vec<Record>, Rejection> {
-        let outcome = match &decision {
-            Decision::Duplicate => "duplicate",
-            Decision::Late { .. } => "late",
-            Decision::FirstSeen => "first_seen",
-            Decision::Unchanged => "unchanged",
-            Decision::Changed { .. } => "changed",
-        };
-        self.metrics.ticks.with_label_values(&[outcome]).inc();
+        let counted = &self.metrics.ticks;
+        match &decision {
+            Decision::Duplicate => &counted.duplicate,
+            Decision::Late { .. } => &counted.late,
+            Decision::FirstSeen => &counted.first_seen,
+            Decision::Unchanged => &counted.unchanged,
+            Decision::Changed { .. } => &counted.changed,
+        }
+        .inc();
         let (change, alert) = match decision {
             Decision::Changed { change, alert } => (change, alert),
             Decision::Late { .. } => {
@@ -96,13 +99,13 @@ impl PriceProcessor {
         let instrument = listing.map(|l| l.reference());
         let currency = tick
             .currency
-            .clone()
-            .or_else(|| listing.map(|l| l.currency.clone()));
+            .as_deref()
+            .or_else(|| listing.map(|l| l.currency.as_str()));
         let basis = change.basis;
         let event = PriceChangeEvent {
             schema: PRICE_CHANGE_SCHEMA,
-            symbol: tick.symbol.clone(),
-            instrument: instrument.clone(),
+            symbol: &tick.symbol,
+            instrument,
             price: change.price,
             previous_price: change.previous_price,
             change: change.change,
@@ -113,28 +116,29 @@ impl PriceProcessor {
             ingest_time: input.received_at,
             source: SourceOut {
                 kind: tick.source.kind,
-                name: tick.source.name.clone(),
-                url: tick.source.url.clone(),
+                name: tick.source.name.as_deref(),
+                url: tick.source.url.as_deref(),
             },
             seq: change.seq,
             source_seq: tick.seq,
         };
         let mut records =
             vec![json_record(&self.changes_topic, &tick.symbol, &event)?.at(tick.event_time)];
-        self.metrics
-            .changes
-            .with_label_values(&[basis.as_str()])
-            .inc();
+        match basis {
+            Basis::PreviousTick => &self.metrics.changes_previous_tick,
+            Basis::PreviousClose => &self.metrics.changes_previous_close,
+        }
+        .inc();
 
         if let Some(alert) = alert {
-            let direction = if alert.change_pct > Decimal::ZERO {
-                "up"
+            let (direction, counter) = if alert.change_pct > Decimal::ZERO {
+                ("up", &self.metrics.alerts_up)
             } else {
-                "down"
+                ("down", &self.metrics.alerts_down)
             };
             let event = PriceAlertEvent {
                 schema: PRICE_ALERT_SCHEMA,
-                symbol: tick.symbol.clone(),
+                symbol: &tick.symbol,
                 instrument,
                 direction,
                 price: alert.price,
@@ -148,7 +152,7 @@ impl PriceProcessor {
             };
             records
                 .push(json_record(&self.alerts_topic, &tick.symbol, &event)?.at(tick.event_time));
-            self.metrics.alerts.with_label_values(&[direction]).inc();
+            counter.inc();
         }
         Ok(records)
     }
@@ -165,7 +169,12 @@ impl Processor for PriceProcessor {
     }
 
     fn take_state_changes(&mut self) -> Vec<StateChange> {
-        std::mem::take(&mut self.changed)
+        let mut changed: Vec<(i32, String)> = std::mem::take(&mut self.changed)
+            .into_iter()
+            .flat_map(|(partition, symbols)| symbols.into_iter().map(move |s| (partition, s)))
+            .collect();
+        changed.sort_unstable();
+        changed
             .into_iter()
             .map(|(partition, symbol)| {
                 let value = self
@@ -207,7 +216,7 @@ impl Processor for PriceProcessor {
                 .map(|s| book.entries_of(s))
                 .sum::<usize>();
         }
-        self.changed.retain(|(p, _)| *p != partition);
+        self.changed.remove(&partition);
     }
 
     fn state_entries(&self) -> usize {
@@ -239,13 +248,14 @@ impl Processor for PriceProcessor {
         let entries_after = book.entries_of(&tick.symbol);
         self.entries = self.entries + entries_after - entries_before;
         if decision == Decision::Duplicate {
-            self.metrics
-                .duplicates
-                .with_label_values(&["repeated_tick"])
-                .inc();
+            self.metrics.repeated_ticks.inc();
         }
-        if !matches!(decision, Decision::Late { .. }) {
-            self.changed.insert((input.partition, tick.symbol.clone()));
+        // Repeats and late ticks leave the state as it was.
+        if !matches!(decision, Decision::Late { .. } | Decision::Duplicate) {
+            let changed = self.changed.entry(input.partition).or_default();
+            if !changed.contains(&tick.symbol) {
+                changed.insert(tick.symbol.clone());
+            }
         }
         match self.records_for(&tick, decision, input) {
             Ok(records) => Outcome::Publish(records),

@@ -141,7 +141,7 @@ pub fn parse_strip_line(line: &str) -> Result<StripQuote, TickError> {
         .and_then(|number| parse_decimal(number.strip_prefix('+').unwrap_or(number)))
         .ok_or_else(invalid)?;
     let price = parse_decimal(price)
-        .filter(|p| p.is_sign_positive() && !p.is_zero())
+        .filter(|&p| is_valid_price(p))
         .ok_or_else(invalid)?;
     Ok(StripQuote {
         symbol: symbol.to_owned(),
@@ -149,6 +149,19 @@ pub fn parse_strip_line(line: &str) -> Result<StripQuote, TickError> {
         price,
         currency,
     })
+}
+
+/// Prices above this are refused: no instrument trades there, and the
+/// bound keeps every product and quotient of the rules inside `Decimal`'s
+/// 96 bits, where an overflow would panic.
+pub const MAX_PRICE: Decimal = Decimal::from_parts(2_764_472_320, 232_830, 0, false, 0);
+
+/// Most decimal places a price may have, for the same reason.
+pub const MAX_PRICE_SCALE: u32 = 8;
+
+/// Positive, at most [`MAX_PRICE`], at most [`MAX_PRICE_SCALE`] places.
+fn is_valid_price(price: Decimal) -> bool {
+    price > Decimal::ZERO && price <= MAX_PRICE && price.scale() <= MAX_PRICE_SCALE
 }
 
 /// True for 1 to 12 characters of upper-case letters, digits, `.` and `-`,
@@ -247,7 +260,7 @@ pub fn parse_tick(payload: &[u8], fallback_time: DateTime<Utc>) -> Result<Tick, 
         return Err(TickError::InvalidSymbol(symbol.to_owned()));
     }
     let price = number_of(wire.price)
-        .filter(|p| p.is_sign_positive() && !p.is_zero())
+        .filter(|&p| is_valid_price(p))
         .ok_or_else(|| TickError::InvalidPrice(wire.price.get().to_owned()))?;
     let change_pct = match wire.change_pct {
         Some(raw) if raw.get() != "null" => Some(number_of(raw).ok_or_else(|| {
@@ -317,6 +330,11 @@ mod tests {
 
     fn now() -> DateTime<Utc> {
         "2024-11-12T10:00:00Z".parse().unwrap()
+    }
+
+    #[test]
+    fn max_price_is_ten_to_the_fifteenth() {
+        assert_eq!(MAX_PRICE.to_string(), "1000000000000000");
     }
 
     #[test]
@@ -407,6 +425,14 @@ mod tests {
             (br#"{"symbol":"BP","price":1e400,"ts":1}"#, "invalid_price"),
             (br#"{"symbol":"BP","price":true,"ts":1}"#, "invalid_price"),
             (
+                br#"{"symbol":"BP","price":"79228162514264337593543950335","ts":1}"#,
+                "invalid_price",
+            ),
+            (
+                br#"{"symbol":"BP","price":"0.000000001","ts":1}"#,
+                "invalid_price",
+            ),
+            (
                 br#"{"symbol":"BP","price":"1","ts":"yesterday"}"#,
                 "invalid_time",
             ),
@@ -416,6 +442,7 @@ mod tests {
                 "invalid_field",
             ),
             (b"XYZ abc% 1.2 $", "invalid_strip_line"),
+            (b"XYZ 1% 1000000000000001 $", "invalid_strip_line"),
         ];
         for (payload, reason) in cases {
             let error = parse_tick(payload, now()).unwrap_err();
