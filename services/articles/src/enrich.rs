@@ -2,9 +2,11 @@
 //! instruments and topics. Gazetteers and rules ship in `data/`; matching is
 //! aho-corasick (leftmost-longest, whole words); no model is downloaded.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+use std::sync::LazyLock;
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use ahash::RandomState;
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use tickertape_prices::instruments::Catalog;
@@ -14,6 +16,9 @@ use crate::page::Page;
 /// Words read per minute, for `reading_time_s` (adult silent reading of
 /// non-fiction is about 230 wpm).
 const WORDS_PER_MINUTE: usize = 230;
+
+/// How much of the body language detection reads, at most.
+const LANGUAGE_SAMPLE_BYTES: usize = 240;
 
 /// Entities named in the text.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -128,6 +133,32 @@ const TITLES: &[&str] = &[
     "Président",
     "Presidente",
 ];
+
+/// The rule word lists as sets, and titles by their last word: the rules
+/// ask about every word of a page, so a look-up must not scan a list.
+struct RuleWords {
+    titles_by_last_word: HashMap<&'static str, Vec<&'static str>, RandomState>,
+    speech_verbs: HashSet<&'static str, RandomState>,
+    org_keywords: HashSet<&'static str, RandomState>,
+    org_connectors: HashSet<&'static str, RandomState>,
+    not_names: HashSet<&'static str, RandomState>,
+}
+
+static RULE_WORDS: LazyLock<RuleWords> = LazyLock::new(|| {
+    let mut titles_by_last_word: HashMap<&'static str, Vec<&'static str>, RandomState> =
+        HashMap::default();
+    for title in TITLES {
+        let last = title.rsplit(' ').next().unwrap_or(title);
+        titles_by_last_word.entry(last).or_default().push(title);
+    }
+    RuleWords {
+        titles_by_last_word,
+        speech_verbs: SPEECH_VERBS.iter().copied().collect(),
+        org_keywords: ORG_KEYWORDS.iter().copied().collect(),
+        org_connectors: ORG_CONNECTORS.iter().copied().collect(),
+        not_names: NOT_NAMES.iter().copied().collect(),
+    }
+});
 
 /// Verbs that attribute speech.
 const SPEECH_VERBS: &[&str] = &[
@@ -385,17 +416,27 @@ impl Enricher {
     }
 
     fn language_of(&self, paragraphs: &[String]) -> String {
-        // A few paragraphs decide the language; the whole page costs more and says no more.
+        // The first words decide the language: with the allowlist, a few
+        // hundred bytes of prose are plenty, and detection costs per byte.
         let mut sample = String::new();
         for paragraph in paragraphs {
-            if sample.len() > 600 {
+            if sample.len() >= LANGUAGE_SAMPLE_BYTES {
                 break;
             }
             sample.push_str(paragraph);
             sample.push(' ');
         }
+        // Cut after the last whole word within the bound.
+        let bound = (0..=LANGUAGE_SAMPLE_BYTES.min(sample.len()))
+            .rev()
+            .find(|&at| sample.is_char_boundary(at))
+            .unwrap_or(0);
+        let sample = match sample[..bound].rsplit_once(' ') {
+            Some((words, _)) if bound < sample.len() => words,
+            _ => &sample[..bound],
+        };
         self.language
-            .detect_lang(&sample)
+            .detect_lang(sample)
             .map_or("und", iso_639_1)
             .to_owned()
     }
@@ -425,11 +466,17 @@ impl Enricher {
             |start: usize, end: usize| known_spans.iter().any(|&(s, e)| start < e && s < end);
 
         // People by rule: a title or "said", then two to four capitalised words.
+        let rule_words = &*RULE_WORDS;
         for (index, word) in words.iter().enumerate() {
-            let after_title = TITLES
-                .iter()
-                .any(|title| ends_with_words(text, &words, index, title));
-            let after_said = SPEECH_VERBS.contains(&word.text);
+            let after_title = rule_words
+                .titles_by_last_word
+                .get(word.text)
+                .is_some_and(|titles| {
+                    titles
+                        .iter()
+                        .any(|title| ends_with_words(text, &words, index, title))
+                });
+            let after_said = rule_words.speech_verbs.contains(word.text);
             if !(after_title || after_said) {
                 continue;
             }
@@ -542,13 +589,13 @@ impl Enricher {
         if words.is_empty() || words[0].start > 0 {
             return None;
         }
-        let run = if SPEECH_VERBS.contains(&words[0].text) {
+        let run = if RULE_WORDS.speech_verbs.contains(words[0].text) {
             let run = name_run(after, &words, 1, 4);
             (!run.is_empty()).then_some(run)?
         } else {
             let run = name_run(after, &words, 0, 4);
             let verb = words.get(run.end)?;
-            (!run.is_empty() && SPEECH_VERBS.contains(&verb.text)).then_some(run)?
+            (!run.is_empty() && RULE_WORDS.speech_verbs.contains(verb.text)).then_some(run)?
         };
         let name = &after[words[run.start].start..words[run.end - 1].end];
         Some(resolve_speaker(name, entities, acronyms, self))
@@ -607,7 +654,10 @@ impl Enricher {
 
 fn builder(case_insensitive: bool) -> AhoCorasickBuilder {
     let mut builder = AhoCorasick::builder();
+    // A full DFA: a few hundred patterns make it small, and it searches
+    // several times faster than the default NFA.
     builder
+        .kind(Some(AhoCorasickKind::DFA))
         .match_kind(MatchKind::LeftmostLongest)
         .ascii_case_insensitive(case_insensitive);
     builder
@@ -682,7 +732,7 @@ fn is_name_word(word: &str) -> bool {
     let mut chars = word.chars();
     chars.next().is_some_and(char::is_uppercase)
         && chars.all(|c| c.is_alphabetic() || c == '-')
-        && !NOT_NAMES.contains(&word)
+        && !RULE_WORDS.not_names.contains(word)
 }
 
 /// The run of name words from `from`, at most `max`, each separated by a single space.
@@ -710,8 +760,10 @@ fn ends_with_words(text: &str, words: &[Word<'_>], index: usize, title: &str) ->
 /// An organisation run starting at `from`: capitalised words and connectors,
 /// ending on a capitalised word, holding a keyword. Returns its end index.
 fn org_run(text: &str, words: &[Word<'_>], from: usize) -> Option<usize> {
-    let capitalised =
-        |w: &str| w.chars().next().is_some_and(char::is_uppercase) && !NOT_NAMES.contains(&w);
+    let rule_words = &*RULE_WORDS;
+    let capitalised = |w: &str| {
+        w.chars().next().is_some_and(char::is_uppercase) && !rule_words.not_names.contains(w)
+    };
     if !capitalised(words[from].text) {
         return None;
     }
@@ -721,13 +773,13 @@ fn org_run(text: &str, words: &[Word<'_>], from: usize) -> Option<usize> {
         let word = words[end].text;
         if capitalised(word) {
             last_capitalised = end + 1;
-        } else if !ORG_CONNECTORS.contains(&word) {
+        } else if !rule_words.org_connectors.contains(word) {
             break;
         }
         end += 1;
     }
     let run = &words[from..last_capitalised];
-    (run.len() >= 2 && run.iter().any(|w| ORG_KEYWORDS.contains(&w.text)))
+    (run.len() >= 2 && run.iter().any(|w| rule_words.org_keywords.contains(w.text)))
         .then_some(last_capitalised)
 }
 
