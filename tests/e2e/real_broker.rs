@@ -298,3 +298,67 @@ fn two_instances_catch_copies_arriving_on_different_partitions() {
     first.stop();
     second.stop();
 }
+
+#[test]
+fn topics_create_is_idempotent_and_reports_existing_settings() {
+    let Some(brokers) = real_broker("topics_create_is_idempotent_and_reports_existing_settings")
+    else {
+        return;
+    };
+    let topics = Topics::fresh("topics");
+    let groups = [
+        format!("--articles-group-id={}-articles", topics.prefix),
+        format!("--prices-group-id={}-prices", topics.prefix),
+    ];
+    let create = |extra: &[&str]| {
+        let output = std::process::Command::new(tickertape_e2e::binary("tickertape"))
+            .args(["topics", "create", "--brokers", &brokers])
+            .args(&groups)
+            .args(extra)
+            .envs(topics.env())
+            .output()
+            .expect("tickertape runs");
+        assert!(output.status.success(), "topics create failed: {output:?}");
+        String::from_utf8(output.stdout).expect("UTF-8 report")
+    };
+
+    let first = create(&["--partitions", "2"]);
+    let created: Vec<&str> = first.lines().filter(|l| l.starts_with("created")).collect();
+    // 9 topics of the services, and the two changelogs.
+    assert_eq!(created.len(), 11, "{first}");
+    let articles_changelog = format!("{}-articles-dedupe-stories-changelog", topics.prefix);
+    let prices_changelog = format!("{}-prices-state-changelog", topics.prefix);
+    for name in [&articles_changelog, &prices_changelog] {
+        assert!(first.contains(&format!("created  {name}\n")), "{first}");
+    }
+
+    // Again, asking for more partitions and another retention: nothing is
+    // created or altered, and the report says how each topic differs.
+    let second = create(&["--partitions", "3", "--retention-ms", "3600000"]);
+    assert!(!second.contains("created"), "{second}");
+    let line_of = |topic: &str| {
+        second
+            .lines()
+            .find(|l| l.starts_with(&format!("existed  {topic} ")))
+            .unwrap_or_else(|| panic!("no line for {topic} in:\n{second}"))
+            .to_owned()
+    };
+    let raw = line_of(&topics.name("ticks.raw"));
+    assert!(raw.contains("partitions=2 replication=1"), "{raw}");
+    assert!(raw.contains("cleanup.policy=delete"), "{raw}");
+    assert!(raw.contains("retention.ms=604800000"), "{raw}");
+    assert!(line_of(&topics.name("ticks.dlq")).contains("retention.ms=2592000000"));
+    assert!(line_of(&topics.name("articles.parsed")).contains("partitions=1 "));
+    assert!(
+        line_of(&prices_changelog).contains("partitions=2 replication=1 cleanup.policy=compact")
+    );
+    assert!(line_of(&articles_changelog).contains("partitions=1 "));
+    assert!(
+        second.contains("differs: 2 partitions, wanted 3 (left as it is)"),
+        "{second}"
+    );
+    assert!(
+        second.contains("differs: retention.ms=604800000, wanted 3600000 (left as it is)"),
+        "{second}"
+    );
+}

@@ -1,9 +1,14 @@
-//! `tickertape topics create`: every topic the pipeline needs, idempotently.
+//! `tickertape topics create`: every topic the pipeline needs, idempotently,
+//! and a report of how the existing ones are set.
 
 use tickertape_articles::config::ArticlesArgs;
-use tickertape_core::admin::{create_topics, TopicSpec, TopicStatus};
+use tickertape_core::admin::{create_topics, describe_topics, TopicSpec, TopicStatus};
 use tickertape_core::config::KafkaArgs;
+use tickertape_core::runtime::changelog::{changelog_spec, changelog_topic};
 use tickertape_prices::config::PricesArgs;
+
+/// The settings `topics create` sets, and reports for existing topics.
+const REPORTED_SETTINGS: [&str; 3] = ["cleanup.policy", "retention.ms", "min.insync.replicas"];
 
 #[derive(clap::Args)]
 pub struct TopicsArgs {
@@ -13,7 +18,8 @@ pub struct TopicsArgs {
 
 #[derive(clap::Subcommand)]
 enum TopicsCommand {
-    /// Create every input, output and dead-letter topic that does not exist yet.
+    /// Create every input, output, dead-letter and changelog topic that does
+    /// not exist yet; report the settings of those that do (never altered).
     Create {
         #[command(flatten)]
         kafka: KafkaArgs,
@@ -26,6 +32,30 @@ enum TopicsCommand {
         /// Another partition count for one topic, as `NAME=N` (repeatable).
         #[arg(long = "partitions-for", value_parser = parse_override)]
         partitions_for: Vec<(String, i32)>,
+        /// `retention.ms` of input, output and internal topics (7 days).
+        #[arg(long, env = "TICKERTAPE_RETENTION_MS", default_value_t = 7 * 86_400_000)]
+        retention_ms: u64,
+        /// `retention.ms` of dead-letter topics (30 days: time to look and replay).
+        #[arg(
+            long,
+            env = "TICKERTAPE_DEAD_LETTER_RETENTION_MS",
+            default_value_t = 30 * 86_400_000
+        )]
+        dead_letter_retention_ms: u64,
+        /// The articles service's consumer group (its changelog is named after it).
+        #[arg(
+            long,
+            env = "TICKERTAPE_ARTICLES_GROUP_ID",
+            default_value = "tickertape-articles"
+        )]
+        articles_group_id: String,
+        /// The prices service's consumer group (its changelog is named after it).
+        #[arg(
+            long,
+            env = "TICKERTAPE_PRICES_GROUP_ID",
+            default_value = "tickertape-prices"
+        )]
+        prices_group_id: String,
         #[command(flatten)]
         articles: ArticlesArgs,
         #[command(flatten)]
@@ -50,6 +80,10 @@ pub async fn run(args: TopicsArgs) -> anyhow::Result<()> {
         partitions,
         replication_factor,
         partitions_for,
+        retention_ms,
+        dead_letter_retention_ms,
+        articles_group_id,
+        prices_group_id,
         articles,
         prices,
     } = args.command;
@@ -61,15 +95,92 @@ pub async fn run(args: TopicsArgs) -> anyhow::Result<()> {
             .ok_or_else(|| anyhow::anyhow!("--partitions-for: no topic named {name}"))?;
         spec.partitions = count;
     }
-    for (name, status) in create_topics(&kafka, &specs, replication_factor).await? {
+    let dead_letters = [&articles.articles_dlq_topic, &prices.ticks_dlq_topic];
+    for spec in &mut specs {
+        let retention = if dead_letters.contains(&&spec.name) {
+            dead_letter_retention_ms
+        } else {
+            retention_ms
+        };
+        spec.settings
+            .push(("retention.ms".into(), retention.to_string()));
+    }
+    // Changelogs are partitioned like their stage's input: the dedupe stage
+    // reads the one-partition parsed topic, the prices service ticks.raw.
+    let partitions_of = |topic: &str| {
+        specs
+            .iter()
+            .find(|spec| spec.name == topic)
+            .map_or(partitions, |spec| spec.partitions)
+    };
+    let changelogs = [
+        changelog_spec(
+            &changelog_topic(&format!("{articles_group_id}-dedupe"), "stories"),
+            partitions_of(&articles.parsed_topic),
+        ),
+        changelog_spec(
+            &changelog_topic(&prices_group_id, "state"),
+            partitions_of(&prices.ticks_topic),
+        ),
+    ];
+    specs.extend(changelogs);
+
+    let statuses = create_topics(&kafka, &specs, replication_factor).await?;
+    let existing: Vec<&str> = statuses
+        .iter()
+        .filter(|(_, status)| matches!(status, TopicStatus::Existed { .. }))
+        .map(|(name, _)| name.as_str())
+        .collect();
+    let states = describe_topics(&kafka, &existing, &REPORTED_SETTINGS).await?;
+    for (name, status) in &statuses {
+        let spec = specs.iter().find(|spec| &spec.name == name);
         match status {
             TopicStatus::Created => println!("created  {name}"),
-            TopicStatus::Existed { partitions } => {
-                println!("existed  {name} ({partitions} partitions)")
+            TopicStatus::Existed { .. } => {
+                let Some(state) = states.iter().find(|state| &state.name == name) else {
+                    println!("existed  {name}");
+                    continue;
+                };
+                let settings: Vec<String> = state
+                    .settings
+                    .iter()
+                    .map(|(key, value)| format!("{key}={value}"))
+                    .collect();
+                println!(
+                    "existed  {name} partitions={} replication={} {}",
+                    state.partitions,
+                    state.replication_factor,
+                    settings.join(" ")
+                );
+                for difference in spec
+                    .map(|spec| differences(spec, state))
+                    .unwrap_or_default()
+                {
+                    println!("         differs: {difference} (left as it is)");
+                }
             }
         }
     }
     Ok(())
+}
+
+/// How an existing topic differs from what `topics create` would have made.
+fn differences(spec: &TopicSpec, state: &tickertape_core::admin::TopicState) -> Vec<String> {
+    let mut found = Vec::new();
+    if usize::try_from(spec.partitions).ok() != Some(state.partitions) {
+        found.push(format!(
+            "{} partitions, wanted {}",
+            state.partitions, spec.partitions
+        ));
+    }
+    for (key, wanted) in &spec.settings {
+        match state.settings.get(key) {
+            Some(actual) if actual == wanted => {}
+            Some(actual) => found.push(format!("{key}={actual}, wanted {wanted}")),
+            None => {}
+        }
+    }
+    found
 }
 
 fn parse_override(text: &str) -> Result<(String, i32), String> {

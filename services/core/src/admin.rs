@@ -1,8 +1,9 @@
 //! Topic provisioning and consumer-group progress, for the CLI and tests.
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
-use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
+use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, ResourceSpecifier, TopicReplication};
 use rdkafka::client::DefaultClientContext;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::error::RDKafkaErrorCode;
@@ -111,6 +112,78 @@ pub async fn create_topics(
         }
     }
     Ok(report)
+}
+
+/// A topic as the cluster has it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TopicState {
+    /// Topic name.
+    pub name: String,
+    /// Partition count.
+    pub partitions: usize,
+    /// Replicas of its first partition.
+    pub replication_factor: usize,
+    /// The settings asked for, with the values the cluster has for them
+    /// (its defaults included).
+    pub settings: BTreeMap<String, String>,
+}
+
+/// How `names` exist on the cluster, with the values of `settings` for each;
+/// topics that do not exist are left out.
+///
+/// Fails when the cluster cannot be reached or refuses to describe a topic.
+pub async fn describe_topics(
+    kafka: &KafkaArgs,
+    names: &[&str],
+    settings: &[&str],
+) -> Result<Vec<TopicState>> {
+    let admin: AdminClient<DefaultClientContext> = kafka
+        .client_config(&[])
+        .create()
+        .map_err(|e| Error::kafka("creating the admin client", e))?;
+    let metadata = admin
+        .inner()
+        .fetch_metadata(None, ADMIN_TIMEOUT)
+        .map_err(|e| Error::kafka("reading topic metadata", e))?;
+    let mut states: Vec<TopicState> = names
+        .iter()
+        .filter_map(|&name| {
+            let topic = metadata.topics().iter().find(|t| t.name() == name)?;
+            let first = topic.partitions().first()?;
+            Some(TopicState {
+                name: name.to_owned(),
+                partitions: topic.partitions().len(),
+                replication_factor: first.replicas().len(),
+                settings: BTreeMap::new(),
+            })
+        })
+        .collect();
+    if states.is_empty() {
+        return Ok(states);
+    }
+    let resources: Vec<ResourceSpecifier<'_>> = states
+        .iter()
+        .map(|state| ResourceSpecifier::Topic(&state.name))
+        .collect();
+    let options = AdminOptions::new().request_timeout(Some(ADMIN_TIMEOUT));
+    let described = admin
+        .describe_configs(&resources, &options)
+        .await
+        .map_err(|e| Error::kafka("describing topic settings", e))?;
+    for (state, result) in states.iter_mut().zip(described) {
+        let resource = result.map_err(|code| {
+            Error::kafka(
+                format!("describing topic {}", state.name),
+                rdkafka::error::KafkaError::AdminOp(code),
+            )
+        })?;
+        for &setting in settings {
+            if let Some(value) = resource.get(setting).and_then(|e| e.value.clone()) {
+                state.settings.insert(setting.to_owned(), value);
+            }
+        }
+    }
+    Ok(states)
 }
 
 /// How many messages of `topics` the consumer group `group` has not committed
