@@ -362,3 +362,146 @@ fn topics_create_is_idempotent_and_reports_existing_settings() {
         "{second}"
     );
 }
+
+/// The Python subscriber of `examples/python/` (confluent-kafka,
+/// read_committed) receives the story and every price change, exactly once.
+#[test]
+fn python_subscriber_receives_stories_and_price_changes() {
+    let Some(brokers) = real_broker("python_subscriber_receives_stories_and_price_changes") else {
+        return;
+    };
+    let python = std::env::var("TICKERTAPE_PYTHON").unwrap_or_else(|_| {
+        format!(
+            "{}/.cache/tickertape/venv/bin/python",
+            std::env::var("HOME").unwrap_or_default()
+        )
+    });
+    assert!(
+        std::path::Path::new(&python).exists(),
+        "{python} is missing: scripts/install-deps.sh installs confluent-kafka in that venv"
+    );
+    let topics = Topics::fresh("subscriber");
+    topics.create(&brokers, 3);
+    let articles = Service::start("tickertape-articles", &brokers, &topics, &[]);
+    let prices = Service::start("tickertape-prices", &brokers, &topics, &[]);
+
+    produce(
+        &brokers,
+        &topics.name("articles.raw"),
+        Some("p1"),
+        &[("fetched_at", "2024-11-12T09:30:00Z")],
+        &fixture("articles/seed-article.txt"),
+        None,
+    );
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis();
+    produce_lines(
+        &brokers,
+        &topics.name("ticks.raw"),
+        &[
+            (
+                "ACME".into(),
+                format!(r#"{{"symbol":"ACME","price":"10.00","ts":{now},"change_pct":"-0.5"}}"#),
+            ),
+            (
+                "ACME".into(),
+                format!(r#"{{"symbol":"ACME","price":"10.25","ts":{}}}"#, now + 1000),
+            ),
+        ],
+    );
+
+    // 1 story, 16 strip changes against the previous close, 2 ACME changes.
+    let expected = 19;
+    let output = std::process::Command::new("timeout")
+        .args([
+            "180",
+            &python,
+            concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../examples/python/consumer.py"
+            ),
+        ])
+        .args([
+            "--brokers",
+            &brokers,
+            "--group",
+            &format!("{}-python", topics.prefix),
+        ])
+        .args(["--changes-topic", &topics.name("prices.changes")])
+        .args(["--articles-topic", &topics.name("articles.enriched")])
+        .args([
+            "--max-events",
+            &expected.to_string(),
+            "--idle-timeout",
+            "120",
+        ])
+        .output()
+        .expect("the subscriber runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "subscriber failed: {}\n{stdout}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), expected, "{stdout}");
+    let stories: Vec<&&str> = lines.iter().filter(|l| l.starts_with("story ")).collect();
+    assert_eq!(stories.len(), 1, "{stdout}");
+    assert!(
+        stories[0].contains(
+            "'North Korea ratifies defence treaty with Russia' — Berliner Tageblatt (BTB), en"
+        ),
+        "{}",
+        stories[0]
+    );
+    let closes = lines
+        .iter()
+        .filter(|l| l.contains(" vs previous_close "))
+        .count();
+    assert_eq!(
+        closes, 17,
+        "16 strip lines and ACME's first tick:\n{stdout}"
+    );
+    let rbgpf = lines
+        .iter()
+        .find(|l| l.starts_with("price  RBGPF "))
+        .unwrap_or_else(|| panic!("no RBGPF change in:\n{stdout}"));
+    assert!(
+        rbgpf.contains("59.34 USD -0.86 (-1.43%) vs previous_close 60.20"),
+        "{rbgpf}"
+    );
+    assert!(
+        lines.iter().any(|l| l.starts_with("price  ACME ")
+            && l.contains("10.25")
+            && l.contains("+0.25 (+2.5%) vs previous_tick 10.00")),
+        "{stdout}"
+    );
+
+    // Nothing more arrives: each event was delivered once.
+    let again = std::process::Command::new("timeout")
+        .args([
+            "60",
+            &python,
+            concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../examples/python/consumer.py"
+            ),
+        ])
+        .args([
+            "--brokers",
+            &brokers,
+            "--group",
+            &format!("{}-python", topics.prefix),
+        ])
+        .args(["--changes-topic", &topics.name("prices.changes")])
+        .args(["--articles-topic", &topics.name("articles.enriched")])
+        .args(["--idle-timeout", "5"])
+        .output()
+        .expect("the subscriber runs");
+    assert!(again.status.success());
+    assert_eq!(String::from_utf8_lossy(&again.stdout), "", "no repeats");
+    prices.stop();
+    articles.stop();
+}
