@@ -207,6 +207,14 @@ impl Drop for Service {
     }
 }
 
+/// Milliseconds since the Unix epoch: a tick time of now.
+pub fn now_millis() -> u128 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_millis()
+}
+
 /// A free loopback port.
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")

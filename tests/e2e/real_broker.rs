@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use tickertape_e2e::{
-    consume, fixture, produce, produce_lines, real_broker, schema, Service, Topics,
+    consume, fixture, now_millis, produce, produce_lines, real_broker, schema, Service, Topics,
 };
 
 const WAIT: Duration = Duration::from_secs(90);
@@ -63,10 +63,7 @@ fn pages_and_ticks_flow_through_both_services() {
     );
     let bad_page = b"Berliner Tageblatt - Nothing here\n\nText size:\n\nK.Thomson--BTB\n";
     produce(&brokers, &raw, Some("bad"), &[], bad_page, None);
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_millis();
+    let now = now_millis();
     produce_lines(
         &brokers,
         &topics.name("ticks.raw"),
@@ -393,10 +390,7 @@ fn python_subscriber_receives_stories_and_price_changes() {
         &fixture("articles/seed-article.txt"),
         None,
     );
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_millis();
+    let now = now_millis();
     produce_lines(
         &brokers,
         &topics.name("ticks.raw"),
@@ -414,31 +408,31 @@ fn python_subscriber_receives_stories_and_price_changes() {
 
     // 1 story, 16 strip changes against the previous close, 2 ACME changes.
     let expected = 19;
-    let output = std::process::Command::new("timeout")
-        .args([
-            "180",
-            &python,
-            concat!(
+    // The subscriber of one consumer group, for at most `limit` seconds.
+    let subscribe = |limit: &str, extra: &[&str]| {
+        std::process::Command::new("timeout")
+            .args([limit, &python])
+            .arg(concat!(
                 env!("CARGO_MANIFEST_DIR"),
                 "/../examples/python/consumer.py"
-            ),
-        ])
-        .args([
-            "--brokers",
-            &brokers,
-            "--group",
-            &format!("{}-python", topics.prefix),
-        ])
-        .args(["--changes-topic", &topics.name("prices.changes")])
-        .args(["--articles-topic", &topics.name("articles.enriched")])
-        .args([
+            ))
+            .args(["--brokers", &brokers])
+            .args(["--group", &format!("{}-python", topics.prefix)])
+            .args(["--changes-topic", &topics.name("prices.changes")])
+            .args(["--articles-topic", &topics.name("articles.enriched")])
+            .args(extra)
+            .output()
+            .expect("the subscriber runs")
+    };
+    let output = subscribe(
+        "180",
+        &[
             "--max-events",
             &expected.to_string(),
             "--idle-timeout",
             "120",
-        ])
-        .output()
-        .expect("the subscriber runs");
+        ],
+    );
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(
         output.status.success(),
@@ -480,26 +474,7 @@ fn python_subscriber_receives_stories_and_price_changes() {
     );
 
     // Nothing more arrives: each event was delivered once.
-    let again = std::process::Command::new("timeout")
-        .args([
-            "60",
-            &python,
-            concat!(
-                env!("CARGO_MANIFEST_DIR"),
-                "/../examples/python/consumer.py"
-            ),
-        ])
-        .args([
-            "--brokers",
-            &brokers,
-            "--group",
-            &format!("{}-python", topics.prefix),
-        ])
-        .args(["--changes-topic", &topics.name("prices.changes")])
-        .args(["--articles-topic", &topics.name("articles.enriched")])
-        .args(["--idle-timeout", "5"])
-        .output()
-        .expect("the subscriber runs");
+    let again = subscribe("60", &["--idle-timeout", "5"]);
     assert!(again.status.success());
     assert_eq!(String::from_utf8_lossy(&again.stdout), "", "no repeats");
     prices.stop();
