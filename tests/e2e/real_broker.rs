@@ -480,3 +480,76 @@ fn python_subscriber_receives_stories_and_price_changes() {
     prices.stop();
     articles.stop();
 }
+
+/// Every article fixture through the service gives what `tickertape process`
+/// gives (the golden outputs of `services/cli/tests/process.rs`), but for
+/// `processed_at`. One partition, so the dedupe stage sees the pages in the
+/// order the golden run read them.
+#[test]
+fn article_fixtures_through_kafka_match_their_golden_outputs() {
+    let Some(brokers) = real_broker("article_fixtures_through_kafka_match_their_golden_outputs")
+    else {
+        return;
+    };
+    // The clock of the golden run: pages without headers were fetched then.
+    const CLOCK: &str = "2024-11-12T15:00:00Z";
+    let topics = Topics::fresh("golden");
+    topics.create(&brokers, 1);
+    let articles = Service::start("tickertape-articles", &brokers, &topics, &[]);
+
+    let raw = topics.name("articles.raw");
+    for page in [
+        "seed-article.txt",
+        "athens-news-syndicated-copy.txt",
+        "btb-update-same-story.txt",
+        "btb-unrelated-same-topic.txt",
+        "athens-news-unrelated-same-day.txt",
+        "de-nordkorea-vertrag.txt",
+        "markets-no-strip-no-photo.txt",
+        "variants-crlf-nbsp-curly.txt",
+    ] {
+        let bytes = fixture(&format!("articles/{page}"));
+        produce(&brokers, &raw, None, &[("fetched_at", CLOCK)], &bytes, None);
+    }
+    let envelopes = String::from_utf8(fixture("articles/envelopes.jsonl")).expect("UTF-8");
+    for line in envelopes.lines().filter(|l| !l.trim().is_empty()) {
+        produce(&brokers, &raw, None, &[], line.as_bytes(), None);
+    }
+
+    let golden: Vec<serde_json::Value> = String::from_utf8(fixture("golden/articles.jsonl"))
+        .expect("UTF-8")
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("golden JSON"))
+        .collect();
+    let without_clock = |mut value: serde_json::Value| {
+        if let Some(object) = value.as_object_mut() {
+            object.remove("processed_at");
+        }
+        value
+    };
+    for topic in ["articles.enriched", "articles.duplicates", "ticks.raw"] {
+        let expected: Vec<(Option<String>, serde_json::Value)> = golden
+            .iter()
+            .filter(|r| r["topic"] == topic)
+            .map(|r| {
+                (
+                    r["key"].as_str().map(str::to_owned),
+                    without_clock(r["value"].clone()),
+                )
+            })
+            .collect();
+        let consumed = consume(&brokers, &topics.name(topic), expected.len(), WAIT);
+        let actual: Vec<(Option<String>, serde_json::Value)> = consumed
+            .iter()
+            .map(|m| (m.key.clone(), without_clock(m.json())))
+            .collect();
+        assert_eq!(actual.len(), expected.len(), "{topic}: record count");
+        for (index, (actual, expected)) in actual.iter().zip(&expected).enumerate() {
+            assert_eq!(
+                actual, expected,
+                "{topic} record {index} differs from the golden"
+            );
+        }
+    }
+    articles.stop();
+}

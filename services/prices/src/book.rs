@@ -211,8 +211,8 @@ pub struct PriceBook {
 
 impl PriceBook {
     /// Decides what `tick` means and updates the state accordingly.
-    pub fn apply(&mut self, tick: &Tick, rules: &Rules) -> Decision {
-        let Some(state) = self.symbols.get_mut(&tick.symbol) else {
+    pub fn apply(&mut self, tick: &Tick<'_>, rules: &Rules) -> Decision {
+        let Some(state) = self.symbols.get_mut(&*tick.symbol) else {
             return self.first(tick);
         };
         let observation = (tick.event_time, tick.price);
@@ -251,7 +251,7 @@ impl PriceBook {
         }
     }
 
-    fn first(&mut self, tick: &Tick) -> Decision {
+    fn first(&mut self, tick: &Tick<'_>) -> Decision {
         let mut state = SymbolState {
             last_price: tick.price,
             last_event_time: tick.event_time,
@@ -282,7 +282,7 @@ impl PriceBook {
             Some(_) => Decision::Unchanged,
             None => Decision::FirstSeen,
         };
-        self.symbols.insert(tick.symbol.clone(), state);
+        self.symbols.insert(tick.symbol.clone().into_owned(), state);
         decision
     }
 
@@ -321,7 +321,7 @@ fn percent(change: Decimal, base: Decimal) -> Decimal {
 
 /// Adds the accepted tick to the alert window and fires on a crossing: the
 /// largest move from any price in the window beyond the threshold.
-fn alert_on(state: &mut SymbolState, tick: &Tick, rules: &Rules) -> Option<Alert> {
+fn alert_on(state: &mut SymbolState, tick: &Tick<'_>, rules: &Rules) -> Option<Alert> {
     let now = tick.event_time;
     for queue in [&mut state.window_lows, &mut state.window_highs] {
         while queue
@@ -404,7 +404,7 @@ mod tests {
         price: Decimal,
         time: DateTime<Utc>,
         change_pct: Option<Decimal>,
-    ) -> Tick {
+    ) -> Tick<'_> {
         Tick {
             symbol: symbol.into(),
             price,

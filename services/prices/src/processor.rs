@@ -57,7 +57,7 @@ impl PriceProcessor {
 
     fn records_for(
         &self,
-        tick: &Tick,
+        tick: &Tick<'_>,
         decision: Decision,
         input: &Input<'_>,
     ) -> Result<Vec<Record>, Rejection> {
@@ -79,7 +79,7 @@ impl PriceProcessor {
                     .map(|topic| Record {
                         topic: topic.clone(),
                         partition: None,
-                        key: Some(tick.symbol.clone()),
+                        key: Some(tick.symbol.clone().into_owned()),
                         headers: Vec::new(),
                         value: input.payload.to_vec(),
                         event_time: Some(tick.event_time),
@@ -123,7 +123,7 @@ impl PriceProcessor {
             source_seq: tick.seq,
         };
         let mut records =
-            vec![json_record(&self.changes_topic, &tick.symbol, &event)?.at(tick.event_time)];
+            vec![json_record(&self.changes_topic, &*tick.symbol, &event)?.at(tick.event_time)];
         match basis {
             Basis::PreviousTick => &self.metrics.changes_previous_tick,
             Basis::PreviousClose => &self.metrics.changes_previous_close,
@@ -151,7 +151,7 @@ impl PriceProcessor {
                 ingest_time: input.received_at,
             };
             records
-                .push(json_record(&self.alerts_topic, &tick.symbol, &event)?.at(tick.event_time));
+                .push(json_record(&self.alerts_topic, &*tick.symbol, &event)?.at(tick.event_time));
             counter.inc();
         }
         Ok(records)
@@ -253,8 +253,8 @@ impl Processor for PriceProcessor {
         // Repeats and late ticks leave the state as it was.
         if !matches!(decision, Decision::Late { .. } | Decision::Duplicate) {
             let changed = self.changed.entry(input.partition).or_default();
-            if !changed.contains(&tick.symbol) {
-                changed.insert(tick.symbol.clone());
+            if !changed.contains(&*tick.symbol) {
+                changed.insert(tick.symbol.clone().into_owned());
             }
         }
         match self.records_for(&tick, decision, input) {

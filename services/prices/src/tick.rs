@@ -59,13 +59,13 @@ impl TickError {
 
 /// Where a tick came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TickSource {
+pub struct TickSource<'a> {
     /// `feed` for a market feed, `page` for a news page's strip.
     pub kind: SourceKind,
     /// The feed's or the site's name.
-    pub name: Option<String>,
+    pub name: Option<Cow<'a, str>>,
     /// The page's URL, for page ticks.
-    pub url: Option<String>,
+    pub url: Option<Cow<'a, str>>,
 }
 
 /// The two kinds of tick source.
@@ -78,25 +78,26 @@ pub enum SourceKind {
     Page,
 }
 
-/// One price observation, validated.
+/// One price observation, validated. Its text borrows from the message
+/// (escaped JSON strings aside): a tick costs no allocation.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Tick {
+pub struct Tick<'a> {
     /// Ticker symbol.
-    pub symbol: String,
+    pub symbol: Cow<'a, str>,
     /// Last price, exact.
     pub price: Decimal,
     /// When the price was observed at the source (a page's fetch time for strips).
     pub event_time: DateTime<Utc>,
     /// Quote currency, when the source says.
-    pub currency: Option<String>,
+    pub currency: Option<Cow<'a, str>>,
     /// Venue MIC, when the source says.
-    pub venue: Option<String>,
+    pub venue: Option<Cow<'a, str>>,
     /// The day's change in percent, as the source reports it.
     pub change_pct: Option<Decimal>,
     /// The source's sequence number.
     pub seq: Option<u64>,
     /// Where it came from.
-    pub source: TickSource,
+    pub source: TickSource<'a>,
 }
 
 /// A quote read from one strip line.
@@ -227,7 +228,7 @@ enum WireSource<'a> {
 /// time is then `fallback_time`, the message's time).
 ///
 /// Fails with the [`TickError`] that names what is wrong.
-pub fn parse_tick(payload: &[u8], fallback_time: DateTime<Utc>) -> Result<Tick, TickError> {
+pub fn parse_tick(payload: &[u8], fallback_time: DateTime<Utc>) -> Result<Tick<'_>, TickError> {
     let text = std::str::from_utf8(payload).map_err(|_| TickError::NotUtf8)?;
     let text = text.trim();
     if text.is_empty() {
@@ -236,10 +237,10 @@ pub fn parse_tick(payload: &[u8], fallback_time: DateTime<Utc>) -> Result<Tick, 
     if !text.starts_with('{') {
         let quote = parse_strip_line(text)?;
         return Ok(Tick {
-            symbol: quote.symbol,
+            symbol: Cow::Owned(quote.symbol),
             price: quote.price,
             event_time: fallback_time,
-            currency: Some(quote.currency.to_owned()),
+            currency: Some(Cow::Borrowed(quote.currency)),
             venue: None,
             change_pct: Some(quote.change_pct),
             seq: None,
@@ -255,9 +256,12 @@ pub fn parse_tick(payload: &[u8], fallback_time: DateTime<Utc>) -> Result<Tick, 
             serde_json::error::Category::Data => TickError::InvalidField(error.to_string()),
             _ => TickError::InvalidJson(error.to_string()),
         })?;
-    let symbol = wire.symbol.trim();
-    if !is_symbol(symbol) {
-        return Err(TickError::InvalidSymbol(symbol.to_owned()));
+    let symbol = match wire.symbol {
+        Cow::Borrowed(symbol) => Cow::Borrowed(symbol.trim()),
+        Cow::Owned(symbol) => Cow::Owned(symbol.trim().to_owned()),
+    };
+    if !is_symbol(&symbol) {
+        return Err(TickError::InvalidSymbol(symbol.into_owned()));
     }
     let price = number_of(wire.price)
         .filter(|&p| is_valid_price(p))
@@ -277,21 +281,17 @@ pub fn parse_tick(payload: &[u8], fallback_time: DateTime<Utc>) -> Result<Tick, 
         },
         Some(WireSource::Name(name)) => TickSource {
             kind: SourceKind::Feed,
-            name: Some(name.into_owned()),
+            name: Some(name),
             url: None,
         },
-        Some(WireSource::Full { kind, name, url }) => TickSource {
-            kind,
-            name: name.map(Cow::into_owned),
-            url: url.map(Cow::into_owned),
-        },
+        Some(WireSource::Full { kind, name, url }) => TickSource { kind, name, url },
     };
     Ok(Tick {
-        symbol: symbol.to_owned(),
+        symbol,
         price,
         event_time,
-        currency: wire.currency.map(Cow::into_owned),
-        venue: wire.venue.map(Cow::into_owned),
+        currency: wire.currency,
+        venue: wire.venue,
         change_pct,
         seq: wire.seq,
         source,
