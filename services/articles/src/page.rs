@@ -167,10 +167,27 @@ pub fn parse_page(text: &str) -> Result<Page, PageError> {
 
 /// CRLF and CR to LF, non-breaking and other odd spaces to plain spaces, BOM removed.
 fn normalise(text: &str) -> String {
-    text.trim_start_matches('\u{feff}')
-        .replace("\r\n", "\n")
-        .replace(['\r'], "\n")
-        .replace(['\u{a0}', '\u{2007}', '\u{202f}', '\u{2009}', '\t'], " ")
+    let text = text.trim_start_matches('\u{feff}');
+    // Plain ASCII without CR or tab (most pages) is already normal.
+    if !text
+        .bytes()
+        .any(|b| b == b'\r' || b == b'\t' || !b.is_ascii())
+    {
+        return text.to_owned();
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\r' => {
+                chars.next_if_eq(&'\n');
+                out.push('\n');
+            }
+            '\u{a0}' | '\u{2007}' | '\u{202f}' | '\u{2009}' | '\t' => out.push(' '),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// `NYSE - LSE`, `NASDAQ - DAX - CAC`: upper-case market codes joined by ` - `.
@@ -282,6 +299,24 @@ mod tests {
             assert!(!paragraph.contains("Text size:"));
             assert!(!paragraph.ends_with(" $"));
             assert_ne!(paragraph, &page.title);
+        }
+    }
+
+    #[test]
+    fn normalise_is_the_replacements_in_one_pass() {
+        let by_replacing = |text: &str| {
+            text.trim_start_matches('\u{feff}')
+                .replace("\r\n", "\n")
+                .replace(['\r'], "\n")
+                .replace(['\u{a0}', '\u{2007}', '\u{202f}', '\u{2009}', '\t'], " ")
+        };
+        for text in [
+            "plain ascii\nlines",
+            "\u{feff}BOM\r\nCRLF\rCR\r\n\r\nend\r",
+            "nbsp\u{a0}thin\u{2009}narrow\u{202f}figure\u{2007}tab\t“curly” © é",
+            "",
+        ] {
+            assert_eq!(normalise(text), by_replacing(text), "{text:?}");
         }
     }
 
