@@ -65,6 +65,7 @@ fn processor() -> PriceProcessor {
 /// Three measurements of the same stream, each stage adding to the one
 /// before, so the table shows where a tick's time goes:
 /// - `parse`: bytes to a validated tick;
+/// - `dedupe_change`: the price book's decision alone, on parsed ticks;
 /// - `parse_dedupe_change`: plus the price book's decision (repeat, late,
 ///   unchanged, or the exact change and any alert);
 /// - `process_to_records`: the whole processor, plus reference data, metrics,
@@ -81,6 +82,22 @@ fn stages(c: &mut Criterion) {
                 black_box(parse_tick(payload, received_at).expect("valid tick"));
             }
         })
+    });
+    let parsed: Vec<_> = payloads
+        .iter()
+        .map(|payload| parse_tick(payload, received_at).expect("valid tick"))
+        .collect();
+    group.bench_function("dedupe_change", |b| {
+        b.iter_batched(
+            PriceBook::default,
+            |mut book| {
+                for tick in &parsed {
+                    black_box(book.apply(tick, &rules));
+                }
+                book
+            },
+            BatchSize::LargeInput,
+        )
     });
     group.bench_function("parse_dedupe_change", |b| {
         b.iter_batched(

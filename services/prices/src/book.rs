@@ -4,13 +4,15 @@
 //! answers with a [`Decision`]. One book exists per input partition, so the
 //! state that must survive a restart is one plain struct per partition.
 //!
-//! Every tick costs O(1) amortised, whatever the window sizes: repeats are
-//! found in a hash set, and the alert window keeps only the prices that can
-//! still be its low or its high (two monotonic queues). The largest move of
-//! a new price from any price in the window is always from the window's low
-//! or its high, because `(price - p) / p` falls as `p` rises.
+//! A tick in time order costs O(1) amortised, whatever the window sizes:
+//! only a tick not newer than the symbol's newest can be a repeat, and it is
+//! looked for newest first (a repeat is usually of a recent observation);
+//! the alert window keeps only the prices that can still be its low or its
+//! high (two monotonic queues). The largest move of a new price from any
+//! price in the window is always from the window's low or its high, because
+//! `(price - p) / p` falls as `p` rises.
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{HashMap, VecDeque};
 
 use ahash::RandomState;
 
@@ -71,19 +73,17 @@ pub struct SymbolState {
 /// One observation of a symbol: its source time and price.
 pub type Observation = (DateTime<Utc>, Decimal);
 
-/// The observations remembered for dedupe, in arrival order with a hash set
-/// beside them. Serialized as the plain list; the set is rebuilt on restore.
+/// The observations remembered for dedupe, in arrival order.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(from = "VecDeque<Observation>", into = "VecDeque<Observation>")]
+#[serde(transparent)]
 pub struct SeenObservations {
     order: VecDeque<Observation>,
-    members: HashSet<Observation, RandomState>,
 }
 
 impl SeenObservations {
-    /// Whether `observation` is remembered.
+    /// Whether `observation` is remembered; searched newest first.
     pub fn contains(&self, observation: &Observation) -> bool {
-        self.members.contains(observation)
+        self.order.iter().rev().any(|seen| seen == observation)
     }
 
     /// How many observations are remembered.
@@ -101,31 +101,22 @@ impl SeenObservations {
     /// from the front only (amortised O(1)): an entry that arrived late stays
     /// until the ones before it expire, and `capacity` bounds it anyway.
     fn remember(&mut self, observation: Observation, span: TimeDelta, capacity: usize) {
-        if self.members.insert(observation) {
-            self.order.push_back(observation);
-        }
-        while let Some(&front) = self.order.front() {
-            let expired = observation.0 - front.0 > span;
-            if !expired && self.order.len() <= capacity.max(1) {
+        self.order.push_back(observation);
+        let oldest_kept = earlier(observation.0, span);
+        while let Some(front) = self.order.front() {
+            if front.0 >= oldest_kept && self.order.len() <= capacity.max(1) {
                 break;
             }
             self.order.pop_front();
-            self.members.remove(&front);
         }
     }
 }
 
-impl From<VecDeque<Observation>> for SeenObservations {
-    fn from(order: VecDeque<Observation>) -> Self {
-        let members = order.iter().copied().collect();
-        SeenObservations { order, members }
-    }
-}
-
-impl From<SeenObservations> for VecDeque<Observation> {
-    fn from(seen: SeenObservations) -> Self {
-        seen.order
-    }
+/// `time - span`, or the earliest time there is: a tick from the far past
+/// must not overflow (which would panic) on its way to being judged.
+fn earlier(time: DateTime<Utc>, span: TimeDelta) -> DateTime<Utc> {
+    time.checked_sub_signed(span)
+        .unwrap_or(DateTime::<Utc>::MIN_UTC)
 }
 
 /// How a change was measured.
@@ -221,9 +212,10 @@ impl PriceBook {
         if tick.event_time <= state.last_event_time && state.seen.contains(&observation) {
             return Decision::Duplicate;
         }
-        let behind = state.last_event_time - tick.event_time;
-        if behind > rules.allowed_lateness {
-            return Decision::Late { behind };
+        if tick.event_time < earlier(state.last_event_time, rules.allowed_lateness) {
+            return Decision::Late {
+                behind: state.last_event_time - tick.event_time,
+            };
         }
         state
             .seen
@@ -256,7 +248,9 @@ impl PriceBook {
             last_price: tick.price,
             last_event_time: tick.event_time,
             changes_published: 0,
-            seen: SeenObservations::from(VecDeque::from([(tick.event_time, tick.price)])),
+            seen: SeenObservations {
+                order: VecDeque::from([(tick.event_time, tick.price)]),
+            },
             window_lows: VecDeque::from([(tick.event_time, tick.price)]),
             window_highs: VecDeque::from([(tick.event_time, tick.price)]),
             alert_active: false,
@@ -323,11 +317,9 @@ fn percent(change: Decimal, base: Decimal) -> Decimal {
 /// largest move from any price in the window beyond the threshold.
 fn alert_on(state: &mut SymbolState, tick: &Tick<'_>, rules: &Rules) -> Option<Alert> {
     let now = tick.event_time;
+    let window_start = earlier(now, rules.alert_window);
     for queue in [&mut state.window_lows, &mut state.window_highs] {
-        while queue
-            .front()
-            .is_some_and(|(time, _)| now - *time > rules.alert_window)
-        {
+        while queue.front().is_some_and(|(time, _)| *time < window_start) {
             queue.pop_front();
         }
     }
@@ -607,6 +599,22 @@ mod tests {
             alerts > 10,
             "the walk crosses the threshold often: {alerts}"
         );
+    }
+
+    #[test]
+    fn ticks_from_the_edge_of_time_do_not_overflow() {
+        let rules = Rules::default();
+        let mut book = PriceBook::default();
+        let first = DateTime::<Utc>::MIN_UTC;
+        book.apply(&tick("OLD", dec!(1), first, None), &rules);
+        book.apply(&tick("OLD", dec!(1), first, None), &rules);
+        assert!(matches!(
+            book.apply(
+                &tick("OLD", dec!(2), first + TimeDelta::seconds(1), None),
+                &rules
+            ),
+            Decision::Changed { .. }
+        ));
     }
 
     #[test]

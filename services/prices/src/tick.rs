@@ -180,11 +180,15 @@ pub fn is_symbol(text: &str) -> bool {
 /// all catch the same way.
 fn parse_decimal(text: &str) -> Option<Decimal> {
     let digits = text.strip_prefix('-').unwrap_or(text);
-    let plain = !digits.is_empty()
-        && digits.chars().all(|c| c.is_ascii_digit() || c == '.')
-        && digits.chars().filter(|&c| c == '.').count() <= 1
-        && digits.chars().any(|c| c.is_ascii_digit());
-    if plain {
+    let (mut points, mut any_digit) = (0, false);
+    for byte in digits.bytes() {
+        match byte {
+            b'0'..=b'9' => any_digit = true,
+            b'.' => points += 1,
+            _ => return None,
+        }
+    }
+    if any_digit && points <= 1 {
         Decimal::from_str(text).ok()
     } else {
         None
@@ -229,12 +233,13 @@ enum WireSource<'a> {
 ///
 /// Fails with the [`TickError`] that names what is wrong.
 pub fn parse_tick(payload: &[u8], fallback_time: DateTime<Utc>) -> Result<Tick<'_>, TickError> {
-    let text = std::str::from_utf8(payload).map_err(|_| TickError::NotUtf8)?;
-    let text = text.trim();
-    if text.is_empty() {
-        return Err(TickError::Empty);
-    }
-    if !text.starts_with('{') {
+    let first = payload.iter().find(|b| !b.is_ascii_whitespace());
+    if first != Some(&b'{') {
+        let text = std::str::from_utf8(payload).map_err(|_| TickError::NotUtf8)?;
+        let text = text.trim();
+        if text.is_empty() {
+            return Err(TickError::Empty);
+        }
         let quote = parse_strip_line(text)?;
         return Ok(Tick {
             symbol: Cow::Owned(quote.symbol),
@@ -251,8 +256,11 @@ pub fn parse_tick(payload: &[u8], fallback_time: DateTime<Utc>) -> Result<Tick<'
             },
         });
     }
+    // JSON straight from the bytes: serde_json checks the UTF-8 of what it
+    // reads, so the message is not scanned twice.
     let wire: WireTick<'_> =
-        serde_json::from_str(text).map_err(|error| match error.classify() {
+        serde_json::from_slice(payload).map_err(|error| match error.classify() {
+            _ if std::str::from_utf8(payload).is_err() => TickError::NotUtf8,
             serde_json::error::Category::Data => TickError::InvalidField(error.to_string()),
             _ => TickError::InvalidJson(error.to_string()),
         })?;
@@ -414,6 +422,11 @@ mod tests {
             (b"", "empty"),
             (b"  \n", "empty"),
             (b"\xff\xfe", "not_utf8"),
+            (
+                b"{\"symbol\":\"B\xffP\",\"price\":\"1\",\"ts\":1}",
+                "not_utf8",
+            ),
+            ("\u{a0}\n".as_bytes(), "empty"),
             (b"{not json", "invalid_json"),
             (br#"{"price":"1","ts":1}"#, "invalid_field"),
             (br#"{"symbol":5,"price":"1","ts":1}"#, "invalid_field"),
