@@ -379,9 +379,8 @@ impl Enricher {
             .paragraphs
             .iter()
             .chain(&page.subheadings)
-            .flat_map(|p| p.split_whitespace())
-            .filter(|w| w.chars().any(char::is_alphanumeric))
-            .count();
+            .map(|text| words_in(text))
+            .sum();
 
         let mut entities = Entities::default();
         let mut acronyms: HashMap<String, String> = HashMap::new();
@@ -698,6 +697,22 @@ struct Word<'a> {
     end: usize,
 }
 
+/// Whitespace-separated tokens holding a letter or digit. ASCII text (most
+/// of it) is counted by bytes: Unicode's whitespace within ASCII is the
+/// ASCII whitespace and the vertical tab.
+fn words_in(text: &str) -> usize {
+    if text.is_ascii() {
+        text.as_bytes()
+            .split(|b| b.is_ascii_whitespace() || *b == 0x0b)
+            .filter(|token| token.iter().any(u8::is_ascii_alphanumeric))
+            .count()
+    } else {
+        text.split_whitespace()
+            .filter(|token| token.chars().any(char::is_alphanumeric))
+            .count()
+    }
+}
+
 /// Words with their byte offsets; a word is letters, digits, `-`, `'` and `’`
 /// (possessive `'s` stays attached, which keeps "Russia's" out of name runs).
 fn words_of(text: &str) -> Vec<Word<'_>> {
@@ -931,6 +946,23 @@ fn iso_639_1(lang: whichlang::Lang) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn words_in_ascii_counts_as_split_whitespace_does() {
+        for text in [
+            "Hello,  world -- 42 times\tover\x0bthere\x0c!",
+            " leading and trailing ",
+            "",
+            "- - -",
+        ] {
+            let expected = text
+                .split_whitespace()
+                .filter(|t| t.chars().any(char::is_alphanumeric))
+                .count();
+            assert_eq!(words_in(text), expected, "{text:?}");
+        }
+        assert_eq!(words_in("Größe und Maß"), 3);
+    }
 
     #[test]
     fn language_by_script_then_model() {

@@ -44,13 +44,10 @@ pub fn fingerprint<'a>(parts: impl IntoIterator<Item = &'a str>) -> Fingerprint 
     let mut normalised = String::with_capacity(4096);
     let mut word_hashes = Vec::with_capacity(1024);
     for part in parts {
-        // ASCII text (most of it) splits by bytes; the rest by characters.
-        let words: Box<dyn Iterator<Item = &str>> = if part.is_ascii() {
-            Box::new(part.split(|c: char| !c.is_ascii_alphanumeric()))
-        } else {
-            Box::new(part.split(|c: char| !c.is_alphanumeric()))
-        };
-        for word in words.filter(|w| !w.is_empty()) {
+        for word in part
+            .split(|c: char| !c.is_alphanumeric())
+            .filter(|w| !w.is_empty())
+        {
             let start = normalised.len();
             if word.is_ascii() {
                 normalised.push_str(word);

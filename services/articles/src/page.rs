@@ -175,18 +175,27 @@ fn normalise(text: &str) -> String {
     {
         return text.to_owned();
     }
+    // Copy the text between replacements whole.
     let mut out = String::with_capacity(text.len());
-    let mut chars = text.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '\r' => {
-                chars.next_if_eq(&'\n');
-                out.push('\n');
+    let mut copied = 0;
+    for (at, found) in
+        text.match_indices(['\r', '\u{a0}', '\u{2007}', '\u{202f}', '\u{2009}', '\t'])
+    {
+        if at < copied {
+            continue; // the LF of a CRLF already written
+        }
+        out.push_str(&text[copied..at]);
+        copied = at + found.len();
+        if found == "\r" {
+            out.push('\n');
+            if text.as_bytes().get(copied) == Some(&b'\n') {
+                copied += 1;
             }
-            '\u{a0}' | '\u{2007}' | '\u{202f}' | '\u{2009}' | '\t' => out.push(' '),
-            c => out.push(c),
+        } else {
+            out.push(' ');
         }
     }
+    out.push_str(&text[copied..]);
     out
 }
 
