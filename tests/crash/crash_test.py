@@ -32,20 +32,11 @@ from datetime import datetime, timedelta, timezone
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, os.path.dirname(HERE))
+from harness import TOPIC_VARS  # noqa: E402  (tests/harness.py)
 VOLATILE = ("processed_at", "ingest_time")
 OUTPUTS = ["articles.enriched", "articles.duplicates", "articles.dlq",
            "prices.changes", "prices.alerts", "ticks.dlq"]
-TOPIC_VARS = {
-    "TICKERTAPE_ARTICLES_RAW_TOPIC": "articles.raw",
-    "TICKERTAPE_ARTICLES_PARSED_TOPIC": "articles.parsed",
-    "TICKERTAPE_ARTICLES_ENRICHED_TOPIC": "articles.enriched",
-    "TICKERTAPE_ARTICLES_DUPLICATES_TOPIC": "articles.duplicates",
-    "TICKERTAPE_ARTICLES_DLQ_TOPIC": "articles.dlq",
-    "TICKERTAPE_TICKS_TOPIC": "ticks.raw",
-    "TICKERTAPE_CHANGES_TOPIC": "prices.changes",
-    "TICKERTAPE_ALERTS_TOPIC": "prices.alerts",
-    "TICKERTAPE_TICKS_DLQ_TOPIC": "ticks.dlq",
-}
 SYMBOLS = ["RBGPF", "CMSC", "RYCEF", "NGG", "GSK", "RIO", "AZN", "BTI", "BP", "RELX",
            "SCS", "CMSD", "JRI", "VOD", "BCC", "BCE"] + ["X%02d" % i for i in range(24)]
 SITES = [("Berliner Tageblatt", "BTB"), ("Athens News", "ATN"), ("Gulf Courier", "GCR"),

@@ -17,7 +17,6 @@ import glob
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -27,23 +26,8 @@ import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
-TOPIC_VARS = {
-    "TICKERTAPE_ARTICLES_RAW_TOPIC": "articles.raw",
-    "TICKERTAPE_ARTICLES_PARSED_TOPIC": "articles.parsed",
-    "TICKERTAPE_ARTICLES_ENRICHED_TOPIC": "articles.enriched",
-    "TICKERTAPE_ARTICLES_DUPLICATES_TOPIC": "articles.duplicates",
-    "TICKERTAPE_ARTICLES_DLQ_TOPIC": "articles.dlq",
-    "TICKERTAPE_TICKS_TOPIC": "ticks.raw",
-    "TICKERTAPE_CHANGES_TOPIC": "prices.changes",
-    "TICKERTAPE_ALERTS_TOPIC": "prices.alerts",
-    "TICKERTAPE_TICKS_DLQ_TOPIC": "ticks.dlq",
-}
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+sys.path.insert(0, os.path.dirname(HERE))
+from harness import TOPIC_VARS, free_port  # noqa: E402  (tests/harness.py)
 
 
 def get(url):

@@ -1,0 +1,28 @@
+"""What the Python real-broker harnesses share (tests/crash, tests/observability).
+
+The Rust end-to-end tests name the same variables in tests/lib.rs;
+tests/deploy/check_deploy.py checks both lists against docker-compose.yml.
+"""
+
+import socket
+
+# Every topic variable of the services, with its default name. A harness
+# sets each to a prefixed name so that runs never share topics.
+TOPIC_VARS = {
+    "TICKERTAPE_ARTICLES_RAW_TOPIC": "articles.raw",
+    "TICKERTAPE_ARTICLES_PARSED_TOPIC": "articles.parsed",
+    "TICKERTAPE_ARTICLES_ENRICHED_TOPIC": "articles.enriched",
+    "TICKERTAPE_ARTICLES_DUPLICATES_TOPIC": "articles.duplicates",
+    "TICKERTAPE_ARTICLES_DLQ_TOPIC": "articles.dlq",
+    "TICKERTAPE_TICKS_TOPIC": "ticks.raw",
+    "TICKERTAPE_CHANGES_TOPIC": "prices.changes",
+    "TICKERTAPE_ALERTS_TOPIC": "prices.alerts",
+    "TICKERTAPE_TICKS_DLQ_TOPIC": "ticks.dlq",
+}
+
+
+def free_port():
+    """A free loopback port."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
