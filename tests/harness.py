@@ -21,6 +21,23 @@ TOPIC_VARS = {
 }
 
 
+class Checks:
+    """Counts named checks and prints one line each: `<suite>: ok  <name>` or
+    `<suite>: FAIL <name> (<detail>)` (scripts/test-real-broker.sh counts them)."""
+
+    def __init__(self, suite):
+        self.suite = suite
+        self.passed, self.failed = 0, 0
+
+    def check(self, name, ok, detail=""):
+        print(f"{self.suite}: {'ok  ' if ok else 'FAIL'} {name}" + (f" ({detail})" if detail and not ok else ""),
+              flush=True)
+        if ok:
+            self.passed += 1
+        else:
+            self.failed += 1
+
+
 def free_port():
     """A free loopback port."""
     with socket.socket() as s:

@@ -282,6 +282,17 @@ def chaos_run(args, mode, label, ticks, pages, expected, broker_restart):
     tick_chunk, page_chunk = -(-len(ticks) // chunks), -(-len(pages) // chunks)
     started = time.time()
     kills, scale_log = 0, []
+
+    def kill_one():
+        """SIGKILLs a random running instance and starts it again (hold run.lock)."""
+        nonlocal kills
+        victim = rng.choice([s for s in slots if s.wanted])
+        victim.kill()
+        victim.restarts += 1
+        kills += 1
+        victim.start()
+        return victim
+
     next_event = 0
     for chunk in range(chunks):
         run.produce(run.topic("ticks.raw"), ticks[chunk * tick_chunk:(chunk + 1) * tick_chunk])
@@ -291,11 +302,7 @@ def chaos_run(args, mode, label, ticks, pages, expected, broker_restart):
             next_event += 1
             with run.lock:
                 if what == "kill":
-                    victim = rng.choice([s for s in slots if s.wanted])
-                    victim.kill()
-                    victim.restarts += 1
-                    kills += 1
-                    victim.start()
+                    victim = kill_one()
                     log(f"{label}: SIGKILL {victim.name} at {time.time() - started:.1f}s (kill {kills})")
                     time.sleep(rng.uniform(0.2, 1.0))
                 elif what == "scale-up":
@@ -319,11 +326,7 @@ def chaos_run(args, mode, label, ticks, pages, expected, broker_restart):
         next_event += 1
         if what == "kill":
             with run.lock:
-                victim = rng.choice([s for s in slots if s.wanted])
-                victim.kill()
-                victim.restarts += 1
-                kills += 1
-                victim.start()
+                victim = kill_one()
             log(f"{label}: SIGKILL {victim.name} after the feed (kill {kills})")
             time.sleep(1)
 

@@ -32,19 +32,9 @@ import yaml
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 CHART = os.path.join(REPO, "deploy", "helm", "tickertape")
+sys.path.insert(0, os.path.dirname(HERE))
+from harness import Checks  # noqa: E402  (tests/harness.py)
 BINARIES = ("tickertape", "tickertape-articles", "tickertape-prices")
-
-
-class Checks:
-    def __init__(self):
-        self.passed, self.failed = 0, 0
-
-    def check(self, name, ok, detail=""):
-        print(f"deploy: {'ok  ' if ok else 'FAIL'} {name}" + (f" ({detail})" if detail and not ok else ""), flush=True)
-        if ok:
-            self.passed += 1
-        else:
-            self.failed += 1
 
 
 def help_text(bin_dir, binary, *args):
@@ -226,9 +216,10 @@ def main():
         sys.exit("deploy: helm is missing; run scripts/install-deps.sh")
 
     known = {binary: settings_of(help_text(args.bin, binary)) for binary in ("tickertape-articles", "tickertape-prices")}
-    known["tickertape topics create"] = set(re.findall(r"--[a-z][a-z-]+", help_text(args.bin, "tickertape", "topics", "create")))
-    known["tickertape"] = settings_of(help_text(args.bin, "tickertape", "topics", "create"))
-    checks = Checks()
+    topics_help = help_text(args.bin, "tickertape", "topics", "create")
+    known["tickertape topics create"] = set(re.findall(r"--[a-z][a-z-]+", topics_help))
+    known["tickertape"] = settings_of(topics_help)
+    checks = Checks("deploy")
     checks.check("the services' help lists their variables", all(len(known[b]) > 10 for b in BINARIES))
     check_compose(checks, known)
     check_helm(checks, args.helm, known)

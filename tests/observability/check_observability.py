@@ -27,24 +27,12 @@ import urllib.request
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.dirname(HERE))
-from harness import TOPIC_VARS, free_port  # noqa: E402  (tests/harness.py)
+from harness import TOPIC_VARS, Checks, free_port  # noqa: E402  (tests/harness.py)
 
 
 def get(url):
     with urllib.request.urlopen(url, timeout=10) as response:
         return response.read().decode()
-
-
-class Checks:
-    def __init__(self):
-        self.passed, self.failed = 0, 0
-
-    def check(self, name, ok, detail=""):
-        print(f"observability: {'ok  ' if ok else 'FAIL'} {name}" + (f" ({detail})" if detail and not ok else ""), flush=True)
-        if ok:
-            self.passed += 1
-        else:
-            self.failed += 1
 
 
 def main():
@@ -106,7 +94,7 @@ scrape_configs:
                            input="\n".join(lines) + "\n", text=True, check=True)
             time.sleep(8)
 
-        checks = Checks()
+        checks = Checks("observability")
         documented = open(os.path.join(REPO, "docs", "metrics.md")).read()
         for name, address in services.items():
             text = get(f"http://{address}/metrics")

@@ -64,10 +64,7 @@ pub async fn create_topics(
     specs: &[TopicSpec],
     replication_factor: i32,
 ) -> Result<Vec<(String, TopicStatus)>> {
-    let admin: AdminClient<DefaultClientContext> = kafka
-        .client_config(&[])
-        .create()
-        .map_err(|e| Error::kafka("creating the admin client", e))?;
+    let admin = admin_client(kafka)?;
     let new_topics: Vec<NewTopic<'_>> = specs
         .iter()
         .map(|spec| {
@@ -137,10 +134,7 @@ pub async fn describe_topics(
     names: &[&str],
     settings: &[&str],
 ) -> Result<Vec<TopicState>> {
-    let admin: AdminClient<DefaultClientContext> = kafka
-        .client_config(&[])
-        .create()
-        .map_err(|e| Error::kafka("creating the admin client", e))?;
+    let admin = admin_client(kafka)?;
     let metadata = admin
         .inner()
         .fetch_metadata(None, ADMIN_TIMEOUT)
@@ -184,6 +178,13 @@ pub async fn describe_topics(
         }
     }
     Ok(states)
+}
+
+fn admin_client(kafka: &KafkaArgs) -> Result<AdminClient<DefaultClientContext>> {
+    kafka
+        .client_config(&[])
+        .create()
+        .map_err(|e| Error::kafka("creating the admin client", e))
 }
 
 /// How many messages of `topics` the consumer group `group` has not committed

@@ -129,16 +129,6 @@ pub enum Basis {
     PreviousClose,
 }
 
-impl Basis {
-    /// The JSON name, also the metric label.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Basis::PreviousTick => "previous_tick",
-            Basis::PreviousClose => "previous_close",
-        }
-    }
-}
-
 /// A price change to publish.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Change {

@@ -19,8 +19,8 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use super::{
-    changelog_records, consumer_error, enqueue, process_message, refused, RuntimeContext,
-    StateKeeper,
+    changelog_records, consumer_error, enqueue, process_message, send_or_dead_letter,
+    RuntimeContext, StateKeeper,
 };
 use crate::config::RuntimeConfig;
 use crate::metrics::RuntimeMetrics;
@@ -73,14 +73,10 @@ pub(crate) async fn run<P: Processor>(
                 }
                 let processed = process_message(&message, processor, config, metrics);
                 for record in &processed.records {
-                    match enqueue(producer, record).await {
-                        Ok(delivery) => batch.deliveries.push((record.topic.clone(), delivery)),
-                        Err(error) => {
-                            let letter = refused(&processed, record, &error, config, metrics);
-                            let delivery = enqueue(producer, &letter).await.map_err(|source| Error::Delivery { topic: letter.topic.clone(), source })?;
-                            batch.deliveries.push((letter.topic, delivery));
-                            break;
-                        }
+                    let sent = send_or_dead_letter(producer, &processed, record, config, metrics).await?;
+                    batch.deliveries.push((sent.topic, sent.delivery));
+                    if sent.refused {
+                        break;
                     }
                 }
                 batch.offsets.insert((processed.topic, processed.partition), processed.offset);

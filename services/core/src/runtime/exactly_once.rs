@@ -26,8 +26,8 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use super::{
-    changelog_records, consumer_error, enqueue, process_message, refused, RuntimeContext,
-    StateKeeper,
+    changelog_records, consumer_error, enqueue, process_message, send_or_dead_letter,
+    RuntimeContext, StateKeeper,
 };
 use crate::config::RuntimeConfig;
 use crate::metrics::RuntimeMetrics;
@@ -108,15 +108,9 @@ pub(crate) async fn run<P: Processor>(
                     }
                     let processed = process_message(&message, processor, config, metrics);
                     for record in &processed.records {
-                        let sent = match enqueue(producer, record).await {
-                            Ok(_) => record.topic.clone(),
-                            Err(error) => {
-                                let letter = refused(&processed, record, &error, config, metrics);
-                                enqueue(producer, &letter).await.map_err(|source| Error::Delivery { topic: letter.topic.clone(), source })?;
-                                letter.topic
-                            }
-                        };
-                        *lock(transaction).records.entry(sent).or_default() += 1;
+                        // The commit waits for every delivery of the transaction.
+                        let sent = send_or_dead_letter(producer, &processed, record, config, metrics).await?;
+                        *lock(transaction).records.entry(sent.topic).or_default() += 1;
                     }
                     let batch_full = {
                         let mut open = lock(transaction);

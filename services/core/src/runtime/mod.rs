@@ -271,9 +271,54 @@ pub(crate) fn reject(
     dead_letter(input, rejection, &config.dead_letter_topic)
 }
 
+/// What [`send_or_dead_letter`] wrote.
+pub(crate) struct Sent {
+    /// The topic written to.
+    pub topic: String,
+    /// Its acknowledgement.
+    pub delivery: DeliveryFuture,
+    /// True when the producer refused the record and the input's dead letter
+    /// was written instead.
+    pub refused: bool,
+}
+
+/// Enqueues `record`, one of the records `processed` caused; if the producer
+/// refuses it outright, enqueues the input's dead letter instead.
+///
+/// Fails when the dead letter cannot be enqueued either.
+pub(crate) async fn send_or_dead_letter(
+    producer: &FutureProducer<RuntimeContext>,
+    processed: &Processed,
+    record: &Record,
+    config: &RuntimeConfig,
+    metrics: &RuntimeMetrics,
+) -> Result<Sent> {
+    match enqueue(producer, record).await {
+        Ok(delivery) => Ok(Sent {
+            topic: record.topic.clone(),
+            delivery,
+            refused: false,
+        }),
+        Err(error) => {
+            let letter = refused(processed, record, &error, config, metrics);
+            let delivery = enqueue(producer, &letter)
+                .await
+                .map_err(|source| Error::Delivery {
+                    topic: letter.topic.clone(),
+                    source,
+                })?;
+            Ok(Sent {
+                topic: letter.topic,
+                delivery,
+                refused: true,
+            })
+        }
+    }
+}
+
 /// The dead letter for an input whose record the producer refused outright
 /// (too large, unknown topic): better than stopping the service.
-pub(crate) fn refused(
+fn refused(
     processed: &Processed,
     record: &Record,
     error: &KafkaError,
