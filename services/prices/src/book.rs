@@ -202,7 +202,9 @@ impl PriceBook {
         if tick.event_time <= state.last_event_time && state.seen.contains(&observation) {
             return Decision::Duplicate;
         }
-        if tick.event_time < earlier(state.last_event_time, rules.allowed_lateness) {
+        if tick.event_time < state.last_event_time
+            && tick.event_time < earlier(state.last_event_time, rules.allowed_lateness)
+        {
             return Decision::Late {
                 behind: state.last_event_time - tick.event_time,
             };
@@ -297,7 +299,40 @@ pub fn previous_close(price: Decimal, change_pct: Decimal) -> Option<Decimal> {
     Some(rounded)
 }
 
+/// `change` as a percentage of `base`, rounded half away from zero to 4
+/// places.
 fn percent(change: Decimal, base: Decimal) -> Decimal {
+    percent_in_integers(change, base).unwrap_or_else(|| percent_in_decimals(change, base))
+}
+
+/// The same quotient on the mantissas, in `i128`, exactly: prices have at
+/// most 8 places and are at most 1e15, so every operand fits, and one
+/// integer division costs a fraction of `Decimal`'s division and rounding
+/// (this runs for every price change). `None` if anything would overflow.
+fn percent_in_integers(change: Decimal, base: Decimal) -> Option<Decimal> {
+    // change / base * 100 * 10^4 = mc * 10^(sb + 6) / (mb * 10^sc)
+    let numerator = change
+        .mantissa()
+        .checked_mul(10i128.checked_pow(base.scale() + 6)?)?;
+    let denominator = base
+        .mantissa()
+        .checked_mul(10i128.checked_pow(change.scale())?)?;
+    if denominator == 0 {
+        return None;
+    }
+    let (quotient, remainder) = (numerator / denominator, numerator % denominator);
+    // |remainder| < |denominator| <= 2^127, so doubling it cannot overflow.
+    let rounded = if remainder.unsigned_abs() * 2 >= denominator.unsigned_abs() {
+        quotient + numerator.signum() * denominator.signum()
+    } else {
+        quotient
+    };
+    Decimal::try_from_i128_with_scale(rounded, 4)
+        .ok()
+        .map(|pct| pct.normalize())
+}
+
+fn percent_in_decimals(change: Decimal, base: Decimal) -> Decimal {
     (change * Decimal::ONE_HUNDRED / base)
         .round_dp_with_strategy(4, RoundingStrategy::MidpointAwayFromZero)
         .normalize()
@@ -374,7 +409,7 @@ fn alert_on(state: &mut SymbolState, tick: &Tick<'_>, rules: &Rules) -> Option<A
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::tick::{SourceKind, TickSource};
+    use crate::tick::{SourceKind, TickSource, MAX_PRICE};
     use rust_decimal_macros::dec;
 
     fn at(seconds: i64) -> DateTime<Utc> {
@@ -400,6 +435,50 @@ mod tests {
                 name: None,
                 url: None,
             },
+        }
+    }
+
+    #[test]
+    fn percent_in_integers_matches_decimal_division() {
+        // Midpoints in both signs, the largest price, and a pseudo-random
+        // spread of scales 0..=8 and magnitudes.
+        let mut pairs = vec![
+            (dec!(0.00005), dec!(1)),
+            (dec!(-0.00005), dec!(1)),
+            (dec!(0.000049), dec!(1)),
+            (dec!(-0.86), dec!(60.20)),
+            (dec!(1), dec!(3)),
+            (dec!(-2), dec!(3)),
+        ];
+        // Past what i128 holds at 4 places: the Decimal route answers.
+        for (change, base) in [
+            (MAX_PRICE - dec!(0.00000001), dec!(0.00000001)),
+            (dec!(0.00000001), MAX_PRICE),
+        ] {
+            assert_eq!(percent(change, base), percent_in_decimals(change, base));
+        }
+        let mut state = 0x2545_f491_4f6c_dd1d_u64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for _ in 0..100_000 {
+            let scale = |r: u64| (r % 9) as u32;
+            let base = Decimal::new((next() % 1_000_000_000_000) as i64 + 1, scale(next()));
+            let change = Decimal::new(
+                (next() % 2_000_000_000_000) as i64 - 1_000_000_000_000,
+                scale(next()),
+            );
+            pairs.push((change, base));
+        }
+        for (change, base) in pairs {
+            assert_eq!(
+                percent_in_integers(change, base),
+                Some(percent_in_decimals(change, base)),
+                "{change} / {base}"
+            );
         }
     }
 

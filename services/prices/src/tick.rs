@@ -195,36 +195,161 @@ fn parse_decimal(text: &str) -> Option<Decimal> {
     }
 }
 
+/// A JSON tick as it comes, generic over how its text and numbers are
+/// read. The fast path, [`FastWire`], borrows every string and takes
+/// numbers as [`Scalar`]s; when it fails (an escaped string, a number with
+/// a fraction, a wrong type), [`ExactWire`] reads the message again with
+/// owned-if-need-be strings and each number's raw text, and its errors are
+/// the ones reported.
 #[derive(Deserialize)]
-struct WireTick<'a> {
-    #[serde(borrow)]
-    symbol: Cow<'a, str>,
-    #[serde(borrow)]
-    price: &'a RawValue,
-    #[serde(borrow)]
-    ts: &'a RawValue,
-    #[serde(default, borrow)]
-    currency: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
-    venue: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
-    change_pct: Option<&'a RawValue>,
+#[serde(bound(deserialize = "T: Deserialize<'de>, N: Deserialize<'de>"))]
+struct WireTick<T, N> {
+    symbol: T,
+    price: N,
+    ts: N,
+    #[serde(default)]
+    currency: Option<T>,
+    #[serde(default)]
+    venue: Option<T>,
+    #[serde(default)]
+    change_pct: Option<N>,
     #[serde(default)]
     seq: Option<u64>,
-    #[serde(default, borrow)]
-    source: Option<WireSource<'a>>,
+    #[serde(default)]
+    source: Option<WireSource<T>>,
+}
+
+/// Borrowed strings, strings and integers only: serde_json borrows a
+/// `&str` several times faster than it fills a `Cow`.
+type FastWire<'a> = WireTick<&'a str, Scalar<'a>>;
+
+/// Any valid JSON tick, numbers kept as their raw text.
+type ExactWire<'a> = WireTick<Text<'a>, &'a RawValue>;
+
+/// What both read into.
+type Wire<'a> = WireTick<Cow<'a, str>, Scalar<'a>>;
+
+impl<T, N> WireTick<T, N> {
+    fn into_wire<'a>(
+        self,
+        text: impl Fn(T) -> Cow<'a, str>,
+        number: impl Fn(N) -> Scalar<'a>,
+    ) -> Wire<'a> {
+        WireTick {
+            symbol: text(self.symbol),
+            price: number(self.price),
+            ts: number(self.ts),
+            currency: self.currency.map(&text),
+            venue: self.venue.map(&text),
+            change_pct: self.change_pct.map(number),
+            seq: self.seq,
+            source: self.source.map(|source| match source {
+                WireSource::Name(name) => WireSource::Name(text(name)),
+                WireSource::Full { kind, name, url } => WireSource::Full {
+                    kind,
+                    name: name.map(&text),
+                    url: url.map(&text),
+                },
+            }),
+        }
+    }
+}
+
+/// A JSON string, borrowed from the message unless it has escapes.
+#[derive(Deserialize)]
+#[serde(transparent)]
+struct Text<'a>(#[serde(borrow)] Cow<'a, str>);
+
+/// A price, day change or time as a JSON tick gives it.
+///
+/// serde_json reads a JSON number with a fraction only as a binary float,
+/// so the fast path takes strings and integers (exact either way) and
+/// refuses the rest; [`parse_tick`] then reads the message again keeping
+/// each value's raw text, which a price is parsed from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Scalar<'a> {
+    /// A JSON string's text.
+    Text(Cow<'a, str>),
+    /// A JSON integer.
+    Integer(i64),
+    /// Any other JSON value, as its raw text (`59.34`, `1e400`, `true`).
+    Raw(&'a str),
+}
+
+impl<'a> Scalar<'a> {
+    fn of_raw(raw: &'a RawValue) -> Scalar<'a> {
+        serde_json::from_str(raw.get()).unwrap_or(Scalar::Raw(raw.get()))
+    }
+
+    /// The value as a plain decimal, if it is one.
+    fn decimal(&self) -> Option<Decimal> {
+        match self {
+            Scalar::Text(text) => parse_decimal(text.trim()),
+            Scalar::Integer(integer) => Some(Decimal::from(*integer)),
+            Scalar::Raw(text) => parse_decimal(text),
+        }
+    }
+
+    /// The value as an RFC 3339 time or epoch milliseconds.
+    fn time(&self) -> Option<DateTime<Utc>> {
+        match self {
+            Scalar::Text(text) => DateTime::parse_from_rfc3339(text)
+                .ok()
+                .map(|time| time.with_timezone(&Utc)),
+            Scalar::Integer(millis) => DateTime::from_timestamp_millis(*millis),
+            Scalar::Raw(text) => text.parse().ok().and_then(DateTime::from_timestamp_millis),
+        }
+    }
+}
+
+impl std::fmt::Display for Scalar<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Scalar::Text(text) => write!(f, "{text:?}"),
+            Scalar::Integer(integer) => write!(f, "{integer}"),
+            Scalar::Raw(text) => f.write_str(text),
+        }
+    }
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Scalar<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct ScalarVisitor;
+        impl<'de> serde::de::Visitor<'de> for ScalarVisitor {
+            type Value = Scalar<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a string or an integer")
+            }
+            fn visit_borrowed_str<E>(self, text: &'de str) -> Result<Self::Value, E> {
+                Ok(Scalar::Text(Cow::Borrowed(text)))
+            }
+            fn visit_str<E>(self, text: &str) -> Result<Self::Value, E> {
+                Ok(Scalar::Text(Cow::Owned(text.to_owned())))
+            }
+            fn visit_i64<E>(self, integer: i64) -> Result<Self::Value, E> {
+                Ok(Scalar::Integer(integer))
+            }
+            fn visit_u64<E: serde::de::Error>(self, integer: u64) -> Result<Self::Value, E> {
+                i64::try_from(integer)
+                    .map(Scalar::Integer)
+                    .map_err(|_| E::invalid_value(serde::de::Unexpected::Unsigned(integer), &self))
+            }
+        }
+        deserializer.deserialize_any(ScalarVisitor)
+    }
 }
 
 #[derive(Deserialize)]
 #[serde(untagged)]
-enum WireSource<'a> {
-    Name(#[serde(borrow)] Cow<'a, str>),
+#[serde(bound(deserialize = "T: Deserialize<'de>"))]
+enum WireSource<T> {
+    Name(T),
     Full {
         kind: SourceKind,
-        #[serde(default, borrow)]
-        name: Option<Cow<'a, str>>,
-        #[serde(default, borrow)]
-        url: Option<Cow<'a, str>>,
+        #[serde(default)]
+        name: Option<T>,
+        #[serde(default)]
+        url: Option<T>,
     },
 }
 
@@ -256,14 +381,18 @@ pub fn parse_tick(payload: &[u8], fallback_time: DateTime<Utc>) -> Result<Tick<'
             },
         });
     }
-    // JSON straight from the bytes: serde_json checks the UTF-8 of what it
-    // reads, so the message is not scanned twice.
-    let wire: WireTick<'_> =
-        serde_json::from_slice(payload).map_err(|error| match error.classify() {
-            _ if std::str::from_utf8(payload).is_err() => TickError::NotUtf8,
-            serde_json::error::Category::Data => TickError::InvalidField(error.to_string()),
-            _ => TickError::InvalidJson(error.to_string()),
-        })?;
+    // One UTF-8 check of the whole message (std's is fast on ASCII), so
+    // serde_json need not check each string it reads.
+    let text = std::str::from_utf8(payload).map_err(|_| TickError::NotUtf8)?;
+    let wire = match serde_json::from_str::<FastWire<'_>>(text) {
+        Ok(wire) => wire.into_wire(Cow::Borrowed, |number| number),
+        Err(_) => serde_json::from_str::<ExactWire<'_>>(text)
+            .map_err(|error| match error.classify() {
+                serde_json::error::Category::Data => TickError::InvalidField(error.to_string()),
+                _ => TickError::InvalidJson(error.to_string()),
+            })?
+            .into_wire(|text| text.0, Scalar::of_raw),
+    };
     let symbol = match wire.symbol {
         Cow::Borrowed(symbol) => Cow::Borrowed(symbol.trim()),
         Cow::Owned(symbol) => Cow::Owned(symbol.trim().to_owned()),
@@ -271,16 +400,21 @@ pub fn parse_tick(payload: &[u8], fallback_time: DateTime<Utc>) -> Result<Tick<'
     if !is_symbol(&symbol) {
         return Err(TickError::InvalidSymbol(symbol.into_owned()));
     }
-    let price = number_of(wire.price)
+    let price = wire
+        .price
+        .decimal()
         .filter(|&p| is_valid_price(p))
-        .ok_or_else(|| TickError::InvalidPrice(wire.price.get().to_owned()))?;
-    let change_pct = match wire.change_pct {
-        Some(raw) if raw.get() != "null" => Some(number_of(raw).ok_or_else(|| {
-            TickError::InvalidField(format!("change_pct is not a decimal: {}", raw.get()))
+        .ok_or_else(|| TickError::InvalidPrice(wire.price.to_string()))?;
+    let change_pct = match &wire.change_pct {
+        Some(Scalar::Raw("null")) | None => None,
+        Some(reported) => Some(reported.decimal().ok_or_else(|| {
+            TickError::InvalidField(format!("change_pct is not a decimal: {reported}"))
         })?),
-        _ => None,
     };
-    let event_time = time_of(wire.ts)?;
+    let event_time = wire
+        .ts
+        .time()
+        .ok_or_else(|| TickError::InvalidTime(wire.ts.to_string()))?;
     let source = match wire.source {
         None => TickSource {
             kind: SourceKind::Feed,
@@ -304,31 +438,6 @@ pub fn parse_tick(payload: &[u8], fallback_time: DateTime<Utc>) -> Result<Tick<'
         seq: wire.seq,
         source,
     })
-}
-
-/// A decimal from a JSON string or number, read from its text.
-fn number_of(raw: &RawValue) -> Option<Decimal> {
-    let text = raw.get();
-    let text = text
-        .strip_prefix('"')
-        .and_then(|t| t.strip_suffix('"'))
-        .unwrap_or(text);
-    parse_decimal(text.trim())
-}
-
-fn time_of(raw: &RawValue) -> Result<DateTime<Utc>, TickError> {
-    let text = raw.get();
-    let invalid = || TickError::InvalidTime(text.to_owned());
-    if let Some(quoted) = text.strip_prefix('"').and_then(|t| t.strip_suffix('"')) {
-        DateTime::parse_from_rfc3339(quoted)
-            .map(|time| time.with_timezone(&Utc))
-            .map_err(|_| invalid())
-    } else {
-        text.parse::<i64>()
-            .ok()
-            .and_then(DateTime::from_timestamp_millis)
-            .ok_or_else(invalid)
-    }
 }
 
 #[cfg(test)]
@@ -414,6 +523,41 @@ mod tests {
         .unwrap();
         assert_eq!(tick.price, dec!(0.1));
         assert_eq!(tick.event_time.timestamp_millis(), 1_731_403_800_000);
+    }
+
+    #[test]
+    fn the_fast_and_the_exact_reading_agree() {
+        // Each pair: one the fast path reads, one only the exact path does
+        // (a fraction as a JSON number, or an escaped string).
+        let pairs: &[(&[u8], &[u8])] = &[
+            (
+                br#"{"symbol":"BP","price":"28.570","ts":1731403800000,"change_pct":"-0.5"}"#,
+                br#"{"symbol":"BP","price":28.570,"ts":1731403800000,"change_pct":-0.5}"#,
+            ),
+            (
+                br#"{"symbol":"BP","price":"7","ts":"2024-11-12T09:30:00Z","currency":"GBP"}"#,
+                br#"{"symbol":"B\u0050","price":7,"ts":"2024-11-12T09:30:00Z","currency":"GB\u0050"}"#,
+            ),
+            (
+                br#"{"symbol":"BP","price":"7.0","ts":1,"source":{"kind":"page","name":"BTB","url":"https://x/a"}}"#,
+                br#"{"symbol":"BP","price":7.0,"ts":1,"source":{"kind":"page","name":"BTB","url":"https://x\/a"}}"#,
+            ),
+        ];
+        for (fast, exact) in pairs {
+            let fast = parse_tick(fast, now()).unwrap();
+            let exact = parse_tick(exact, now()).unwrap();
+            assert_eq!(fast.price.to_string(), exact.price.to_string());
+            assert_eq!(fast, exact);
+        }
+        let tick = parse_tick(
+            br#"{"symbol":"BP","price":"1","ts":1,"change_pct":null,"venue":"XLON"}"#,
+            now(),
+        )
+        .unwrap();
+        assert_eq!(
+            (tick.change_pct, tick.venue.as_deref()),
+            (None, Some("XLON"))
+        );
     }
 
     #[test]
