@@ -2,12 +2,12 @@
 //! instruments and topics. Gazetteers and rules ship in `data/`; matching is
 //! aho-corasick (leftmost-longest, whole words); no model is downloaded.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::LazyLock;
 
-use ahash::RandomState;
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 use chrono::NaiveDate;
+use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 use tickertape_prices::instruments::Catalog;
 
@@ -134,31 +134,80 @@ const TITLES: &[&str] = &[
     "Presidente",
 ];
 
-/// The rule word lists as sets, and titles by their last word: the rules
-/// ask about every word of a page, so a look-up must not scan a list.
+/// What a word can be to the rules. The rules ask about every word of a
+/// page, so each word is looked up once, in one table, when it is split off.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct Roles {
+    /// The last word of some title (`Minister` of `Prime Minister`).
+    ends_title: bool,
+    /// A verb that attributes speech.
+    speech_verb: bool,
+    /// Marks a capitalised run as an organisation.
+    org_keyword: bool,
+    /// A small word allowed inside an organisation's name.
+    org_connector: bool,
+    /// Capitalised, but never a name.
+    not_name: bool,
+}
+
+/// The tables are fixed and small and their keys short: FxHash, the
+/// fastest hash for them, and no input can grow them (which is what a
+/// seeded hash guards against).
 struct RuleWords {
-    titles_by_last_word: HashMap<&'static str, Vec<&'static str>, RandomState>,
-    speech_verbs: HashSet<&'static str, RandomState>,
-    org_keywords: HashSet<&'static str, RandomState>,
-    org_connectors: HashSet<&'static str, RandomState>,
-    not_names: HashSet<&'static str, RandomState>,
+    titles_by_last_word: FxHashMap<&'static str, Vec<&'static str>>,
+    roles: FxHashMap<&'static str, Roles>,
+    /// By a word's first byte, a bit for each length (31 for longer) that
+    /// some rule word of that first byte has: most words of a page have no
+    /// role, and this rules them out without a hash look-up.
+    lengths_by_first_byte: [u32; 256],
+}
+
+/// The bit of [`RuleWords::lengths_by_first_byte`] for a word's length.
+fn length_bit(word: &str) -> u32 {
+    1 << word.len().min(31)
 }
 
 static RULE_WORDS: LazyLock<RuleWords> = LazyLock::new(|| {
-    let mut titles_by_last_word: HashMap<&'static str, Vec<&'static str>, RandomState> =
-        HashMap::default();
+    let mut titles_by_last_word: FxHashMap<&'static str, Vec<&'static str>> = FxHashMap::default();
+    let mut roles: FxHashMap<&'static str, Roles> = FxHashMap::default();
     for title in TITLES {
         let last = title.rsplit(' ').next().unwrap_or(title);
         titles_by_last_word.entry(last).or_default().push(title);
+        roles.entry(last).or_default().ends_title = true;
+    }
+    for verb in SPEECH_VERBS {
+        roles.entry(verb).or_default().speech_verb = true;
+    }
+    for keyword in ORG_KEYWORDS {
+        roles.entry(keyword).or_default().org_keyword = true;
+    }
+    for connector in ORG_CONNECTORS {
+        roles.entry(connector).or_default().org_connector = true;
+    }
+    for word in NOT_NAMES {
+        roles.entry(word).or_default().not_name = true;
+    }
+    let mut lengths_by_first_byte = [0; 256];
+    for word in roles.keys() {
+        lengths_by_first_byte[usize::from(word.as_bytes()[0])] |= length_bit(word);
     }
     RuleWords {
         titles_by_last_word,
-        speech_verbs: SPEECH_VERBS.iter().copied().collect(),
-        org_keywords: ORG_KEYWORDS.iter().copied().collect(),
-        org_connectors: ORG_CONNECTORS.iter().copied().collect(),
-        not_names: NOT_NAMES.iter().copied().collect(),
+        roles,
+        lengths_by_first_byte,
     }
 });
+
+fn roles_of(word: &str) -> Roles {
+    let rule_words = &*RULE_WORDS;
+    let Some(&first) = word.as_bytes().first() else {
+        return Roles::default();
+    };
+    if rule_words.lengths_by_first_byte[usize::from(first)] & length_bit(word) == 0 {
+        return Roles::default();
+    }
+    rule_words.roles.get(word).copied().unwrap_or_default()
+}
 
 /// Verbs that attribute speech.
 const SPEECH_VERBS: &[&str] = &[
@@ -466,15 +515,16 @@ impl Enricher {
         // People by rule: a title or "said", then two to four capitalised words.
         let rule_words = &*RULE_WORDS;
         for (index, word) in words.iter().enumerate() {
-            let after_title = rule_words
-                .titles_by_last_word
-                .get(word.text)
-                .is_some_and(|titles| {
-                    titles
-                        .iter()
-                        .any(|title| ends_with_words(text, &words, index, title))
-                });
-            let after_said = rule_words.speech_verbs.contains(word.text);
+            let after_title = word.roles.ends_title
+                && rule_words
+                    .titles_by_last_word
+                    .get(word.text)
+                    .is_some_and(|titles| {
+                        titles
+                            .iter()
+                            .any(|title| ends_with_words(text, &words, index, title))
+                    });
+            let after_said = word.roles.speech_verb;
             if !(after_title || after_said) {
                 continue;
             }
@@ -588,13 +638,13 @@ impl Enricher {
         if words.is_empty() || words[0].start > 0 {
             return None;
         }
-        let run = if RULE_WORDS.speech_verbs.contains(words[0].text) {
+        let run = if words[0].roles.speech_verb {
             let run = name_run(after, &words, 1, 4);
             (!run.is_empty()).then_some(run)?
         } else {
             let run = name_run(after, &words, 0, 4);
             let verb = words.get(run.end)?;
-            (!run.is_empty() && RULE_WORDS.speech_verbs.contains(verb.text)).then_some(run)?
+            (!run.is_empty() && verb.roles.speech_verb).then_some(run)?
         };
         let name = &after[words[run.start].start..words[run.end - 1].end];
         Some(resolve_speaker(name, entities, acronyms, self))
@@ -695,6 +745,7 @@ struct Word<'a> {
     text: &'a str,
     start: usize,
     end: usize,
+    roles: Roles,
 }
 
 /// Whitespace-separated tokens holding a letter or digit. ASCII text (most
@@ -716,31 +767,16 @@ fn words_in(text: &str) -> usize {
 /// Words with their byte offsets; a word is letters, digits, `-`, `'` and `’`
 /// (possessive `'s` stays attached, which keeps "Russia's" out of name runs).
 fn words_of(text: &str) -> Vec<Word<'_>> {
-    // A plain loop: it runs over every page's whole text, and is twice as
-    // fast as collecting the lazy `words`.
     let mut words = Vec::with_capacity(text.len() / 5);
-    let mut start = None;
-    for (offset, c) in text.char_indices() {
-        match (is_word_part(c), start) {
-            (true, None) => start = Some(offset),
-            (false, Some(s)) => {
-                words.push(Word {
-                    text: &text[s..offset],
-                    start: s,
-                    end: offset,
-                });
-                start = None;
-            }
-            _ => {}
-        }
-    }
-    if let Some(s) = start {
+    crate::text::for_each_run(text, is_word_part, |start, end| {
+        let text = &text[start..end];
         words.push(Word {
-            text: &text[s..],
-            start: s,
-            end: text.len(),
+            text,
+            start,
+            end,
+            roles: roles_of(text),
         });
-    }
+    });
     words
 }
 
@@ -767,25 +803,27 @@ fn words(text: &str) -> impl Iterator<Item = Word<'_>> + '_ {
             }
             chars.next();
         }
+        let text = &text[start..end];
         Some(Word {
-            text: &text[start..end],
+            text,
             start,
             end,
+            roles: roles_of(text),
         })
     })
 }
 
-fn is_name_word(word: &str) -> bool {
-    let mut chars = word.chars();
+fn is_name_word(word: &Word<'_>) -> bool {
+    let mut chars = word.text.chars();
     chars.next().is_some_and(char::is_uppercase)
         && chars.all(|c| c.is_alphabetic() || c == '-')
-        && !RULE_WORDS.not_names.contains(word)
+        && !word.roles.not_name
 }
 
 /// The run of name words from `from`, at most `max`, each separated by a single space.
 fn name_run(text: &str, words: &[Word<'_>], from: usize, max: usize) -> std::ops::Range<usize> {
     let mut end = from;
-    while end < words.len() && end - from < max && is_name_word(words[end].text) {
+    while end < words.len() && end - from < max && is_name_word(&words[end]) {
         if end > from && &text[words[end - 1].end..words[end].start] != " " {
             break;
         }
@@ -807,27 +845,24 @@ fn ends_with_words(text: &str, words: &[Word<'_>], index: usize, title: &str) ->
 /// An organisation run starting at `from`: capitalised words and connectors,
 /// ending on a capitalised word, holding a keyword. Returns its end index.
 fn org_run(text: &str, words: &[Word<'_>], from: usize) -> Option<usize> {
-    let rule_words = &*RULE_WORDS;
-    let capitalised = |w: &str| {
-        w.chars().next().is_some_and(char::is_uppercase) && !rule_words.not_names.contains(w)
-    };
-    if !capitalised(words[from].text) {
+    let capitalised =
+        |w: &Word<'_>| w.text.chars().next().is_some_and(char::is_uppercase) && !w.roles.not_name;
+    if !capitalised(&words[from]) {
         return None;
     }
     let mut end = from + 1;
     let mut last_capitalised = end;
     while end < words.len() && &text[words[end - 1].end..words[end].start] == " " {
-        let word = words[end].text;
+        let word = &words[end];
         if capitalised(word) {
             last_capitalised = end + 1;
-        } else if !rule_words.org_connectors.contains(word) {
+        } else if !word.roles.org_connector {
             break;
         }
         end += 1;
     }
     let run = &words[from..last_capitalised];
-    (run.len() >= 2 && run.iter().any(|w| rule_words.org_keywords.contains(w.text)))
-        .then_some(last_capitalised)
+    (run.len() >= 2 && run.iter().any(|w| w.roles.org_keyword)).then_some(last_capitalised)
 }
 
 /// ` (KCNA)` right after a name.
@@ -842,10 +877,7 @@ fn bracketed_acronym(after: &str) -> Option<&str> {
 fn quote_spans(paragraph: &str) -> Vec<(usize, usize, usize)> {
     let mut spans = Vec::new();
     let mut rest = 0;
-    while let Some((offset, open)) = paragraph[rest..]
-        .char_indices()
-        .find(|(_, c)| matches!(c, '"' | '“' | '„' | '«'))
-    {
+    while let Some((offset, open)) = find_mark(&paragraph[rest..], &['"', '“', '„', '«']) {
         let inner_start = rest + offset + open.len_utf8();
         let closers: &[char] = match open {
             '"' => &['"'],
@@ -853,18 +885,43 @@ fn quote_spans(paragraph: &str) -> Vec<(usize, usize, usize)> {
             '«' => &['»'],
             _ => &['”', '"'],
         };
-        let Some(close_offset) = paragraph[inner_start..].find(closers) else {
+        let Some((close_offset, close)) = find_mark(&paragraph[inner_start..], closers) else {
             break;
         };
         let inner_end = inner_start + close_offset;
-        let close_len = paragraph[inner_end..]
-            .chars()
-            .next()
-            .map_or(1, char::len_utf8);
-        spans.push((inner_start, inner_end, inner_end + close_len));
-        rest = inner_end + close_len;
+        spans.push((inner_start, inner_end, inner_end + close.len_utf8()));
+        rest = inner_end + close.len_utf8();
     }
     spans
+}
+
+/// The first of `marks` in `text` and where it is. Marks are found by the
+/// first byte of their UTF-8 form (`memchr`), not by decoding every
+/// character: quotation marks are looked for in every paragraph. A lead
+/// byte never occurs inside another character, so each hit is a boundary.
+fn find_mark(text: &str, marks: &[char]) -> Option<(usize, char)> {
+    let mut leads = [0u8; 3];
+    let mut count = 0;
+    for mark in marks {
+        let lead = mark.encode_utf8(&mut [0; 4]).as_bytes()[0];
+        if !leads[..count].contains(&lead) {
+            if count == leads.len() {
+                // More than memchr3 takes: decode instead.
+                return text.char_indices().find(|(_, c)| marks.contains(c));
+            }
+            leads[count] = lead;
+            count += 1;
+        }
+    }
+    let (a, b, c) = match count {
+        1 => (leads[0], leads[0], leads[0]),
+        2 => (leads[0], leads[1], leads[1]),
+        _ => (leads[0], leads[1], leads[2]),
+    };
+    memchr::memchr3_iter(a, b, c, text.as_bytes()).find_map(|at| {
+        let found = text[at..].chars().next()?;
+        marks.contains(&found).then_some((at, found))
+    })
 }
 
 /// The person named last before a speech verb in the sentence leading to the
@@ -874,7 +931,7 @@ fn speaker_before(before: &str, entities: &Entities) -> Option<String> {
     // The last speech verb: one-word verbs by one pass over the words, the
     // few of several words ("a déclaré") by search.
     let one_word = words(sentence)
-        .filter(|word| RULE_WORDS.speech_verbs.contains(word.text))
+        .filter(|word| word.roles.speech_verb)
         .map(|word| word.start)
         .last();
     let several_words = SPEECH_VERBS

@@ -38,26 +38,26 @@ impl Fingerprint {
 
 /// Fingerprints a body given as its paragraphs (subheadings included, in order).
 pub fn fingerprint<'a>(parts: impl IntoIterator<Item = &'a str>) -> Fingerprint {
-    // The normalised body: lower-cased words, each followed by one space.
-    // Hashed whole at the end (the same digest as streaming it word by
-    // word, for a fraction of the calls).
-    let mut normalised = String::with_capacity(4096);
+    // The normalised body: lower-cased words, each followed by one space,
+    // as UTF-8 bytes. Hashed whole at the end (the same digest as streaming
+    // it word by word, for a fraction of the calls).
+    let mut normalised: Vec<u8> = Vec::with_capacity(4096);
     let mut word_hashes = Vec::with_capacity(1024);
     for part in parts {
-        for word in part
-            .split(|c: char| !c.is_alphanumeric())
-            .filter(|w| !w.is_empty())
-        {
-            let start = normalised.len();
+        crate::text::for_each_run(part, char::is_alphanumeric, |start, end| {
+            let word = &part[start..end];
+            let at = normalised.len();
             if word.is_ascii() {
-                normalised.push_str(word);
-                normalised[start..].make_ascii_lowercase();
+                normalised.extend(word.bytes().map(|b| b.to_ascii_lowercase()));
             } else {
-                normalised.extend(word.chars().flat_map(char::to_lowercase));
+                let mut buffer = [0; 4];
+                for c in word.chars().flat_map(char::to_lowercase) {
+                    normalised.extend_from_slice(c.encode_utf8(&mut buffer).as_bytes());
+                }
             }
-            word_hashes.push(xxh3_64(&normalised.as_bytes()[start..]));
-            normalised.push(' ');
-        }
+            word_hashes.push(xxh3_64(&normalised[at..]));
+            normalised.push(b' ');
+        });
     }
 
     let mut bins = [u32::MAX; BINS];
@@ -75,7 +75,7 @@ pub fn fingerprint<'a>(parts: impl IntoIterator<Item = &'a str>) -> Fingerprint 
     }
     densify(&mut bins, &filled);
     Fingerprint {
-        body_hash: xxh3_64(normalised.as_bytes()),
+        body_hash: xxh3_64(&normalised),
         minhash: bins.to_vec(),
     }
 }

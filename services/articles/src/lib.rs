@@ -22,3 +22,4 @@ pub mod metrics;
 pub mod page;
 pub mod processor;
 pub mod service;
+mod text;

@@ -175,25 +175,35 @@ fn normalise(text: &str) -> String {
     {
         return text.to_owned();
     }
-    // Copy the text between replacements whole.
+    // Copy the text between replacements whole. The characters replaced
+    // are found by their UTF-8 bytes: decoding every character to compare
+    // it with six was most of the cost of parsing a page.
+    let bytes = text.as_bytes();
     let mut out = String::with_capacity(text.len());
-    let mut copied = 0;
-    for (at, found) in
-        text.match_indices(['\r', '\u{a0}', '\u{2007}', '\u{202f}', '\u{2009}', '\t'])
-    {
-        if at < copied {
-            continue; // the LF of a CRLF already written
-        }
-        out.push_str(&text[copied..at]);
-        copied = at + found.len();
-        if found == "\r" {
-            out.push('\n');
-            if text.as_bytes().get(copied) == Some(&b'\n') {
-                copied += 1;
+    let (mut copied, mut at) = (0, 0);
+    // Only these lead bytes can start a replacement.
+    let candidate = |b: &u8| matches!(b, b'\r' | b'\t' | 0xC2 | 0xE2);
+    while let Some(found) = bytes[at..].iter().position(candidate) {
+        at += found;
+        let (width, replacement) = match bytes[at] {
+            b'\r' if bytes.get(at + 1) == Some(&b'\n') => (2, '\n'),
+            b'\r' => (1, '\n'),
+            b'\t' => (1, ' '),
+            // U+00A0 no-break space
+            0xC2 if bytes.get(at + 1) == Some(&0xA0) => (2, ' '),
+            // U+2007 figure, U+2009 thin and U+202F narrow no-break spaces
+            0xE2 if matches!(bytes.get(at + 1..at + 3), Some([0x80, 0x87 | 0x89 | 0xAF])) => {
+                (3, ' ')
             }
-        } else {
-            out.push(' ');
-        }
+            _ => {
+                at += 1;
+                continue;
+            }
+        };
+        out.push_str(&text[copied..at]);
+        out.push(replacement);
+        at += width;
+        copied = at;
     }
     out.push_str(&text[copied..]);
     out
@@ -323,6 +333,7 @@ mod tests {
             "plain ascii\nlines",
             "\u{feff}BOM\r\nCRLF\rCR\r\n\r\nend\r",
             "nbsp\u{a0}thin\u{2009}narrow\u{202f}figure\u{2007}tab\t“curly” © é",
+            "near misses: \u{2008}\u{2028}— … ’ ‘ \u{a9}\u{c2a0} \u{a0}\u{a0}\r",
             "",
         ] {
             assert_eq!(normalise(text), by_replacing(text), "{text:?}");
