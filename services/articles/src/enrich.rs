@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use tickertape_prices::instruments::Catalog;
 
 use crate::page::Page;
+use crate::text::{word_hash, BodyWords};
 
 /// Words read per minute, for `reading_time_s` (adult silent reading of
 /// non-fiction is about 230 wpm).
@@ -92,7 +93,8 @@ enum Known {
 pub struct Enricher {
     entities: AhoCorasick,
     entity_of_pattern: Vec<Vec<Known>>,
-    topics: AhoCorasick,
+    /// Topic keywords by [`word_hash`], each to its pattern index.
+    topic_keywords: FxHashMap<u64, usize>,
     topic_of_pattern: Vec<usize>,
     topic_labels: Vec<Topic>,
     instruments: AhoCorasick,
@@ -357,7 +359,7 @@ impl Enricher {
         let mut patterns: Vec<String> = by_pattern.keys().cloned().collect();
         patterns.sort();
         let entity_of_pattern = patterns.iter().map(|p| by_pattern[p].clone()).collect();
-        let entities = builder(false)
+        let entities = builder()
             .build(&patterns)
             .expect("gazetteer patterns compile");
 
@@ -383,9 +385,20 @@ impl Enricher {
                 label: label.to_owned(),
             });
         }
-        let topics = builder(true)
-            .build(&topic_patterns)
-            .expect("topic keywords compile");
+        // Keywords are single words, matched as the page's lower-cased
+        // words are: by hash.
+        let topic_keywords = topic_patterns
+            .iter()
+            .enumerate()
+            .map(|(pattern, keyword)| {
+                let hashes = BodyWords::of_body([keyword.as_str()]).body;
+                assert!(
+                    hashes.len() == 1,
+                    "topic keyword {keyword:?} is not one word"
+                );
+                (word_hash(keyword), pattern)
+            })
+            .collect();
 
         let mut instrument_patterns = Vec::new();
         let mut symbol_of_pattern = Vec::new();
@@ -397,7 +410,7 @@ impl Enricher {
                 }
             }
         }
-        let instruments = builder(false)
+        let instruments = builder()
             .build(&instrument_patterns)
             .expect("instrument aliases compile");
 
@@ -408,7 +421,7 @@ impl Enricher {
         Enricher {
             entities,
             entity_of_pattern,
-            topics,
+            topic_keywords,
             topic_of_pattern,
             topic_labels,
             instruments,
@@ -418,18 +431,14 @@ impl Enricher {
         }
     }
 
-    /// Enriches a parsed page. `day` picks the instrument listings valid then.
-    pub fn enrich(&self, page: &Page, day: NaiveDate) -> Enrichment {
+    /// Enriches a parsed page, given its words ([`BodyWords::of`] the page).
+    /// `day` picks the instrument listings valid then.
+    pub fn enrich(&self, page: &Page, words: &BodyWords, day: NaiveDate) -> Enrichment {
         let body: Vec<&str> = std::iter::once(page.title.as_str())
             .chain(page.paragraphs.iter().map(String::as_str))
             .chain(page.subheadings.iter().map(String::as_str))
             .collect();
-        let word_count = page
-            .paragraphs
-            .iter()
-            .chain(&page.subheadings)
-            .map(|text| words_in(text))
-            .sum();
+        let word_count = words.count;
 
         let mut entities = Entities::default();
         let mut acronyms: HashMap<String, String> = HashMap::new();
@@ -445,7 +454,7 @@ impl Enricher {
             entities,
             quotes,
             instruments: self.find_instruments(&body, day),
-            topics: self.find_topics(&body),
+            topics: self.find_topics(words),
         }
     }
 
@@ -674,16 +683,13 @@ impl Enricher {
         mentions
     }
 
-    fn find_topics(&self, body: &[&str]) -> Vec<Topic> {
+    fn find_topics(&self, words: &BodyWords) -> Vec<Topic> {
         let mut hits: Vec<Vec<usize>> = vec![Vec::new(); self.topic_labels.len()];
-        for text in body {
-            for found in self.topics.find_iter(text) {
-                if whole_word(text, found.start(), found.end()) {
-                    let pattern = found.pattern().as_usize();
-                    let topic = self.topic_of_pattern[pattern];
-                    if !hits[topic].contains(&pattern) {
-                        hits[topic].push(pattern);
-                    }
+        for word in words.title.iter().chain(&words.body) {
+            if let Some(&pattern) = self.topic_keywords.get(word) {
+                let topic = self.topic_of_pattern[pattern];
+                if !hits[topic].contains(&pattern) {
+                    hits[topic].push(pattern);
                 }
             }
         }
@@ -701,14 +707,13 @@ impl Enricher {
     }
 }
 
-fn builder(case_insensitive: bool) -> AhoCorasickBuilder {
+fn builder() -> AhoCorasickBuilder {
     let mut builder = AhoCorasick::builder();
     // A full DFA: a few hundred patterns make it small, and it searches
     // several times faster than the default NFA.
     builder
         .kind(Some(AhoCorasickKind::DFA))
-        .match_kind(MatchKind::LeftmostLongest)
-        .ascii_case_insensitive(case_insensitive);
+        .match_kind(MatchKind::LeftmostLongest);
     builder
 }
 
@@ -748,27 +753,16 @@ struct Word<'a> {
     roles: Roles,
 }
 
-/// Whitespace-separated tokens holding a letter or digit. ASCII text (most
-/// of it) is counted by bytes: Unicode's whitespace within ASCII is the
-/// ASCII whitespace and the vertical tab.
-fn words_in(text: &str) -> usize {
-    if text.is_ascii() {
-        text.as_bytes()
-            .split(|b| b.is_ascii_whitespace() || *b == 0x0b)
-            .filter(|token| token.iter().any(u8::is_ascii_alphanumeric))
-            .count()
-    } else {
-        text.split_whitespace()
-            .filter(|token| token.chars().any(char::is_alphanumeric))
-            .count()
-    }
-}
-
 /// Words with their byte offsets; a word is letters, digits, `-`, `'` and `’`
 /// (possessive `'s` stays attached, which keeps "Russia's" out of name runs).
 fn words_of(text: &str) -> Vec<Word<'_>> {
     let mut words = Vec::with_capacity(text.len() / 5);
-    crate::text::for_each_run(text, is_word_part, |start, end| {
+    // ASCII by table: this runs over every character of every page.
+    let is_part = |c: char| match ASCII_WORD_PARTS.get(c as usize) {
+        Some(&ascii) => ascii,
+        None => is_word_part(c),
+    };
+    crate::text::for_each_run(text, is_part, |start, end| {
         let text = &text[start..end];
         words.push(Word {
             text,
@@ -783,6 +777,17 @@ fn words_of(text: &str) -> Vec<Word<'_>> {
 fn is_word_part(c: char) -> bool {
     c.is_alphanumeric() || c == '-' || c == '\'' || c == '’'
 }
+
+/// [`is_word_part`] for each ASCII character.
+const ASCII_WORD_PARTS: [bool; 128] = {
+    let mut table = [false; 128];
+    let mut byte: u8 = 0;
+    while byte < 128 {
+        table[byte as usize] = byte.is_ascii_alphanumeric() || byte == b'-' || byte == b'\'';
+        byte += 1;
+    }
+    table
+};
 
 /// [`words_of`] lazily, for callers that need only the first few.
 fn words(text: &str) -> impl Iterator<Item = Word<'_>> + '_ {
@@ -1005,20 +1010,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn words_in_ascii_counts_as_split_whitespace_does() {
-        for text in [
-            "Hello,  world -- 42 times\tover\x0bthere\x0c!",
-            " leading and trailing ",
-            "",
-            "- - -",
-        ] {
-            let expected = text
-                .split_whitespace()
-                .filter(|t| t.chars().any(char::is_alphanumeric))
-                .count();
-            assert_eq!(words_in(text), expected, "{text:?}");
+    fn the_ascii_word_part_table_is_is_word_part() {
+        for byte in 0..128u8 {
+            assert_eq!(
+                ASCII_WORD_PARTS[usize::from(byte)],
+                is_word_part(char::from(byte))
+            );
         }
-        assert_eq!(words_in("Größe und Maß"), 3);
     }
 
     #[test]

@@ -3,8 +3,9 @@
 //! The body (paragraphs and subheadings, not the title or any chrome) is
 //! normalised to lower-case words; every run of [`SHINGLE_WORDS`] words is a
 //! shingle. Two fingerprints come out of it:
-//! - `body_hash`: xxh3-64 of the normalised word sequence. Equal hashes mean
-//!   the same text: a syndicated copy.
+//! - `body_hash`: xxh3-64 of the sequence of word hashes
+//!   ([`crate::text::word_hash`]). Equal hashes mean the same words in the
+//!   same order: a syndicated copy.
 //! - `minhash`: a [`BINS`]-bin one-permutation MinHash of the shingle set
 //!   (Li, Owen and Zhang 2012, with rotation densification for empty bins,
 //!   Shrivastava and Li 2014). The fraction of equal bins estimates the
@@ -13,6 +14,8 @@
 
 use serde::{Deserialize, Serialize};
 use xxhash_rust::xxh3::xxh3_64;
+
+use crate::text::BodyWords;
 
 /// Words per shingle. Four-word shingles are the usual choice for news text:
 /// one edited sentence changes a few dozen of several hundred.
@@ -30,6 +33,30 @@ pub struct Fingerprint {
 }
 
 impl Fingerprint {
+    /// Fingerprints a body from its words' hashes ([`BodyWords::body`]).
+    pub fn of(words: &[u64]) -> Fingerprint {
+        let mut bins = [u32::MAX; BINS];
+        let mut filled = [false; BINS];
+        let shingle_count = words.len().saturating_sub(SHINGLE_WORDS - 1).max(1);
+        for start in 0..shingle_count {
+            let end = (start + SHINGLE_WORDS).min(words.len());
+            let hash = shingle_hash(&words[start..end]);
+            let bin = (hash >> 58) as usize; // top 6 bits choose one of 64 bins
+            let value = hash as u32;
+            if value <= bins[bin] {
+                bins[bin] = value;
+                filled[bin] = true;
+            }
+        }
+        densify(&mut bins, &filled);
+        // The word sequence identifies the normalised text.
+        let sequence: Vec<u8> = words.iter().flat_map(|word| word.to_le_bytes()).collect();
+        Fingerprint {
+            body_hash: xxh3_64(&sequence),
+            minhash: bins.to_vec(),
+        }
+    }
+
     /// `body_hash` as 16 hex digits, as events carry it.
     pub fn hex(&self) -> String {
         format!("{:016x}", self.body_hash)
@@ -38,46 +65,7 @@ impl Fingerprint {
 
 /// Fingerprints a body given as its paragraphs (subheadings included, in order).
 pub fn fingerprint<'a>(parts: impl IntoIterator<Item = &'a str>) -> Fingerprint {
-    // The normalised body: lower-cased words, each followed by one space,
-    // as UTF-8 bytes. Hashed whole at the end (the same digest as streaming
-    // it word by word, for a fraction of the calls).
-    let mut normalised: Vec<u8> = Vec::with_capacity(4096);
-    let mut word_hashes = Vec::with_capacity(1024);
-    for part in parts {
-        crate::text::for_each_run(part, char::is_alphanumeric, |start, end| {
-            let word = &part[start..end];
-            let at = normalised.len();
-            if word.is_ascii() {
-                normalised.extend(word.bytes().map(|b| b.to_ascii_lowercase()));
-            } else {
-                let mut buffer = [0; 4];
-                for c in word.chars().flat_map(char::to_lowercase) {
-                    normalised.extend_from_slice(c.encode_utf8(&mut buffer).as_bytes());
-                }
-            }
-            word_hashes.push(xxh3_64(&normalised[at..]));
-            normalised.push(b' ');
-        });
-    }
-
-    let mut bins = [u32::MAX; BINS];
-    let mut filled = [false; BINS];
-    let shingle_count = word_hashes.len().saturating_sub(SHINGLE_WORDS - 1).max(1);
-    for start in 0..shingle_count {
-        let end = (start + SHINGLE_WORDS).min(word_hashes.len());
-        let hash = shingle_hash(&word_hashes[start..end]);
-        let bin = (hash >> 58) as usize; // top 6 bits choose one of 64 bins
-        let value = hash as u32;
-        if value <= bins[bin] {
-            bins[bin] = value;
-            filled[bin] = true;
-        }
-    }
-    densify(&mut bins, &filled);
-    Fingerprint {
-        body_hash: xxh3_64(&normalised),
-        minhash: bins.to_vec(),
-    }
+    Fingerprint::of(&BodyWords::of_body(parts).body)
 }
 
 /// The estimated Jaccard similarity of two bodies: the share of equal bins.

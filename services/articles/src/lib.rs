@@ -5,6 +5,8 @@
 //! - [`input`]: decode the message (raw page or JSON envelope).
 //! - [`page`]: split the page into title, photo, paragraphs, subheadings,
 //!   signature and ticker strip; everything else is chrome.
+//! - [`text`]: the page's words, read once for counting, fingerprinting and
+//!   topics.
 //! - [`enrich`]: language, length, entities, quotes, instruments, topics.
 //! - [`fingerprint`]: body hash and MinHash for near-duplicate detection.
 //! - [`dedupe`]: the story index that decides new / update / duplicate.
@@ -22,4 +24,4 @@ pub mod metrics;
 pub mod page;
 pub mod processor;
 pub mod service;
-mod text;
+pub mod text;

@@ -26,10 +26,11 @@ use crate::event::{
     Article, ArticleEvent, Dedupe, DuplicateRecord, ParsedArticle, SnapshotQuote, Source,
     ARTICLE_SCHEMA, DUPLICATE_SCHEMA,
 };
-use crate::fingerprint::{fingerprint, Fingerprint};
+use crate::fingerprint::Fingerprint;
 use crate::input::decode;
 use crate::metrics::ArticleMetrics;
 use crate::page::parse_page;
+use crate::text::BodyWords;
 
 /// Raw page → parsed, enriched, fingerprinted article (+ strip ticks).
 pub struct ParseStage {
@@ -80,13 +81,11 @@ impl ParseStage {
             .strip_lines
             .with_label_values(&["malformed"])
             .inc_by(page.malformed_strip_lines.len() as u64);
-        let enrichment = self.enricher.enrich(&page, raw.fetched_at.date_naive());
-        let print = fingerprint(
-            page.paragraphs
-                .iter()
-                .chain(&page.subheadings)
-                .map(String::as_str),
-        );
+        let words = BodyWords::of(&page);
+        let enrichment = self
+            .enricher
+            .enrich(&page, &words, raw.fetched_at.date_naive());
+        let print = Fingerprint::of(&words.body);
         let (authors, code) = match page.signature {
             Some(signature) => (signature.authors, Some(signature.code)),
             None => (Vec::new(), None),
