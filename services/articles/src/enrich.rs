@@ -1,6 +1,9 @@
 //! Enrichment of a parsed page: language, length, entities, quotes,
-//! instruments and topics. Gazetteers and rules ship in `data/`; matching is
-//! aho-corasick (leftmost-longest, whole words); no model is downloaded.
+//! instruments and topics. Gazetteers and rules ship in `data/`; no model is
+//! downloaded. Names (countries, people, organisations, instruments) are
+//! matched by one aho-corasick automaton (leftmost-longest, whole words);
+//! topic keywords, single words, by the hashes of the page's words
+//! ([`BodyWords`]).
 
 use std::collections::HashMap;
 use std::sync::LazyLock;
@@ -82,23 +85,28 @@ pub struct Enrichment {
     pub topics: Vec<Topic>,
 }
 
-#[derive(Debug, Clone)]
+/// What a name in the gazetteers stands for (a name may stand for several).
+#[derive(Debug, Clone, PartialEq, Eq)]
 enum Known {
     Country(String),
     Person(String),
     Organization(String),
+    /// An instrument's symbol, for a company name or alias of the catalog.
+    Instrument(String),
 }
 
 /// The gazetteers, compiled once and shared.
 pub struct Enricher {
-    entities: AhoCorasick,
-    entity_of_pattern: Vec<Vec<Known>>,
+    /// Every name: countries (names, demonyms, capitals), people,
+    /// organisations and instruments, in one automaton so a text is read
+    /// once. Where names overlap, the longest wins: "British American
+    /// Tobacco" is the company, not Britain and America.
+    names: AhoCorasick,
+    meaning_of_pattern: Vec<Vec<Known>>,
     /// Topic keywords by [`word_hash`], each to its pattern index.
     topic_keywords: FxHashMap<u64, usize>,
     topic_of_pattern: Vec<usize>,
     topic_labels: Vec<Topic>,
-    instruments: AhoCorasick,
-    symbol_of_pattern: Vec<String>,
     catalog: Catalog,
     cyrillic: whatlang::Detector,
 }
@@ -356,10 +364,19 @@ impl Enricher {
                     .push(Known::Organization(name.clone()));
             }
         }
+        for listing in catalog.listings() {
+            for alias in &listing.aliases {
+                let meanings = by_pattern.entry(alias.clone()).or_default();
+                let instrument = Known::Instrument(listing.symbol.clone());
+                if !meanings.contains(&instrument) {
+                    meanings.push(instrument);
+                }
+            }
+        }
         let mut patterns: Vec<String> = by_pattern.keys().cloned().collect();
         patterns.sort();
-        let entity_of_pattern = patterns.iter().map(|p| by_pattern[p].clone()).collect();
-        let entities = builder()
+        let meaning_of_pattern = patterns.iter().map(|p| by_pattern[p].clone()).collect();
+        let names = builder()
             .build(&patterns)
             .expect("gazetteer patterns compile");
 
@@ -400,32 +417,16 @@ impl Enricher {
             })
             .collect();
 
-        let mut instrument_patterns = Vec::new();
-        let mut symbol_of_pattern = Vec::new();
-        for listing in catalog.listings() {
-            for alias in &listing.aliases {
-                if !instrument_patterns.contains(alias) {
-                    instrument_patterns.push(alias.clone());
-                    symbol_of_pattern.push(listing.symbol.clone());
-                }
-            }
-        }
-        let instruments = builder()
-            .build(&instrument_patterns)
-            .expect("instrument aliases compile");
-
         // Cyrillic text is the one case whichlang cannot split (it knows
         // Russian, not Ukrainian): whatlang decides between the two.
         let cyrillic =
             whatlang::Detector::with_allowlist(vec![whatlang::Lang::Rus, whatlang::Lang::Ukr]);
         Enricher {
-            entities,
-            entity_of_pattern,
+            names,
+            meaning_of_pattern,
             topic_keywords,
             topic_of_pattern,
             topic_labels,
-            instruments,
-            symbol_of_pattern,
             catalog,
             cyrillic,
         }
@@ -442,9 +443,11 @@ impl Enricher {
 
         let mut entities = Entities::default();
         let mut acronyms: HashMap<String, String> = HashMap::new();
+        let mut instruments = Vec::new();
         for text in &body {
-            self.find_entities(text, &mut entities, &mut acronyms);
+            self.find_entities(text, &mut entities, &mut acronyms, &mut instruments);
         }
+        let instruments = self.listed(instruments, day);
         let quotes = self.find_quotes(&page.paragraphs, &entities, &acronyms);
 
         Enrichment {
@@ -453,7 +456,7 @@ impl Enricher {
             reading_time_s: (word_count * 60).div_ceil(WORDS_PER_MINUTE),
             entities,
             quotes,
-            instruments: self.find_instruments(&body, day),
+            instruments,
             topics: self.find_topics(words),
         }
     }
@@ -497,23 +500,32 @@ impl Enricher {
         language.to_owned()
     }
 
-    fn find_entities(
-        &self,
-        text: &str,
+    fn find_entities<'a, 't>(
+        &'a self,
+        text: &'t str,
         entities: &mut Entities,
         acronyms: &mut HashMap<String, String>,
+        instruments: &mut Vec<(&'a str, &'t str)>,
     ) {
         let mut known_spans = Vec::new();
-        for found in self.entities.find_iter(text) {
+        for found in self.names.find_iter(text) {
             if !whole_word(text, found.start(), found.end()) {
                 continue;
             }
-            known_spans.push((found.start(), found.end()));
-            for known in &self.entity_of_pattern[found.pattern().as_usize()] {
+            let (start, end) = (found.start(), found.end());
+            for known in &self.meaning_of_pattern[found.pattern().as_usize()] {
                 match known {
                     Known::Country(code) => push_new(&mut entities.countries, code),
                     Known::Person(name) => push_new(&mut entities.people, name),
                     Known::Organization(name) => push_new(&mut entities.organizations, name),
+                    Known::Instrument(symbol) => {
+                        instruments.push((symbol, &text[start..end]));
+                        continue;
+                    }
+                }
+                // Names the rules below must not find again.
+                if known_spans.last() != Some(&(start, end)) {
+                    known_spans.push((start, end));
                 }
             }
         }
@@ -575,11 +587,11 @@ impl Enricher {
     }
 
     fn canonical_organization(&self, name: &str) -> Option<String> {
-        let found = self.entities.find(name)?;
+        let found = self.names.find(name)?;
         if found.start() != 0 || found.end() != name.len() {
             return None;
         }
-        self.entity_of_pattern[found.pattern().as_usize()]
+        self.meaning_of_pattern[found.pattern().as_usize()]
             .iter()
             .find_map(|known| match known {
                 Known::Organization(canonical) => Some(canonical.clone()),
@@ -659,25 +671,21 @@ impl Enricher {
         Some(resolve_speaker(name, entities, acronyms, self))
     }
 
-    fn find_instruments(&self, body: &[&str], day: NaiveDate) -> Vec<InstrumentMention> {
+    /// Instruments mentioned, as (symbol, words matched) in text order:
+    /// each symbol once, if the catalog lists it on `day`.
+    fn listed(&self, mentioned: Vec<(&str, &str)>, day: NaiveDate) -> Vec<InstrumentMention> {
         let mut mentions: Vec<InstrumentMention> = Vec::new();
-        for text in body {
-            for found in self.instruments.find_iter(text) {
-                if !whole_word(text, found.start(), found.end()) {
-                    continue;
-                }
-                let symbol = &self.symbol_of_pattern[found.pattern().as_usize()];
-                if mentions.iter().any(|m| &m.symbol == symbol) {
-                    continue;
-                }
-                if let Some(listing) = self.catalog.lookup(symbol, day) {
-                    mentions.push(InstrumentMention {
-                        symbol: symbol.clone(),
-                        name: listing.name.clone(),
-                        mic: listing.mic.clone(),
-                        matched: text[found.start()..found.end()].to_owned(),
-                    });
-                }
+        for (symbol, matched) in mentioned {
+            if mentions.iter().any(|m| m.symbol == symbol) {
+                continue;
+            }
+            if let Some(listing) = self.catalog.lookup(symbol, day) {
+                mentions.push(InstrumentMention {
+                    symbol: symbol.to_owned(),
+                    name: listing.name.clone(),
+                    mic: listing.mic.clone(),
+                    matched: matched.to_owned(),
+                });
             }
         }
         mentions
@@ -1017,6 +1025,29 @@ mod tests {
                 is_word_part(char::from(byte))
             );
         }
+    }
+
+    #[test]
+    fn overlapping_names_the_longest_wins() {
+        let page = crate::page::parse_page(
+            "Wire - Dividends\n\nBritish American Tobacco raised its dividend, BAT said. \
+             Vodafone fell in London.\n",
+        )
+        .unwrap();
+        let day = NaiveDate::from_ymd_opt(2026, 1, 5).unwrap();
+        let enrichment = Enricher::builtin().enrich(&page, &BodyWords::of(&page), day);
+        let symbols: Vec<&str> = enrichment
+            .instruments
+            .iter()
+            .map(|m| m.symbol.as_str())
+            .collect();
+        assert_eq!(symbols, ["BTI", "VOD"]);
+        assert_eq!(
+            enrichment.instruments[0].matched,
+            "British American Tobacco"
+        );
+        // The company's name is not a mention of Britain or America; London is.
+        assert_eq!(enrichment.entities.countries, ["GB"]);
     }
 
     #[test]
