@@ -444,11 +444,15 @@ impl Enricher {
         let mut entities = Entities::default();
         let mut acronyms: HashMap<String, String> = HashMap::new();
         let mut instruments = Vec::new();
-        for text in &body {
-            self.find_entities(text, &mut entities, &mut acronyms, &mut instruments);
+        // Each text's words, split once for the rules and the quotes.
+        let text_words: Vec<Vec<Word<'_>>> = body.iter().map(|text| words_of(text)).collect();
+        for (text, words) in body.iter().zip(&text_words) {
+            self.find_entities(text, words, &mut entities, &mut acronyms, &mut instruments);
         }
         let instruments = self.listed(instruments, day);
-        let quotes = self.find_quotes(&page.paragraphs, &entities, &acronyms);
+        // The body is the title, then the paragraphs.
+        let paragraphs = page.paragraphs.iter().zip(&text_words[1..]);
+        let quotes = self.find_quotes(paragraphs, &entities, &acronyms);
 
         Enrichment {
             language: self.language_of(&page.paragraphs),
@@ -503,6 +507,7 @@ impl Enricher {
     fn find_entities<'a, 't>(
         &'a self,
         text: &'t str,
+        words: &[Word<'t>],
         entities: &mut Entities,
         acronyms: &mut HashMap<String, String>,
         instruments: &mut Vec<(&'a str, &'t str)>,
@@ -529,7 +534,6 @@ impl Enricher {
                 }
             }
         }
-        let words = words_of(text);
         let overlaps_known =
             |start: usize, end: usize| known_spans.iter().any(|&(s, e)| start < e && s < end);
 
@@ -543,13 +547,13 @@ impl Enricher {
                     .is_some_and(|titles| {
                         titles
                             .iter()
-                            .any(|title| ends_with_words(text, &words, index, title))
+                            .any(|title| ends_with_words(text, words, index, title))
                     });
             let after_said = word.roles.speech_verb;
             if !(after_title || after_said) {
                 continue;
             }
-            let run = name_run(text, &words, index + 1, 4);
+            let run = name_run(text, words, index + 1, 4);
             if run.len() < 2 {
                 continue;
             }
@@ -564,7 +568,7 @@ impl Enricher {
         // acronym in brackets after them when the text gives one.
         let mut index = 0;
         while index < words.len() {
-            let Some(end) = org_run(text, &words, index) else {
+            let Some(end) = org_run(text, words, index) else {
                 index += 1;
                 continue;
             };
@@ -599,15 +603,16 @@ impl Enricher {
             })
     }
 
-    fn find_quotes(
+    /// Quotations in `paragraphs`, each given with its words.
+    fn find_quotes<'p>(
         &self,
-        paragraphs: &[String],
+        paragraphs: impl Iterator<Item = (&'p String, &'p Vec<Word<'p>>)>,
         entities: &Entities,
         acronyms: &HashMap<String, String>,
     ) -> Vec<Quote> {
         let mut quotes = Vec::new();
         let mut previous_speaker: Option<String> = None;
-        for paragraph in paragraphs {
+        for (paragraph, words) in paragraphs {
             let spans = quote_spans(paragraph);
             let starts_with_quote = paragraph.trim_start().starts_with(['"', '“', '„', '«']);
             let mut last_speaker = None;
@@ -620,8 +625,8 @@ impl Enricher {
                     continue;
                 }
                 let mut speaker = self
-                    .speaker_after(&paragraph[close..], entities, acronyms)
-                    .or_else(|| speaker_before(&paragraph[..open], entities));
+                    .speaker_after(paragraph, words, close, entities, acronyms)
+                    .or_else(|| speaker_before(paragraph, words, open, entities));
                 if speaker.is_none() && last_speaker.is_some() {
                     // A second quotation in the paragraph of an attributed one
                     // is the same speaker's.
@@ -647,27 +652,34 @@ impl Enricher {
     }
 
     /// `," said Hong Min, …`, `," Hong added.`, `," KCNA said.`
+    /// The speaker named right after a quotation that closes at `close`
+    /// in `paragraph` (whose words are `words`).
     fn speaker_after(
         &self,
-        after: &str,
+        paragraph: &str,
+        words: &[Word<'_>],
+        close: usize,
         entities: &Entities,
         acronyms: &HashMap<String, String>,
     ) -> Option<String> {
-        let after = after.trim_start_matches([',', ' ']);
-        // A verb and a name of at most four words, or a name and a verb.
-        let words: Vec<Word<'_>> = words(after).take(6).collect();
-        if words.is_empty() || words[0].start > 0 {
+        let after = paragraph[close..].trim_start_matches([',', ' ']);
+        let start = paragraph.len() - after.len();
+        // The attribution must begin there: a verb and a name of at most
+        // four words, or a name and a verb.
+        let first = words.partition_point(|word| word.start < start);
+        if words.get(first).is_none_or(|word| word.start != start) {
             return None;
         }
+        let words = &words[first..words.len().min(first + 6)];
         let run = if words[0].roles.speech_verb {
-            let run = name_run(after, &words, 1, 4);
+            let run = name_run(paragraph, words, 1, 4);
             (!run.is_empty()).then_some(run)?
         } else {
-            let run = name_run(after, &words, 0, 4);
+            let run = name_run(paragraph, words, 0, 4);
             let verb = words.get(run.end)?;
             (!run.is_empty() && verb.roles.speech_verb).then_some(run)?
         };
-        let name = &after[words[run.start].start..words[run.end - 1].end];
+        let name = &paragraph[words[run.start].start..words[run.end - 1].end];
         Some(resolve_speaker(name, entities, acronyms, self))
     }
 
@@ -766,11 +778,7 @@ struct Word<'a> {
 fn words_of(text: &str) -> Vec<Word<'_>> {
     let mut words = Vec::with_capacity(text.len() / 5);
     // ASCII by table: this runs over every character of every page.
-    let is_part = |c: char| match ASCII_WORD_PARTS.get(c as usize) {
-        Some(&ascii) => ascii,
-        None => is_word_part(c),
-    };
-    crate::text::for_each_run(text, is_part, |start, end| {
+    crate::text::for_each_run(text, &ASCII_WORD_PARTS, is_word_part, |start, end| {
         let text = &text[start..end];
         words.push(Word {
             text,
@@ -796,35 +804,6 @@ const ASCII_WORD_PARTS: [bool; 128] = {
     }
     table
 };
-
-/// [`words_of`] lazily, for callers that need only the first few.
-fn words(text: &str) -> impl Iterator<Item = Word<'_>> + '_ {
-    let mut chars = text.char_indices().peekable();
-    std::iter::from_fn(move || {
-        // Skip to the next word's first character.
-        let (start, _) = loop {
-            let (offset, c) = chars.next()?;
-            if is_word_part(c) {
-                break (offset, c);
-            }
-        };
-        let mut end = text.len();
-        while let Some(&(offset, c)) = chars.peek() {
-            if !is_word_part(c) {
-                end = offset;
-                break;
-            }
-            chars.next();
-        }
-        let text = &text[start..end];
-        Some(Word {
-            text,
-            start,
-            end,
-            roles: roles_of(text),
-        })
-    })
-}
 
 fn is_name_word(word: &Word<'_>) -> bool {
     let mut chars = word.text.chars();
@@ -939,14 +918,24 @@ fn find_mark(text: &str, marks: &[char]) -> Option<(usize, char)> {
 
 /// The person named last before a speech verb in the sentence leading to the
 /// quote: `Choe Son Hui recently visited Moscow and said her country would "…"`.
-fn speaker_before(before: &str, entities: &Entities) -> Option<String> {
+fn speaker_before(
+    paragraph: &str,
+    words: &[Word<'_>],
+    open: usize,
+    entities: &Entities,
+) -> Option<String> {
+    let before = &paragraph[..open];
     let sentence = before.rsplit_once(". ").map_or(before, |(_, s)| s);
-    // The last speech verb: one-word verbs by one pass over the words, the
+    let sentence_start = before.len() - sentence.len();
+    // The last speech verb: one-word verbs among the sentence's words, the
     // few of several words ("a déclaré") by search.
-    let one_word = words(sentence)
-        .filter(|word| word.roles.speech_verb)
-        .map(|word| word.start)
-        .last();
+    let in_sentence = words.partition_point(|word| word.start < sentence_start)
+        ..words.partition_point(|word| word.end <= open);
+    let one_word = words[in_sentence]
+        .iter()
+        .rev()
+        .find(|word| word.roles.speech_verb)
+        .map(|word| word.start - sentence_start);
     let several_words = SPEECH_VERBS
         .iter()
         .filter(|verb| verb.contains(' '))

@@ -144,26 +144,34 @@ fn char_at(text: &str, at: usize) -> (char, usize) {
 }
 
 /// Calls `run(start, end)` with the byte range of each maximal run of
-/// characters for which `is_part` holds, in order.
+/// word characters, in order: ASCII ones as `ascii` says, others as
+/// `is_part` does.
 pub(crate) fn for_each_run(
     text: &str,
+    ascii: &[bool; 128],
     is_part: impl Fn(char) -> bool,
     mut run: impl FnMut(usize, usize),
 ) {
     let bytes = text.as_bytes();
+    // Whether the character at `at` is a word character, and its width.
+    let part_at = |at: usize| match ascii.get(usize::from(bytes[at])) {
+        Some(&part) => (part, 1),
+        None => {
+            let (c, width) = char_at(text, at);
+            (is_part(c), width)
+        }
+    };
     let mut at = 0;
     while at < bytes.len() {
-        // Skip to the start of a run, then to its end.
-        let (c, width) = char_at(text, at);
-        if !is_part(c) {
-            at += width;
+        let (part, width) = part_at(at);
+        at += width;
+        if !part {
             continue;
         }
-        let start = at;
-        at += width;
+        let start = at - width;
         while at < bytes.len() {
-            let (c, width) = char_at(text, at);
-            if !is_part(c) {
+            let (part, width) = part_at(at);
+            if !part {
                 break;
             }
             at += width;
@@ -218,8 +226,11 @@ mod tests {
             for is_part in [char::is_alphanumeric, |c: char| {
                 c.is_alphanumeric() || c == '-'
             }] {
+                let ascii = std::array::from_fn(|byte| is_part(char::from(byte as u8)));
                 let mut runs = Vec::new();
-                for_each_run(text, is_part, |start, end| runs.push(&text[start..end]));
+                for_each_run(text, &ascii, is_part, |start, end| {
+                    runs.push(&text[start..end]);
+                });
                 let split: Vec<&str> = text
                     .split(|c| !is_part(c))
                     .filter(|w| !w.is_empty())
