@@ -3,7 +3,7 @@
 //! downloaded. Names (countries, people, organisations, instruments) are
 //! matched by one aho-corasick automaton (leftmost-longest, whole words);
 //! topic keywords, single words, by the hashes of the page's words
-//! ([`BodyWords`]).
+//! ([`PageWords`]).
 
 use std::collections::HashMap;
 use std::sync::LazyLock;
@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use tickertape_prices::instruments::Catalog;
 
 use crate::page::Page;
-use crate::text::{word_hash, BodyWords};
+use crate::text::{for_each_word, word_hash, WordHashes};
 
 /// Words read per minute, for `reading_time_s` (adult silent reading of
 /// non-fiction is about 230 wpm).
@@ -408,7 +408,7 @@ impl Enricher {
             .iter()
             .enumerate()
             .map(|(pattern, keyword)| {
-                let hashes = BodyWords::of_body([keyword.as_str()]).body;
+                let hashes = WordHashes::of_body([keyword.as_str()]).body;
                 assert!(
                     hashes.len() == 1,
                     "topic keyword {keyword:?} is not one word"
@@ -432,26 +432,29 @@ impl Enricher {
         }
     }
 
-    /// Enriches a parsed page, given its words ([`BodyWords::of`] the page).
+    /// Enriches a parsed page, given its words ([`PageWords::of`] the page).
     /// `day` picks the instrument listings valid then.
-    pub fn enrich(&self, page: &Page, words: &BodyWords, day: NaiveDate) -> Enrichment {
-        let body: Vec<&str> = std::iter::once(page.title.as_str())
-            .chain(page.paragraphs.iter().map(String::as_str))
-            .chain(page.subheadings.iter().map(String::as_str))
-            .collect();
-        let word_count = words.count;
+    pub fn enrich(&self, page: &Page, words: &PageWords<'_>, day: NaiveDate) -> Enrichment {
+        let word_count = words.hashes.count;
 
         let mut entities = Entities::default();
         let mut acronyms: HashMap<String, String> = HashMap::new();
         let mut instruments = Vec::new();
-        // Each text's words, split once for the rules and the quotes.
-        let text_words: Vec<Vec<Word<'_>>> = body.iter().map(|text| words_of(text)).collect();
-        for (text, words) in body.iter().zip(&text_words) {
-            self.find_entities(text, words, &mut entities, &mut acronyms, &mut instruments);
+        for (text, text_words) in &words.texts {
+            self.find_entities(
+                text,
+                text_words,
+                &mut entities,
+                &mut acronyms,
+                &mut instruments,
+            );
         }
         let instruments = self.listed(instruments, day);
-        // The body is the title, then the paragraphs.
-        let paragraphs = page.paragraphs.iter().zip(&text_words[1..]);
+        // The texts are the title, then the paragraphs.
+        let paragraphs = page
+            .paragraphs
+            .iter()
+            .zip(words.texts[1..].iter().map(|(_, w)| w));
         let quotes = self.find_quotes(paragraphs, &entities, &acronyms);
 
         Enrichment {
@@ -461,7 +464,7 @@ impl Enricher {
             entities,
             quotes,
             instruments,
-            topics: self.find_topics(words),
+            topics: self.find_topics(&words.hashes),
         }
     }
 
@@ -703,7 +706,7 @@ impl Enricher {
         mentions
     }
 
-    fn find_topics(&self, words: &BodyWords) -> Vec<Topic> {
+    fn find_topics(&self, words: &WordHashes) -> Vec<Topic> {
         let mut hits: Vec<Vec<usize>> = vec![Vec::new(); self.topic_labels.len()];
         for word in words.title.iter().chain(&words.body) {
             if let Some(&pattern) = self.topic_keywords.get(word) {
@@ -765,6 +768,8 @@ fn whole_word(text: &str, start: usize, end: usize) -> bool {
     !before.is_some_and(char::is_alphanumeric) && !after.is_some_and(|c| c.is_alphanumeric())
 }
 
+/// A word of a text (see [`crate::text::is_word_part`]), with its byte
+/// offsets and what it can be to the rules.
 #[derive(Debug, Clone, Copy)]
 struct Word<'a> {
     text: &'a str,
@@ -773,37 +778,47 @@ struct Word<'a> {
     roles: Roles,
 }
 
-/// Words with their byte offsets; a word is letters, digits, `-`, `'` and `’`
-/// (possessive `'s` stays attached, which keeps "Russia's" out of name runs).
-fn words_of(text: &str) -> Vec<Word<'_>> {
-    let mut words = Vec::with_capacity(text.len() / 5);
-    // ASCII by table: this runs over every character of every page.
-    crate::text::for_each_run(text, &ASCII_WORD_PARTS, is_word_part, |start, end| {
-        let text = &text[start..end];
-        words.push(Word {
-            text,
-            start,
-            end,
-            roles: roles_of(text),
-        });
-    });
-    words
+/// A page's words, split once: each text's for the rules and quotations,
+/// and the body's as hashes for the word count, fingerprint and topics.
+pub struct PageWords<'p> {
+    /// The title, the paragraphs, then the subheadings, with their words.
+    texts: Vec<(&'p str, Vec<Word<'p>>)>,
+    /// The hashes of the body's words.
+    pub hashes: WordHashes,
 }
 
-fn is_word_part(c: char) -> bool {
-    c.is_alphanumeric() || c == '-' || c == '\'' || c == '’'
-}
-
-/// [`is_word_part`] for each ASCII character.
-const ASCII_WORD_PARTS: [bool; 128] = {
-    let mut table = [false; 128];
-    let mut byte: u8 = 0;
-    while byte < 128 {
-        table[byte as usize] = byte.is_ascii_alphanumeric() || byte == b'-' || byte == b'\'';
-        byte += 1;
+impl<'p> PageWords<'p> {
+    /// Splits the page's title, paragraphs and subheadings.
+    pub fn of(page: &'p Page) -> Self {
+        let split = |text: &'p str| {
+            let mut words = Vec::with_capacity(text.len() / 5);
+            for_each_word(text, |start, end| {
+                let word = &text[start..end];
+                words.push(Word {
+                    text: word,
+                    start,
+                    end,
+                    roles: roles_of(word),
+                });
+            });
+            (text, words)
+        };
+        let texts: Vec<(&str, Vec<Word<'_>>)> = std::iter::once(page.title.as_str())
+            .chain(page.paragraphs.iter().map(String::as_str))
+            .chain(page.subheadings.iter().map(String::as_str))
+            .map(split)
+            .collect();
+        let mut hashes = WordHashes {
+            body: Vec::with_capacity(1024),
+            ..WordHashes::default()
+        };
+        hashes.add_title(&page.title);
+        for (text, _) in &texts[1..] {
+            hashes.add_body(text);
+        }
+        PageWords { texts, hashes }
     }
-    table
-};
+}
 
 fn is_name_word(word: &Word<'_>) -> bool {
     let mut chars = word.text.chars();
@@ -1007,16 +1022,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_ascii_word_part_table_is_is_word_part() {
-        for byte in 0..128u8 {
-            assert_eq!(
-                ASCII_WORD_PARTS[usize::from(byte)],
-                is_word_part(char::from(byte))
-            );
-        }
-    }
-
-    #[test]
     fn overlapping_names_the_longest_wins() {
         let page = crate::page::parse_page(
             "Wire - Dividends\n\nBritish American Tobacco raised its dividend, BAT said. \
@@ -1024,7 +1029,7 @@ mod tests {
         )
         .unwrap();
         let day = NaiveDate::from_ymd_opt(2026, 1, 5).unwrap();
-        let enrichment = Enricher::builtin().enrich(&page, &BodyWords::of(&page), day);
+        let enrichment = Enricher::builtin().enrich(&page, &PageWords::of(&page), day);
         let symbols: Vec<&str> = enrichment
             .instruments
             .iter()

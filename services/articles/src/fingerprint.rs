@@ -15,7 +15,7 @@
 use serde::{Deserialize, Serialize};
 use xxhash_rust::xxh3::xxh3_64;
 
-use crate::text::BodyWords;
+use crate::text::WordHashes;
 
 /// Words per shingle. Four-word shingles are the usual choice for news text:
 /// one edited sentence changes a few dozen of several hundred.
@@ -33,7 +33,7 @@ pub struct Fingerprint {
 }
 
 impl Fingerprint {
-    /// Fingerprints a body from its words' hashes ([`BodyWords::body`]).
+    /// Fingerprints a body from its words' hashes ([`WordHashes::body`]).
     pub fn of(words: &[u64]) -> Fingerprint {
         let mut bins = [u32::MAX; BINS];
         let mut filled = [false; BINS];
@@ -65,7 +65,7 @@ impl Fingerprint {
 
 /// Fingerprints a body given as its paragraphs (subheadings included, in order).
 pub fn fingerprint<'a>(parts: impl IntoIterator<Item = &'a str>) -> Fingerprint {
-    Fingerprint::of(&BodyWords::of_body(parts).body)
+    Fingerprint::of(&WordHashes::of_body(parts).body)
 }
 
 /// The estimated Jaccard similarity of two bodies: the share of equal bins.

@@ -21,7 +21,7 @@ use xxhash_rust::xxh3::xxh3_64;
 
 use crate::config::ArticlesArgs;
 use crate::dedupe::{DedupeRules, Story, StoryIndex, Verdict};
-use crate::enrich::Enricher;
+use crate::enrich::{Enricher, PageWords};
 use crate::event::{
     Article, ArticleEvent, Dedupe, DuplicateRecord, ParsedArticle, SnapshotQuote, Source,
     ARTICLE_SCHEMA, DUPLICATE_SCHEMA,
@@ -30,7 +30,6 @@ use crate::fingerprint::Fingerprint;
 use crate::input::decode;
 use crate::metrics::ArticleMetrics;
 use crate::page::parse_page;
-use crate::text::BodyWords;
 
 /// Raw page → parsed, enriched, fingerprinted article (+ strip ticks).
 pub struct ParseStage {
@@ -81,11 +80,11 @@ impl ParseStage {
             .strip_lines
             .with_label_values(&["malformed"])
             .inc_by(page.malformed_strip_lines.len() as u64);
-        let words = BodyWords::of(&page);
+        let words = PageWords::of(&page);
         let enrichment = self
             .enricher
             .enrich(&page, &words, raw.fetched_at.date_naive());
-        let print = Fingerprint::of(&words.body);
+        let print = Fingerprint::of(&words.hashes.body);
         let (authors, code) = match page.signature {
             Some(signature) => (signature.authors, Some(signature.code)),
             None => (Vec::new(), None),

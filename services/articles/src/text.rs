@@ -1,20 +1,80 @@
-//! A page's words, read once: runs of word characters found without
-//! decoding ASCII, and the body's lower-cased words as hashes for the word
+//! Words, split once per text, and the body's words as hashes for the word
 //! count, the fingerprint and the topic keywords.
 //!
 //! Enrichment and fingerprinting walk every character of every page;
-//! decoding each one to a `char`, and walking the body once for each of
-//! them, was most of their cost. Most of any page is ASCII.
+//! decoding each one to a `char`, and splitting the text again for each of
+//! them, was most of their cost. Words are split once (ASCII by table, the
+//! rest decoded); everything else reads the words.
 
-use crate::page::Page;
+/// True for the characters of a word: letters, digits, `-`, `'` and `’`
+/// (possessive `'s` stays attached, which keeps "Russia's" out of name runs).
+pub fn is_word_part(c: char) -> bool {
+    c.is_alphanumeric() || c == '-' || c == '\'' || c == '’'
+}
 
-/// A page's lower-cased words as [`word_hash`]es, and its word count.
+/// [`is_word_part`] for each ASCII character.
+const ASCII_WORD_PARTS: [bool; 128] = {
+    let mut table = [false; 128];
+    let mut byte: u8 = 0;
+    while byte < 128 {
+        table[byte as usize] = byte.is_ascii_alphanumeric() || byte == b'-' || byte == b'\'';
+        byte += 1;
+    }
+    table
+};
+
+/// For each ASCII byte, its lower case if it is a letter or digit, else 0.
+const ASCII_LOWER_ALPHANUMERIC: [u8; 128] = {
+    let mut table = [0; 128];
+    let mut byte: u8 = 0;
+    while byte < 128 {
+        if byte.is_ascii_alphanumeric() {
+            table[byte as usize] = byte.to_ascii_lowercase();
+        }
+        byte += 1;
+    }
+    table
+};
+
+/// Calls `run(start, end)` with the byte range of each word of `text`
+/// ([`is_word_part`] characters), in order.
+pub fn for_each_word(text: &str, mut run: impl FnMut(usize, usize)) {
+    let bytes = text.as_bytes();
+    // Whether the character at `at` is a word character, and its width.
+    let part_at = |at: usize| match ASCII_WORD_PARTS.get(usize::from(bytes[at])) {
+        Some(&part) => (part, 1),
+        None => {
+            let (c, width) = char_at(text, at);
+            (is_word_part(c), width)
+        }
+    };
+    let mut at = 0;
+    while at < bytes.len() {
+        let (part, width) = part_at(at);
+        at += width;
+        if !part {
+            continue;
+        }
+        let start = at - width;
+        while at < bytes.len() {
+            let (part, width) = part_at(at);
+            if !part {
+                break;
+            }
+            at += width;
+        }
+        run(start, at);
+    }
+}
+
+/// The page's runs of letters and digits (`Jong-un` is two) as
+/// [`word_hash`]es, and the body's word count. One pass of its own over the
+/// text: deriving them from the split words cost more.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct BodyWords {
-    /// The words (runs of letters and digits) of the paragraphs, then the
-    /// subheadings, in order.
+pub struct WordHashes {
+    /// The paragraphs', then the subheadings', in order.
     pub body: Vec<u64>,
-    /// The words of the title.
+    /// The title's.
     pub title: Vec<u64>,
     /// Whitespace-separated words of the paragraphs and subheadings that
     /// hold a letter or digit: what a reader counts as words (`U.S.` is one
@@ -22,35 +82,30 @@ pub struct BodyWords {
     pub count: usize,
 }
 
-impl BodyWords {
-    /// Reads the page's title, paragraphs and subheadings.
-    pub fn of(page: &Page) -> Self {
-        let mut words = Self::of_body(
-            page.paragraphs
-                .iter()
-                .chain(&page.subheadings)
-                .map(String::as_str),
-        );
-        scan(&page.title, &mut words.title);
-        words
+impl WordHashes {
+    /// Hashes body texts alone (no title).
+    pub fn of_body<'a>(parts: impl IntoIterator<Item = &'a str>) -> Self {
+        let mut hashes = WordHashes::default();
+        for part in parts {
+            hashes.add_body(part);
+        }
+        hashes
     }
 
-    /// Reads body texts alone (no title).
-    pub fn of_body<'a>(parts: impl IntoIterator<Item = &'a str>) -> Self {
-        let mut words = BodyWords {
-            body: Vec::with_capacity(1024),
-            ..BodyWords::default()
-        };
-        for part in parts {
-            words.count += scan(part, &mut words.body);
-        }
-        words
+    /// Adds a paragraph or subheading.
+    pub fn add_body(&mut self, text: &str) {
+        self.count += scan(text, &mut self.body);
+    }
+
+    /// Adds the title.
+    pub fn add_title(&mut self, text: &str) {
+        scan(text, &mut self.title);
     }
 }
 
 /// The hash of a word as the page's words are hashed: FNV-1a (64 bits) of
-/// its lower-cased UTF-8. Computed byte by byte as the text is scanned, so
-/// no lower-cased copy is made; a word-level collision is a 2^-64 event.
+/// its lower-cased UTF-8. Computed byte by byte as the words are read, so no
+/// lower-cased copy is made; a word-level collision is a 2^-64 event.
 pub fn word_hash(word: &str) -> u64 {
     word.chars().fold(FNV_OFFSET, hash_lower_case)
 }
@@ -90,7 +145,7 @@ fn scan(text: &str, hashes: &mut Vec<u64>) -> usize {
             char_at(text, at)
         };
         at += width;
-        let ascii_lower = ASCII_WORD_BYTES
+        let ascii_lower = ASCII_LOWER_ALPHANUMERIC
             .get(usize::from(byte))
             .copied()
             .unwrap_or(0);
@@ -116,19 +171,6 @@ fn scan(text: &str, hashes: &mut Vec<u64>) -> usize {
     count
 }
 
-/// For each ASCII byte, its lower case if it is a letter or digit, else 0.
-const ASCII_WORD_BYTES: [u8; 128] = {
-    let mut table = [0; 128];
-    let mut byte: u8 = 0;
-    while byte < 128 {
-        if byte.is_ascii_alphanumeric() {
-            table[byte as usize] = byte.to_ascii_lowercase();
-        }
-        byte += 1;
-    }
-    table
-};
-
 /// The character at byte `at` (a boundary) and its width; ASCII undecoded.
 fn char_at(text: &str, at: usize) -> (char, usize) {
     match text.as_bytes()[at] {
@@ -143,100 +185,58 @@ fn char_at(text: &str, at: usize) -> (char, usize) {
     }
 }
 
-/// Calls `run(start, end)` with the byte range of each maximal run of
-/// word characters, in order: ASCII ones as `ascii` says, others as
-/// `is_part` does.
-pub(crate) fn for_each_run(
-    text: &str,
-    ascii: &[bool; 128],
-    is_part: impl Fn(char) -> bool,
-    mut run: impl FnMut(usize, usize),
-) {
-    let bytes = text.as_bytes();
-    // Whether the character at `at` is a word character, and its width.
-    let part_at = |at: usize| match ascii.get(usize::from(bytes[at])) {
-        Some(&part) => (part, 1),
-        None => {
-            let (c, width) = char_at(text, at);
-            (is_part(c), width)
-        }
-    };
-    let mut at = 0;
-    while at < bytes.len() {
-        let (part, width) = part_at(at);
-        at += width;
-        if !part {
-            continue;
-        }
-        let start = at - width;
-        while at < bytes.len() {
-            let (part, width) = part_at(at);
-            if !part {
-                break;
-            }
-            at += width;
-        }
-        run(start, at);
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    const TEXTS: [&str; 7] = [
+        "Hello,  world -- 42 times\tover\x0bthere\x0c!",
+        " leading and trailing ",
+        "",
+        "- - -",
+        "U.S. and Kim Jong-un’s “deal”, it's",
+        "Größe und MASS, ΣΟΦΊΑ\u{a0}Nord\u{2009}Korea",
+        "-leading and trailing- 北朝鮮 end",
+    ];
+
     #[test]
-    fn body_words_count_as_split_whitespace_and_hash_as_lower_case_runs() {
-        for text in [
-            "Hello,  world -- 42 times\tover\x0bthere\x0c!",
-            " leading and trailing ",
-            "",
-            "- - -",
-            "U.S. and Kim Jong-un’s “deal”",
-            "Größe und MASS, ΣΟΦΊΑ\u{a0}Nord\u{2009}Korea",
-        ] {
-            let words = BodyWords::of_body([text]);
+    fn words_are_runs_of_word_parts() {
+        for text in TEXTS {
+            let mut words = Vec::new();
+            for_each_word(text, |start, end| words.push(&text[start..end]));
+            let split: Vec<&str> = text
+                .split(|c| !is_word_part(c))
+                .filter(|w| !w.is_empty())
+                .collect();
+            assert_eq!(words, split, "{text:?}");
+        }
+        for byte in 0..128u8 {
+            assert_eq!(
+                ASCII_WORD_PARTS[usize::from(byte)],
+                is_word_part(char::from(byte))
+            );
+        }
+    }
+
+    #[test]
+    fn hashes_are_of_lower_case_runs_and_the_count_is_split_whitespace() {
+        for text in TEXTS {
+            let hashes = WordHashes::of_body([text]);
             let expected = text
                 .split_whitespace()
                 .filter(|t| t.chars().any(char::is_alphanumeric))
                 .count();
-            assert_eq!(words.count, expected, "{text:?}");
+            assert_eq!(hashes.count, expected, "{text:?}");
             let runs: Vec<u64> = text
                 .split(|c: char| !c.is_alphanumeric())
                 .filter(|w| !w.is_empty())
                 .map(word_hash)
                 .collect();
-            assert_eq!(words.body, runs, "{text:?}");
+            assert_eq!(hashes.body, runs, "{text:?}");
         }
         assert_eq!(word_hash("MASS"), word_hash("mass"));
         assert_eq!(word_hash("Größe"), word_hash("größe"));
         assert_eq!(word_hash("ΣΟΦΊΑ"), word_hash("σοφία"));
         assert_ne!(word_hash("größe"), word_hash("grösse"));
-    }
-
-    #[test]
-    fn runs_match_splitting_on_the_other_characters() {
-        for text in [
-            "",
-            "plain words, and-dashes; it's",
-            "  ünïcödé Wörter — “quoted” Πιονγκγιάνγκ 北朝鮮 end",
-            "é",
-            "trailing run",
-            "-leading and trailing-",
-        ] {
-            for is_part in [char::is_alphanumeric, |c: char| {
-                c.is_alphanumeric() || c == '-'
-            }] {
-                let ascii = std::array::from_fn(|byte| is_part(char::from(byte as u8)));
-                let mut runs = Vec::new();
-                for_each_run(text, &ascii, is_part, |start, end| {
-                    runs.push(&text[start..end]);
-                });
-                let split: Vec<&str> = text
-                    .split(|c| !is_part(c))
-                    .filter(|w| !w.is_empty())
-                    .collect();
-                assert_eq!(runs, split, "{text:?}");
-            }
-        }
     }
 }
