@@ -50,7 +50,10 @@ impl Fingerprint {
         }
         densify(&mut bins, &filled);
         // The word sequence identifies the normalised text.
-        let sequence: Vec<u8> = words.iter().flat_map(|word| word.to_le_bytes()).collect();
+        let mut sequence = Vec::with_capacity(words.len() * 8);
+        for word in words {
+            sequence.extend_from_slice(&word.to_le_bytes());
+        }
         Fingerprint {
             body_hash: xxh3_64(&sequence),
             minhash: bins.to_vec(),
@@ -77,13 +80,14 @@ pub fn similarity(a: &[u32], b: &[u32]) -> f64 {
     equal as f64 / a.len() as f64
 }
 
+/// The words' hashes, each rotated by its position (so order counts), then
+/// one finaliser: word hashes are already uniform, the mix spreads the sum.
 fn shingle_hash(words: &[u64]) -> u64 {
     let mut hash = 0x9e37_79b9_7f4a_7c15_u64;
     for (position, word) in words.iter().enumerate() {
         hash ^= word.rotate_left(17 * position as u32);
-        hash = mix(hash);
     }
-    hash
+    mix(hash)
 }
 
 /// splitmix64's finaliser: every input bit moves every output bit.

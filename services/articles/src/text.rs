@@ -51,17 +51,17 @@ pub fn for_each_word(text: &str, mut run: impl FnMut(usize, usize)) {
     let mut at = 0;
     while at < bytes.len() {
         let (part, width) = part_at(at);
-        at += width;
         if !part {
+            at += width;
             continue;
         }
-        let start = at - width;
+        let start = at;
+        at += width;
         while at < bytes.len() {
-            let (part, width) = part_at(at);
-            if !part {
-                break;
+            match part_at(at) {
+                (true, width) => at += width,
+                (false, _) => break,
             }
-            at += width;
         }
         run(start, at);
     }
@@ -127,51 +127,50 @@ fn hash_lower_case(mut hash: u64, c: char) -> u64 {
     hash
 }
 
-/// Appends the hashes of `text`'s words (runs of letters and digits) to
-/// `hashes`; returns how many whitespace-separated words hold one: the
-/// first run after whitespace (or the start) begins such a word.
+/// Appends the hashes of `text`'s runs of letters and digits to `hashes`;
+/// returns how many whitespace-separated words hold one: the first run
+/// after whitespace (or the start) begins such a word.
 fn scan(text: &str, hashes: &mut Vec<u64>) -> usize {
     let bytes = text.as_bytes();
     let (mut at, mut count) = (0, 0);
     // Whether whitespace (or the start) came since the last run.
     let mut after_space = true;
-    // The hash of the run in progress.
-    let mut run: Option<u64> = None;
     while at < bytes.len() {
-        let byte = bytes[at];
-        let (c, width) = if byte.is_ascii() {
-            (char::from(byte), 1)
-        } else {
-            char_at(text, at)
-        };
-        at += width;
-        let ascii_lower = ASCII_LOWER_ALPHANUMERIC
-            .get(usize::from(byte))
-            .copied()
-            .unwrap_or(0);
-        if ascii_lower == 0 && !(width > 1 && c.is_alphanumeric()) {
-            if let Some(done) = run.take() {
-                hashes.push(done);
-            }
+        // Between runs.
+        let (c, width) = char_at(text, at);
+        if !c.is_alphanumeric() {
             after_space |= c.is_whitespace();
+            at += width;
             continue;
         }
-        let hash = run.unwrap_or_else(|| {
-            count += usize::from(after_space);
-            after_space = false;
-            FNV_OFFSET
-        });
-        run = Some(if ascii_lower != 0 {
-            (hash ^ u64::from(ascii_lower)).wrapping_mul(FNV_PRIME)
-        } else {
-            hash_lower_case(hash, c)
-        });
+        count += usize::from(after_space);
+        after_space = false;
+        // A run: ASCII by table, the rest decoded.
+        let mut hash = FNV_OFFSET;
+        while let Some(&byte) = bytes.get(at) {
+            match ASCII_LOWER_ALPHANUMERIC.get(usize::from(byte)) {
+                Some(0) => break,
+                Some(&lower) => {
+                    hash = (hash ^ u64::from(lower)).wrapping_mul(FNV_PRIME);
+                    at += 1;
+                }
+                None => {
+                    let (c, width) = char_at(text, at);
+                    if !c.is_alphanumeric() {
+                        break;
+                    }
+                    hash = hash_lower_case(hash, c);
+                    at += width;
+                }
+            }
+        }
+        hashes.push(hash);
     }
-    hashes.extend(run);
     count
 }
 
 /// The character at byte `at` (a boundary) and its width; ASCII undecoded.
+#[inline]
 fn char_at(text: &str, at: usize) -> (char, usize) {
     match text.as_bytes()[at] {
         byte if byte.is_ascii() => (char::from(byte), 1),
