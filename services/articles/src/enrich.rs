@@ -491,7 +491,17 @@ impl Enricher {
         // whichlang (a linear model, ~4 µs) where it knows the script's
         // languages; whatlang's trigram profiles cost ~35 µs a page and are
         // kept for Cyrillic only. Greek has one language here.
-        let language = match whatlang::detect_script(sample) {
+        // ASCII letters are Latin script; whatlang would read every
+        // character to say so.
+        let script = if sample.is_ascii() {
+            sample
+                .bytes()
+                .any(|b| b.is_ascii_alphabetic())
+                .then_some(whatlang::Script::Latin)
+        } else {
+            whatlang::detect_script(sample)
+        };
+        let language = match script {
             None => "und",
             Some(whatlang::Script::Greek) => "el",
             Some(whatlang::Script::Cyrillic) => {
