@@ -112,6 +112,17 @@ impl SeenObservations {
     }
 }
 
+/// `a` against `b`, with the usual case inline: a symbol's prices mostly
+/// share a scale, and then their mantissas compare as the numbers do
+/// (`Decimal`'s own comparison is a call that aligns scales first).
+fn compare(a: &Decimal, b: &Decimal) -> std::cmp::Ordering {
+    if a.scale() == b.scale() {
+        a.mantissa().cmp(&b.mantissa())
+    } else {
+        a.cmp(b)
+    }
+}
+
 /// `time - span`, or the earliest time there is: a tick from the far past
 /// must not overflow (which would panic) on its way to being judged.
 fn earlier(time: DateTime<Utc>, span: TimeDelta) -> DateTime<Utc> {
@@ -213,7 +224,7 @@ impl PriceBook {
             .seen
             .remember(observation, rules.dedupe_window, rules.dedupe_capacity);
         state.last_event_time = state.last_event_time.max(tick.event_time);
-        if tick.price == state.last_price {
+        if compare(&tick.price, &state.last_price).is_eq() {
             return Decision::Unchanged;
         }
 
@@ -356,17 +367,20 @@ fn alert_on(state: &mut SymbolState, tick: &Tick<'_>, rules: &Rules) -> Option<A
         (Some(&low), Some(&high)) => {
             let by_low = (price - low.1).abs() * high.1;
             let by_high = (price - high.1).abs() * low.1;
-            Some(if (by_high, high.0) > (by_low, low.0) {
-                high
-            } else {
-                low
-            })
+            Some(
+                if compare(&by_high, &by_low).then(high.0.cmp(&low.0)).is_gt() {
+                    high
+                } else {
+                    low
+                },
+            )
         }
         (low, high) => low.or(high).copied(),
     };
     // Beyond the threshold, exactly: |p - r| * 100 > threshold * r.
     let beyond = largest.filter(|&(_, reference)| {
-        (price - reference).abs() * Decimal::ONE_HUNDRED > rules.alert_threshold_pct * reference
+        let moved = (price - reference).abs() * Decimal::ONE_HUNDRED;
+        compare(&moved, &(rules.alert_threshold_pct * reference)).is_gt()
     });
     // A later price at or below a candidate low means that low can never be
     // the window's low again (it expires first); likewise for highs.
@@ -374,7 +388,7 @@ fn alert_on(state: &mut SymbolState, tick: &Tick<'_>, rules: &Rules) -> Option<A
     while state
         .window_lows
         .back()
-        .is_some_and(|(_, price)| *price >= tick.price)
+        .is_some_and(|(_, price)| compare(price, &tick.price).is_ge())
     {
         state.window_lows.pop_back();
     }
@@ -382,7 +396,7 @@ fn alert_on(state: &mut SymbolState, tick: &Tick<'_>, rules: &Rules) -> Option<A
     while state
         .window_highs
         .back()
-        .is_some_and(|(_, price)| *price <= tick.price)
+        .is_some_and(|(_, price)| compare(price, &tick.price).is_le())
     {
         state.window_highs.pop_back();
     }
@@ -435,6 +449,27 @@ mod tests {
                 name: None,
                 url: None,
             },
+        }
+    }
+
+    #[test]
+    fn compare_is_decimal_ordering() {
+        let values = [
+            dec!(0),
+            dec!(-0),
+            dec!(0.00),
+            dec!(59.34),
+            dec!(59.340),
+            dec!(-59.34),
+            dec!(60.2),
+            dec!(1000000000000000),
+            dec!(0.00000001),
+            dec!(-0.00000001),
+        ];
+        for a in values {
+            for b in values {
+                assert_eq!(compare(&a, &b), a.cmp(&b), "{a} against {b}");
+            }
         }
     }
 
