@@ -37,15 +37,20 @@ impl Fingerprint {
     pub fn of(words: &[u64]) -> Fingerprint {
         let mut bins = [u32::MAX; BINS];
         let mut filled = [false; BINS];
-        let shingle_count = words.len().saturating_sub(SHINGLE_WORDS - 1).max(1);
-        for start in 0..shingle_count {
-            let end = (start + SHINGLE_WORDS).min(words.len());
-            let hash = shingle_hash(&words[start..end]);
+        let mut add = |hash: u64| {
             let bin = (hash >> 58) as usize; // top 6 bits choose one of 64 bins
             let value = hash as u32;
             if value <= bins[bin] {
                 bins[bin] = value;
                 filled[bin] = true;
+            }
+        };
+        if words.len() < SHINGLE_WORDS {
+            // A body shorter than a shingle is one shingle.
+            add(shingle_hash(words));
+        } else {
+            for shingle in words.windows(SHINGLE_WORDS) {
+                add(shingle_hash(shingle));
             }
         }
         densify(&mut bins, &filled);

@@ -230,8 +230,8 @@ fn is_market_header(line: &str) -> bool {
 
 /// A line in the strip block: four words ending in a currency sign.
 fn looks_like_strip_line(line: &str) -> bool {
-    line.split_whitespace().count() == 4
-        && (line.ends_with(" $") || line.ends_with(" €") || line.ends_with(" £"))
+    (line.ends_with(" $") || line.ends_with(" €") || line.ends_with(" £"))
+        && line.split_whitespace().count() == 4
 }
 
 fn photo_of(line: &str) -> Option<Photo> {

@@ -136,12 +136,21 @@ fn scan(text: &str, hashes: &mut Vec<u64>) -> usize {
     // Whether whitespace (or the start) came since the last run.
     let mut after_space = true;
     while at < bytes.len() {
-        // Between runs.
-        let (c, width) = char_at(text, at);
-        if !c.is_alphanumeric() {
-            after_space |= c.is_whitespace();
-            at += width;
-            continue;
+        // Between runs: ASCII by table, the rest decoded.
+        if let Some(&lower) = ASCII_LOWER_ALPHANUMERIC.get(usize::from(bytes[at])) {
+            if lower == 0 {
+                // Unicode's whitespace within ASCII: ASCII's and vertical tab.
+                after_space |= bytes[at].is_ascii_whitespace() || bytes[at] == 0x0b;
+                at += 1;
+                continue;
+            }
+        } else {
+            let (c, width) = char_at(text, at);
+            if !c.is_alphanumeric() {
+                after_space |= c.is_whitespace();
+                at += width;
+                continue;
+            }
         }
         count += usize::from(after_space);
         after_space = false;
