@@ -165,7 +165,10 @@ struct Roles {
 /// seeded hash guards against).
 struct RuleWords {
     titles_by_last_word: FxHashMap<&'static str, Vec<&'static str>>,
-    roles: FxHashMap<&'static str, Roles>,
+    /// By [`short_key`] for words of up to 16 bytes (all but two), by
+    /// text for longer ones.
+    roles: FxHashMap<u128, Roles>,
+    long_roles: FxHashMap<&'static str, Roles>,
     /// By a word's first byte, a bit for each length (31 for longer) that
     /// some rule word of that first byte has; likewise by its last byte.
     /// Most words of a page have no role, and these rule out four in five
@@ -205,14 +208,25 @@ static RULE_WORDS: LazyLock<RuleWords> = LazyLock::new(|| {
         lengths_by_first_byte[usize::from(bytes[0])] |= length_bit(word);
         lengths_by_last_byte[usize::from(bytes[bytes.len() - 1])] |= length_bit(word);
     }
+    let (mut long_roles, mut short_roles) = (FxHashMap::default(), FxHashMap::default());
+    for (word, word_roles) in roles {
+        match short_key(word) {
+            Some(key) => short_roles.insert(key, word_roles),
+            None => long_roles.insert(word, word_roles),
+        };
+    }
     RuleWords {
         titles_by_last_word,
-        roles,
+        roles: short_roles,
+        long_roles,
         lengths_by_first_byte,
         lengths_by_last_byte,
     }
 });
 
+/// What `word` can be to the rules. The filter is inline (it is all most
+/// words need); the table look-up is a call of its own.
+#[inline]
 fn roles_of(word: &str) -> Roles {
     let rule_words = &*RULE_WORDS;
     let (Some(&first), Some(&last)) = (word.as_bytes().first(), word.as_bytes().last()) else {
@@ -224,7 +238,27 @@ fn roles_of(word: &str) -> Roles {
     {
         return Roles::default();
     }
-    rule_words.roles.get(word).copied().unwrap_or_default()
+    looked_up_roles(rule_words, word)
+}
+
+#[inline(never)]
+fn looked_up_roles(rule_words: &RuleWords, word: &str) -> Roles {
+    match short_key(word) {
+        Some(key) => rule_words.roles.get(&key),
+        None => rule_words.long_roles.get(word),
+    }
+    .copied()
+    .unwrap_or_default()
+}
+
+/// A word of at most 16 bytes as one integer, zero-padded (words hold no
+/// NUL): hashing and comparing it is a few instructions, a string's is a
+/// loop and a call.
+fn short_key(word: &str) -> Option<u128> {
+    let bytes = word.as_bytes();
+    let mut key = [0; 16];
+    key.get_mut(..bytes.len())?.copy_from_slice(bytes);
+    Some(u128::from_le_bytes(key))
 }
 
 /// Verbs that attribute speech.
