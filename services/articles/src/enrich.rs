@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use tickertape_prices::instruments::Catalog;
 
 use crate::page::Page;
-use crate::text::{for_each_word, word_hash, WordHashes};
+use crate::text::{for_each_word, WordHashes};
 
 /// Words read per minute, for `reading_time_s` (adult silent reading of
 /// non-fiction is about 230 wpm).
@@ -103,7 +103,7 @@ pub struct Enricher {
     /// Tobacco" is the company, not Britain and America.
     names: AhoCorasick,
     meaning_of_pattern: Vec<Vec<Known>>,
-    /// Topic keywords by [`word_hash`], each to its pattern index.
+    /// Topic keywords by [`crate::text::word_hash`], each to its pattern index.
     topic_keywords: FxHashMap<u64, usize>,
     topic_of_pattern: Vec<usize>,
     topic_labels: Vec<Topic>,
@@ -450,12 +450,11 @@ impl Enricher {
             .iter()
             .enumerate()
             .map(|(pattern, keyword)| {
-                let hashes = WordHashes::of_body([keyword.as_str()]).body;
-                assert!(
-                    hashes.len() == 1,
-                    "topic keyword {keyword:?} is not one word"
-                );
-                (word_hash(keyword), pattern)
+                // Hashed by the very scan that hashes pages.
+                let [hash] = WordHashes::of_body([keyword.as_str()]).body[..] else {
+                    panic!("topic keyword {keyword:?} is not one word");
+                };
+                (hash, pattern)
             })
             .collect();
 

@@ -15,8 +15,6 @@
 use serde::{Deserialize, Serialize};
 use xxhash_rust::xxh3::xxh3_64;
 
-use crate::text::WordHashes;
-
 /// Words per shingle. Four-word shingles are the usual choice for news text:
 /// one edited sentence changes a few dozen of several hundred.
 pub const SHINGLE_WORDS: usize = 4;
@@ -33,7 +31,7 @@ pub struct Fingerprint {
 }
 
 impl Fingerprint {
-    /// Fingerprints a body from its words' hashes ([`WordHashes::body`]).
+    /// Fingerprints a body from its words' hashes ([`crate::text::WordHashes::body`]).
     pub fn of(words: &[u64]) -> Fingerprint {
         let mut bins = [u32::MAX; BINS];
         let mut filled = [false; BINS];
@@ -71,9 +69,11 @@ impl Fingerprint {
     }
 }
 
-/// Fingerprints a body given as its paragraphs (subheadings included, in order).
-pub fn fingerprint<'a>(parts: impl IntoIterator<Item = &'a str>) -> Fingerprint {
-    Fingerprint::of(&WordHashes::of_body(parts).body)
+/// Fingerprints a body given as its paragraphs (subheadings included, in
+/// order); the service fingerprints [`crate::enrich::PageWords`] instead.
+#[cfg(test)]
+pub(crate) fn fingerprint<'a>(parts: impl IntoIterator<Item = &'a str>) -> Fingerprint {
+    Fingerprint::of(&crate::text::WordHashes::of_body(parts).body)
 }
 
 /// The estimated Jaccard similarity of two bodies: the share of equal bins.

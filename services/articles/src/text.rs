@@ -3,8 +3,8 @@
 //!
 //! Enrichment and fingerprinting walk every character of every page;
 //! decoding each one to a `char`, and splitting the text again for each of
-//! them, was most of their cost. Words are split once (ASCII by table, the
-//! rest decoded); everything else reads the words.
+//! them, was most of their cost. Two passes remain, ASCII by table and the
+//! rest decoded: one splits words for the rules, one hashes the body.
 
 /// True for the characters of a word: letters, digits, `-`, `'` and `’`
 /// (possessive `'s` stays attached, which keeps "Russia's" out of name runs).
