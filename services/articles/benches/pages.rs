@@ -15,6 +15,10 @@ use tickertape_articles::metrics::ArticleMetrics;
 use tickertape_articles::processor::ParseStage;
 use tickertape_core::Input;
 
+// The allocator the service binaries use.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const SEED: &str = include_str!("../../../tests/fixtures/articles/seed-article.txt");
 
 fn parse_enrich_fingerprint(c: &mut Criterion) {

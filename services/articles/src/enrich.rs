@@ -8,14 +8,16 @@
 use std::collections::HashMap;
 use std::sync::LazyLock;
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
+use aho_corasick::automaton::{Automaton, StateID};
+use aho_corasick::dfa::DFA;
+use aho_corasick::{Anchored, MatchKind, StartKind};
 use chrono::NaiveDate;
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 use tickertape_prices::instruments::Catalog;
 
 use crate::page::Page;
-use crate::text::{for_each_word, WordHashes};
+use crate::text::{for_each_word, TextHashes, WordHashes, WordKind};
 
 /// Words read per minute, for `reading_time_s` (adult silent reading of
 /// non-fiction is about 230 wpm).
@@ -98,13 +100,22 @@ enum Known {
 /// The gazetteers, compiled once and shared.
 pub struct Enricher {
     /// Every name: countries (names, demonyms, capitals), people,
-    /// organisations and instruments, in one automaton so a text is read
-    /// once. Where names overlap, the longest wins: "British American
-    /// Tobacco" is the company, not Britain and America.
-    names: AhoCorasick,
+    /// organisations and instruments, in one automaton. Names are whole
+    /// words, so it is only run from where a word can begin (see
+    /// [`Enricher::name_at`]), anchored. Where names overlap, the longest
+    /// wins: "British American Tobacco" is the company, not Britain and
+    /// America.
+    names: DFA,
+    names_start: StateID,
+    /// A bit for each two bytes some name begins with: most words begin
+    /// with none, and are ruled out without walking the automaton.
+    name_beginnings: Vec<u64>,
     meaning_of_pattern: Vec<Vec<Known>>,
     /// Topic keywords by [`crate::text::word_hash`], each to its pattern index.
     topic_keywords: FxHashMap<u64, usize>,
+    /// A bit for each keyword's hash modulo 4096: most words of a page are
+    /// ruled out by one bit test, not a table look-up.
+    topic_filter: [u64; 64],
     topic_of_pattern: Vec<usize>,
     topic_labels: Vec<Topic>,
     catalog: Catalog,
@@ -418,9 +429,27 @@ impl Enricher {
         let mut patterns: Vec<String> = by_pattern.keys().cloned().collect();
         patterns.sort();
         let meaning_of_pattern = patterns.iter().map(|p| by_pattern[p].clone()).collect();
-        let names = builder()
+        let names = DFA::builder()
+            .match_kind(MatchKind::LeftmostLongest)
+            .start_kind(StartKind::Anchored)
             .build(&patterns)
             .expect("gazetteer patterns compile");
+        let names_start = names
+            .start_state(Anchored::Yes)
+            .expect("the automaton is built for anchored searches");
+        let mut name_beginnings = vec![0; (1 << 16) / 64];
+        for pattern in &patterns {
+            let (first, second) = match pattern.as_bytes() {
+                [first, second, ..] => (*first, Some(*second)),
+                [first] => (*first, None),
+                [] => continue,
+            };
+            // A one-byte name begins with its byte and anything after it.
+            for second in second.map_or(0..=255, |second| second..=second) {
+                let key = usize::from(first) << 8 | usize::from(second);
+                name_beginnings[key / 64] |= 1 << (key % 64);
+            }
+        }
 
         let mut topic_patterns = Vec::new();
         let mut topic_of_pattern = Vec::new();
@@ -456,7 +485,11 @@ impl Enricher {
                 };
                 (hash, pattern)
             })
-            .collect();
+            .collect::<FxHashMap<u64, usize>>();
+        let mut topic_filter = [0; 64];
+        for hash in topic_keywords.keys() {
+            topic_filter[(hash >> 6 & 63) as usize] |= 1 << (hash & 63);
+        }
 
         // Cyrillic text is the one case whichlang cannot split (it knows
         // Russian, not Ukrainian): whatlang decides between the two.
@@ -464,8 +497,11 @@ impl Enricher {
             whatlang::Detector::with_allowlist(vec![whatlang::Lang::Rus, whatlang::Lang::Ukr]);
         Enricher {
             names,
+            names_start,
+            name_beginnings,
             meaning_of_pattern,
             topic_keywords,
+            topic_filter,
             topic_of_pattern,
             topic_labels,
             catalog,
@@ -481,7 +517,7 @@ impl Enricher {
         let mut entities = Entities::default();
         let mut acronyms: HashMap<String, String> = HashMap::new();
         let mut instruments = Vec::new();
-        for (text, text_words) in &words.texts {
+        for (text, text_words) in words.texts() {
             self.find_entities(
                 text,
                 text_words,
@@ -495,7 +531,7 @@ impl Enricher {
         let paragraphs = page
             .paragraphs
             .iter()
-            .zip(words.texts[1..].iter().map(|(_, w)| w));
+            .zip(words.texts().skip(1).map(|(_, w)| w));
         let quotes = self.find_quotes(paragraphs, &entities, &acronyms);
 
         Enrichment {
@@ -567,12 +603,8 @@ impl Enricher {
         instruments: &mut Vec<(&'a str, &'t str)>,
     ) {
         let mut known_spans = Vec::new();
-        for found in self.names.find_iter(text) {
-            if !whole_word(text, found.start(), found.end()) {
-                continue;
-            }
-            let (start, end) = (found.start(), found.end());
-            for known in &self.meaning_of_pattern[found.pattern().as_usize()] {
+        for (start, end, pattern) in self.names_in(text, words) {
+            for known in &self.meaning_of_pattern[pattern] {
                 match known {
                     Known::Country(code) => push_new(&mut entities.countries, code),
                     Known::Person(name) => push_new(&mut entities.people, name),
@@ -644,12 +676,79 @@ impl Enricher {
         }
     }
 
+    /// The gazetteers' names in a text whose words are `words`, in order,
+    /// as (start, end, pattern). Names do not overlap.
+    fn names_in(&self, text: &str, words: &[Word<'_>]) -> Vec<(usize, usize, usize)> {
+        let mut names = Vec::new();
+        for word in words {
+            self.push_name_at(text, word.start, &mut names);
+            // A name may also start inside a word, after `-`, `'` or `’`
+            // (`pro-Russian`).
+            if word.kind.has_joiner() {
+                for (at, joiner) in word.text.match_indices(['-', '\'', '’']) {
+                    if at + joiner.len() < word.text.len() {
+                        self.push_name_at(text, word.start + at + joiner.len(), &mut names);
+                    }
+                }
+            }
+        }
+        names
+    }
+
+    /// Adds to `names` the name at `start`, if one is there and the last
+    /// one found ends before it.
+    #[inline(always)]
+    fn push_name_at(&self, text: &str, start: usize, names: &mut Vec<(usize, usize, usize)>) {
+        if names.last().is_some_and(|&(_, end, _)| start < end)
+            || !self.may_begin_name(&text.as_bytes()[start..])
+        {
+            return;
+        }
+        if let Some((pattern, end)) = self.name_at(text, start) {
+            names.push((start, end, pattern));
+        }
+    }
+
+    /// Whether some name begins with the first two bytes of `text`.
+    #[inline(always)]
+    fn may_begin_name(&self, text: &[u8]) -> bool {
+        let key = match text {
+            [first, second, ..] => usize::from(*first) << 8 | usize::from(*second),
+            [first] => usize::from(*first) << 8,
+            [] => return false,
+        };
+        self.name_beginnings[key / 64] & 1 << (key % 64) != 0
+    }
+
+    /// The longest name of the gazetteers that starts at byte `start` of
+    /// `text` and ends a word there: its pattern and where it ends.
+    fn name_at(&self, text: &str, start: usize) -> Option<(usize, usize)> {
+        let (names, bytes) = (&self.names, text.as_bytes());
+        let mut state = self.names_start;
+        let mut found = None;
+        let mut at = start;
+        while let Some(&byte) = bytes.get(at) {
+            state = names.next_state(Anchored::Yes, state, byte);
+            at += 1;
+            if names.is_special(state) {
+                if names.is_dead(state) {
+                    break;
+                }
+                // Patterns are whole characters, so `at` is a boundary.
+                if names.is_match(state) && ends_word(text, at) {
+                    found = Some((names.match_pattern(state, 0).as_usize(), at));
+                }
+            }
+        }
+        found
+    }
+
     fn canonical_organization(&self, name: &str) -> Option<String> {
-        let found = self.names.find(name)?;
-        if found.start() != 0 || found.end() != name.len() {
+        let (pattern, end) = self.name_at(name, 0)?;
+        if end != name.len() {
             return None;
         }
-        self.meaning_of_pattern[found.pattern().as_usize()]
+        self.meaning_of_pattern[pattern]
             .iter()
             .find_map(|known| match known {
                 Known::Organization(canonical) => Some(canonical.clone()),
@@ -660,7 +759,7 @@ impl Enricher {
     /// Quotations in `paragraphs`, each given with its words.
     fn find_quotes<'p>(
         &self,
-        paragraphs: impl Iterator<Item = (&'p String, &'p Vec<Word<'p>>)>,
+        paragraphs: impl Iterator<Item = (&'p String, &'p [Word<'p>])>,
         entities: &Entities,
         acronyms: &HashMap<String, String>,
     ) -> Vec<Quote> {
@@ -760,6 +859,9 @@ impl Enricher {
     fn find_topics(&self, words: &WordHashes) -> Vec<Topic> {
         let mut hits: Vec<Vec<usize>> = vec![Vec::new(); self.topic_labels.len()];
         for word in words.title.iter().chain(&words.body) {
+            if self.topic_filter[(word >> 6 & 63) as usize] & 1 << (word & 63) == 0 {
+                continue;
+            }
             if let Some(&pattern) = self.topic_keywords.get(word) {
                 let topic = self.topic_of_pattern[pattern];
                 if !hits[topic].contains(&pattern) {
@@ -779,16 +881,6 @@ impl Enricher {
             .map(|(topic, _)| self.topic_labels[topic].clone())
             .collect()
     }
-}
-
-fn builder() -> AhoCorasickBuilder {
-    let mut builder = AhoCorasick::builder();
-    // A full DFA: a few hundred patterns make it small, and it searches
-    // several times faster than the default NFA.
-    builder
-        .kind(Some(AhoCorasickKind::DFA))
-        .match_kind(MatchKind::LeftmostLongest);
-    builder
 }
 
 fn tsv_rows(text: &str) -> impl Iterator<Item = (String, Vec<String>)> + '_ {
@@ -815,8 +907,19 @@ fn push_new(list: &mut Vec<String>, value: &str) {
 /// True when the match is not part of a longer word.
 fn whole_word(text: &str, start: usize, end: usize) -> bool {
     let before = text[..start].chars().next_back();
-    let after = text[end..].chars().next();
-    !before.is_some_and(char::is_alphanumeric) && !after.is_some_and(|c| c.is_alphanumeric())
+    !before.is_some_and(char::is_alphanumeric) && ends_word(text, end)
+}
+
+/// True when no letter or digit follows byte `end` (a boundary) of `text`.
+fn ends_word(text: &str, end: usize) -> bool {
+    match text.as_bytes().get(end) {
+        None => true,
+        Some(byte) if byte.is_ascii() => !byte.is_ascii_alphanumeric(),
+        Some(_) => !text[end..]
+            .chars()
+            .next()
+            .is_some_and(char::is_alphanumeric),
+    }
 }
 
 /// A word of a text (see [`crate::text::is_word_part`]), with its byte
@@ -826,56 +929,92 @@ struct Word<'a> {
     text: &'a str,
     start: usize,
     end: usize,
+    kind: WordKind,
+    /// Begins with an upper-case letter.
+    capitalised: bool,
     roles: Roles,
 }
 
 /// A page's words, split once: each text's for the rules and quotations,
 /// and the body's as hashes for the word count, fingerprint and topics.
 pub struct PageWords<'p> {
-    /// The title, the paragraphs, then the subheadings, with their words.
-    texts: Vec<(&'p str, Vec<Word<'p>>)>,
-    /// The hashes of the body's words.
+    /// The title, the paragraphs, then the subheadings, each with the
+    /// range of its words in `words`.
+    texts: Vec<(&'p str, std::ops::Range<usize>)>,
+    words: Vec<Word<'p>>,
+    /// The hashes of the words of the title and of the body.
     pub hashes: WordHashes,
 }
 
 impl<'p> PageWords<'p> {
-    /// Splits the page's title, paragraphs and subheadings.
+    /// Splits the page's title, paragraphs and subheadings, and hashes
+    /// their words in the same pass.
     pub fn of(page: &'p Page) -> Self {
-        let split = |text: &'p str| {
-            let mut words = Vec::with_capacity(text.len() / 5);
-            for_each_word(text, |start, end| {
+        let texts = std::iter::once(page.title.as_str())
+            .chain(page.paragraphs.iter().map(String::as_str))
+            .chain(page.subheadings.iter().map(String::as_str));
+        // About one word in six bytes of news text.
+        let capacity = texts.clone().map(str::len).sum::<usize>() / 5;
+        let mut page_words = PageWords {
+            texts: Vec::with_capacity(page.paragraphs.len() + page.subheadings.len() + 1),
+            words: Vec::with_capacity(capacity),
+            hashes: WordHashes {
+                body: Vec::with_capacity(capacity),
+                ..WordHashes::default()
+            },
+        };
+        for (index, text) in texts.enumerate() {
+            let words = &mut page_words.words;
+            let first = words.len();
+            let hashes = &mut page_words.hashes;
+            let is_title = index == 0;
+            let mut text_hashes = TextHashes::new(
+                text,
+                if is_title {
+                    &mut hashes.title
+                } else {
+                    &mut hashes.body
+                },
+            );
+            for_each_word(text, |start, end, kind| {
                 let word = &text[start..end];
                 words.push(Word {
                     text: word,
                     start,
                     end,
+                    kind,
+                    capitalised: starts_upper_case(word),
                     roles: roles_of(word),
                 });
+                text_hashes.add(start, end, kind);
             });
-            (text, words)
-        };
-        let texts: Vec<(&str, Vec<Word<'_>>)> = std::iter::once(page.title.as_str())
-            .chain(page.paragraphs.iter().map(String::as_str))
-            .chain(page.subheadings.iter().map(String::as_str))
-            .map(split)
-            .collect();
-        let mut hashes = WordHashes {
-            body: Vec::with_capacity(1024),
-            ..WordHashes::default()
-        };
-        hashes.add_title(&page.title);
-        for (text, _) in &texts[1..] {
-            hashes.add_body(text);
+            if !is_title {
+                hashes.count += text_hashes.count;
+            }
+            page_words.texts.push((text, first..words.len()));
         }
-        PageWords { texts, hashes }
+        page_words
+    }
+
+    /// Each text (the title, the paragraphs, then the subheadings) with its words.
+    fn texts(&self) -> impl Iterator<Item = (&'p str, &[Word<'p>])> + '_ {
+        self.texts
+            .iter()
+            .map(|(text, range)| (*text, &self.words[range.clone()]))
+    }
+}
+
+fn starts_upper_case(word: &str) -> bool {
+    match word.as_bytes().first() {
+        Some(byte) if byte.is_ascii() => byte.is_ascii_uppercase(),
+        _ => word.chars().next().is_some_and(char::is_uppercase),
     }
 }
 
 fn is_name_word(word: &Word<'_>) -> bool {
-    let mut chars = word.text.chars();
-    chars.next().is_some_and(char::is_uppercase)
-        && chars.all(|c| c.is_alphabetic() || c == '-')
+    word.capitalised
         && !word.roles.not_name
+        && word.text.chars().all(|c| c.is_alphabetic() || c == '-')
 }
 
 /// The run of name words from `from`, at most `max`, each separated by a single space.
@@ -903,8 +1042,7 @@ fn ends_with_words(text: &str, words: &[Word<'_>], index: usize, title: &str) ->
 /// An organisation run starting at `from`: capitalised words and connectors,
 /// ending on a capitalised word, holding a keyword. Returns its end index.
 fn org_run(text: &str, words: &[Word<'_>], from: usize) -> Option<usize> {
-    let capitalised =
-        |w: &Word<'_>| w.text.chars().next().is_some_and(char::is_uppercase) && !w.roles.not_name;
+    let capitalised = |w: &Word<'_>| w.capitalised && !w.roles.not_name;
     if !capitalised(&words[from]) {
         return None;
     }

@@ -4,6 +4,10 @@ use clap::Parser;
 use tickertape_articles::config::ArticlesConfig;
 use tickertape_core::{shutdown, telemetry, ProcessHost};
 
+// mimalloc: the services allocate many small, short-lived objects per message.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let config = ArticlesConfig::parse();

@@ -90,11 +90,23 @@ const PHOTO_MARKERS: &[&str] = &[" / Photo:", " / Foto:", " / Φωτογραφί
 /// Fails when no title can be found or no body text remains.
 pub fn parse_page(text: &str) -> Result<Page, PageError> {
     let text = normalise(text);
-    let mut lines = text
-        .lines()
-        .map(str::trim)
-        .filter(|line| !line.is_empty())
-        .peekable();
+    // Lines by the memchr crate's vectorised search (normalised text has
+    // no CR); `str::lines` finds each newline with a slower scalar loop.
+    let mut rest = text.as_str();
+    let mut lines = std::iter::from_fn(|| {
+        if rest.is_empty() {
+            return None;
+        }
+        let (line, after) = match memchr::memchr(b'\n', rest.as_bytes()) {
+            Some(at) => (&rest[..at], &rest[at + 1..]),
+            None => (rest, ""),
+        };
+        rest = after;
+        Some(line)
+    })
+    .map(str::trim)
+    .filter(|line| !line.is_empty())
+    .peekable();
 
     let first = lines.next().ok_or(PageError::NoTitle)?;
     let (site_name, title) = match first.split_once(" - ") {

@@ -1,10 +1,11 @@
-//! Words, split once per text, and the body's words as hashes for the word
-//! count, the fingerprint and the topic keywords.
+//! Words, split once per text, each with what it holds, and the hashes of
+//! their runs of letters and digits for the word count, the fingerprint
+//! and the topic keywords.
 //!
-//! Enrichment and fingerprinting walk every character of every page;
-//! decoding each one to a `char`, and splitting the text again for each of
-//! them, was most of their cost. Two passes remain, ASCII by table and the
-//! rest decoded: one splits words for the rules, one hashes the body.
+//! Enrichment and fingerprinting read every character of every page, so
+//! the text is walked once: ASCII by table, the rest decoded. Each word's
+//! runs are hashed as the word is split off, eight bytes at a time for the
+//! plain ASCII words that are most of a page.
 
 /// True for the characters of a word: letters, digits, `-`, `'` and `’`
 /// (possessive `'s` stays attached, which keeps "Russia's" out of name runs).
@@ -12,64 +13,109 @@ pub fn is_word_part(c: char) -> bool {
     c.is_alphanumeric() || c == '-' || c == '\'' || c == '’'
 }
 
-/// [`is_word_part`] for each ASCII character.
-const ASCII_WORD_PARTS: [bool; 128] = {
-    let mut table = [false; 128];
-    let mut byte: u8 = 0;
-    while byte < 128 {
-        table[byte as usize] = byte.is_ascii_alphanumeric() || byte == b'-' || byte == b'\'';
-        byte += 1;
-    }
-    table
-};
+/// What a word holds besides ASCII letters and digits.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct WordKind(u8);
 
-/// For each ASCII byte, its lower case if it is a letter or digit, else 0.
-const ASCII_LOWER_ALPHANUMERIC: [u8; 128] = {
-    let mut table = [0; 128];
-    let mut byte: u8 = 0;
-    while byte < 128 {
-        if byte.is_ascii_alphanumeric() {
-            table[byte as usize] = byte.to_ascii_lowercase();
-        }
-        byte += 1;
-    }
-    table
-};
+impl WordKind {
+    /// A word part that is no letter or digit: `-`, `'` or `’`.
+    const JOINER: u8 = 1;
+    /// A character beyond ASCII.
+    const NON_ASCII: u8 = 2;
 
-/// Calls `run(start, end)` with the byte range of each word of `text`
-/// ([`is_word_part`] characters), in order.
-pub fn for_each_word(text: &str, mut run: impl FnMut(usize, usize)) {
-    let bytes = text.as_bytes();
-    // Whether the character at `at` is a word character, and its width.
-    let part_at = |at: usize| match ASCII_WORD_PARTS.get(usize::from(bytes[at])) {
-        Some(&part) => (part, 1),
-        None => {
-            let (c, width) = char_at(text, at);
-            (is_word_part(c), width)
-        }
-    };
-    let mut at = 0;
-    while at < bytes.len() {
-        let (part, width) = part_at(at);
-        if !part {
-            at += width;
-            continue;
-        }
-        let start = at;
-        at += width;
-        while at < bytes.len() {
-            match part_at(at) {
-                (true, width) => at += width,
-                (false, _) => break,
-            }
-        }
-        run(start, at);
+    /// ASCII letters and digits only.
+    pub fn is_plain(self) -> bool {
+        self.0 == 0
+    }
+
+    /// Holds `-`, `'` or `’`: names may start inside it (`pro-Russian`).
+    pub fn has_joiner(self) -> bool {
+        self.0 & Self::JOINER != 0
     }
 }
 
+/// [`BYTE_CLASS`] of a byte that is no word part.
+const NOT_PART: u8 = 0x80;
+/// [`BYTE_CLASS`] of a byte of a character beyond ASCII, decoded to classify.
+const DECODE: u8 = 0x40;
+
+/// For each byte: the [`WordKind`] bits of an ASCII word part (0 for
+/// letters and digits), [`NOT_PART`], or [`DECODE`].
+const BYTE_CLASS: [u8; 256] = {
+    let mut table = [NOT_PART; 256];
+    let mut byte = 0;
+    while byte < 256 {
+        let b = byte as u8;
+        table[byte] = if !b.is_ascii() {
+            DECODE
+        } else if b.is_ascii_alphanumeric() {
+            0
+        } else if b == b'-' || b == b'\'' {
+            WordKind::JOINER
+        } else {
+            NOT_PART
+        };
+        byte += 1;
+    }
+    table
+};
+
+/// Calls `word(start, end, kind)` with the byte range of each word of
+/// `text` ([`is_word_part`] characters) and what it holds, in order.
+pub fn for_each_word(text: &str, mut word: impl FnMut(usize, usize, WordKind)) {
+    let bytes = text.as_bytes();
+    let mut at = 0;
+    while let Some(&byte) = bytes.get(at) {
+        let (class, width) = match BYTE_CLASS[usize::from(byte)] {
+            DECODE => decoded_class(text, at),
+            class => (class, 1),
+        };
+        at += width;
+        if class == NOT_PART {
+            continue;
+        }
+        let start = at - width;
+        let mut kind = class;
+        loop {
+            // ASCII letters and digits, the bulk of a word.
+            while bytes
+                .get(at)
+                .is_some_and(|&b| BYTE_CLASS[usize::from(b)] == 0)
+            {
+                at += 1;
+            }
+            let Some(&byte) = bytes.get(at) else {
+                break;
+            };
+            let (class, width) = match BYTE_CLASS[usize::from(byte)] {
+                DECODE => decoded_class(text, at),
+                class => (class, 1),
+            };
+            if class == NOT_PART {
+                break;
+            }
+            kind |= class;
+            at += width;
+        }
+        word(start, at, WordKind(kind));
+    }
+}
+
+/// The [`BYTE_CLASS`] of the character beyond ASCII at `at`, and its width.
+fn decoded_class(text: &str, at: usize) -> (u8, usize) {
+    let (c, width) = char_at(text, at);
+    let class = if c.is_alphanumeric() {
+        WordKind::NON_ASCII
+    } else if is_word_part(c) {
+        WordKind::NON_ASCII | WordKind::JOINER
+    } else {
+        NOT_PART
+    };
+    (class, width)
+}
+
 /// The page's runs of letters and digits (`Jong-un` is two) as
-/// [`word_hash`]es, and the body's word count. One pass of its own over the
-/// text: deriving them from the split words cost more.
+/// [`word_hash`]es, and the body's word count.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct WordHashes {
     /// The paragraphs', then the subheadings', in order.
@@ -87,95 +133,194 @@ impl WordHashes {
     pub fn of_body<'a>(parts: impl IntoIterator<Item = &'a str>) -> Self {
         let mut hashes = WordHashes::default();
         for part in parts {
-            hashes.add_body(part);
+            let mut text_hashes = TextHashes::new(part, &mut hashes.body);
+            for_each_word(part, |start, end, kind| text_hashes.add(start, end, kind));
+            hashes.count += text_hashes.count;
         }
         hashes
     }
-
-    /// Adds a paragraph or subheading.
-    pub fn add_body(&mut self, text: &str) {
-        self.count += scan(text, &mut self.body);
-    }
-
-    /// Adds the title.
-    pub fn add_title(&mut self, text: &str) {
-        scan(text, &mut self.title);
-    }
 }
 
-/// The hash of a word as the page's words are hashed: FNV-1a (64 bits) of
-/// its lower-cased UTF-8. Computed byte by byte as the words are read, so no
-/// lower-cased copy is made; a word-level collision is a 2^-64 event.
-pub fn word_hash(word: &str) -> u64 {
-    word.chars().fold(FNV_OFFSET, hash_lower_case)
+/// Hashes one text's words as [`for_each_word`] splits them, and counts
+/// them as a reader does.
+pub struct TextHashes<'t, 'h> {
+    text: &'t str,
+    hashes: &'h mut Vec<u64>,
+    /// Whitespace-separated words that hold a letter or digit, so far.
+    pub count: usize,
+    /// Where the last word ended, and whether whitespace (or the start of
+    /// the text) came after the last word counted.
+    last_end: usize,
+    after_space: bool,
 }
 
-const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
-const FNV_PRIME: u64 = 0x0000_0100_0000_01b3;
-
-fn hash_lower_case(mut hash: u64, c: char) -> u64 {
-    if c.is_ascii() {
-        hash ^= u64::from(c.to_ascii_lowercase() as u8);
-        return hash.wrapping_mul(FNV_PRIME);
-    }
-    let mut buffer = [0; 4];
-    for lower in c.to_lowercase() {
-        for &byte in lower.encode_utf8(&mut buffer).as_bytes() {
-            hash = (hash ^ u64::from(byte)).wrapping_mul(FNV_PRIME);
+impl<'t, 'h> TextHashes<'t, 'h> {
+    /// Appends the hashes of `text`'s runs to `hashes`.
+    pub fn new(text: &'t str, hashes: &'h mut Vec<u64>) -> Self {
+        TextHashes {
+            text,
+            hashes,
+            count: 0,
+            last_end: 0,
+            after_space: true,
         }
     }
-    hash
-}
 
-/// Appends the hashes of `text`'s runs of letters and digits to `hashes`;
-/// returns how many whitespace-separated words hold one: the first run
-/// after whitespace (or the start) begins such a word.
-fn scan(text: &str, hashes: &mut Vec<u64>) -> usize {
-    let bytes = text.as_bytes();
-    let (mut at, mut count) = (0, 0);
-    // Whether whitespace (or the start) came since the last run.
-    let mut after_space = true;
-    while at < bytes.len() {
-        // Between runs: ASCII by table, the rest decoded.
-        if let Some(&lower) = ASCII_LOWER_ALPHANUMERIC.get(usize::from(bytes[at])) {
-            if lower == 0 {
-                // Unicode's whitespace within ASCII: ASCII's and vertical tab.
-                after_space |= bytes[at].is_ascii_whitespace() || bytes[at] == 0x0b;
-                at += 1;
-                continue;
-            }
+    /// Adds the word at `start..end` of the text (the next one in order).
+    #[inline(always)]
+    pub fn add(&mut self, start: usize, end: usize, kind: WordKind) {
+        let bytes = self.text.as_bytes();
+        // Most words follow one byte, a space: no need to decode the gap.
+        self.after_space |= if start == self.last_end + 1 {
+            bytes[self.last_end].is_ascii_whitespace() || bytes[self.last_end] == 0x0b
         } else {
-            let (c, width) = char_at(text, at);
-            if !c.is_alphanumeric() {
-                after_space |= c.is_whitespace();
-                at += width;
-                continue;
-            }
+            self.text[self.last_end..start]
+                .chars()
+                .any(char::is_whitespace)
+        };
+        self.last_end = end;
+        let before = self.hashes.len();
+        if kind.is_plain() {
+            self.hashes
+                .push(ascii_run_hash(self.text.as_bytes(), start, end));
+        } else {
+            self.add_runs(&self.text[start..end]);
         }
-        count += usize::from(after_space);
-        after_space = false;
-        // A run: ASCII by table, the rest decoded.
-        let mut hash = FNV_OFFSET;
-        while let Some(&byte) = bytes.get(at) {
-            match ASCII_LOWER_ALPHANUMERIC.get(usize::from(byte)) {
-                Some(0) => break,
-                Some(&lower) => {
-                    hash = (hash ^ u64::from(lower)).wrapping_mul(FNV_PRIME);
-                    at += 1;
-                }
-                None => {
-                    let (c, width) = char_at(text, at);
-                    if !c.is_alphanumeric() {
-                        break;
-                    }
-                    hash = hash_lower_case(hash, c);
-                    at += width;
-                }
-            }
+        if self.after_space && self.hashes.len() > before {
+            self.count += 1;
+            self.after_space = false;
         }
-        hashes.push(hash);
     }
-    count
+
+    /// A word with joiners or characters beyond ASCII: each run of letters
+    /// and digits, lower-cased character by character.
+    #[inline(never)]
+    fn add_runs(&mut self, word: &str) {
+        let mut run: Option<RunHasher> = None;
+        for c in word.chars() {
+            if c.is_alphanumeric() {
+                run.get_or_insert_with(RunHasher::new).push_lower_case(c);
+            } else if let Some(done) = run.take() {
+                self.hashes.push(done.finish());
+            }
+        }
+        if let Some(done) = run {
+            self.hashes.push(done.finish());
+        }
+    }
+}
+
+/// The hash of a word as the page's runs are hashed: of its lower-cased
+/// UTF-8, eight bytes at a time, then a finaliser that spreads every bit
+/// (the fingerprint's shingles rely on uniform word hashes).
+pub fn word_hash(word: &str) -> u64 {
+    let mut run = RunHasher::new();
+    for c in word.chars() {
+        run.push_lower_case(c);
+    }
+    run.finish()
+}
+
+const SEED: u64 = 0x243f_6a88_85a3_08d3;
+const LOWER_CASE: u64 = 0x2020_2020_2020_2020;
+
+/// One eight-byte lane into the hash: a bijection of the lane for a given
+/// state, so words of up to eight bytes never collide.
+#[inline]
+fn step(hash: u64, lane: u64) -> u64 {
+    (hash.rotate_left(23) ^ lane).wrapping_mul(0x9e37_79b9_7f4a_7c15)
+}
+
+/// splitmix64's finaliser, with the length so that zero padding counts.
+#[inline]
+fn finish(hash: u64, len: usize) -> u64 {
+    let mut x = hash ^ len as u64;
+    x = (x ^ (x >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    x ^ (x >> 31)
+}
+
+/// The eight bytes of `bytes` from `at`, little-endian.
+#[inline]
+fn lane_at(bytes: &[u8], at: usize) -> Option<u64> {
+    let lane: [u8; 8] = bytes.get(at..at + 8)?.try_into().ok()?;
+    Some(u64::from_le_bytes(lane))
+}
+
+/// [`word_hash`] of `bytes[start..end]`, ASCII letters and digits only:
+/// `| 0x20` lower-cases those, eight at a time.
+#[inline]
+fn ascii_run_hash(bytes: &[u8], start: usize, end: usize) -> u64 {
+    let mut hash = SEED;
+    let mut at = start;
+    while at + 8 <= end {
+        hash = step(hash, lane_at(bytes, at).unwrap_or_default() | LOWER_CASE);
+        at += 8;
+    }
+    let rest = end - at;
+    if rest > 0 {
+        let keep = u64::MAX >> (64 - 8 * rest);
+        // Eight bytes read past the word, the bytes after it masked off;
+        // at the end of the text, byte by byte.
+        let lane = lane_at(bytes, at).unwrap_or_else(|| {
+            bytes[at..end]
+                .iter()
+                .rev()
+                .fold(0, |lane, &b| lane << 8 | u64::from(b))
+        });
+        hash = step(hash, (lane | LOWER_CASE) & keep);
+    }
+    finish(hash, end - start)
+}
+
+/// [`word_hash`] a byte at a time, for runs beyond ASCII.
+struct RunHasher {
+    hash: u64,
+    lane: u64,
+    in_lane: u32,
+    len: usize,
+}
+
+impl RunHasher {
+    fn new() -> Self {
+        RunHasher {
+            hash: SEED,
+            lane: 0,
+            in_lane: 0,
+            len: 0,
+        }
+    }
+
+    fn push_lower_case(&mut self, c: char) {
+        if c.is_ascii() {
+            self.push(c.to_ascii_lowercase() as u8);
+            return;
+        }
+        let mut buffer = [0; 4];
+        for lower in c.to_lowercase() {
+            for &byte in lower.encode_utf8(&mut buffer).as_bytes() {
+                self.push(byte);
+            }
+        }
+    }
+
+    fn push(&mut self, byte: u8) {
+        self.lane |= u64::from(byte) << (8 * self.in_lane);
+        self.in_lane += 1;
+        self.len += 1;
+        if self.in_lane == 8 {
+            self.hash = step(self.hash, self.lane);
+            (self.lane, self.in_lane) = (0, 0);
+        }
+    }
+
+    fn finish(self) -> u64 {
+        let mut hash = self.hash;
+        if self.in_lane > 0 {
+            hash = step(hash, self.lane);
+        }
+        finish(hash, self.len)
+    }
 }
 
 /// The character at byte `at` (a boundary) and its width; ASCII undecoded.
@@ -211,7 +356,15 @@ mod tests {
     fn words_are_runs_of_word_parts() {
         for text in TEXTS {
             let mut words = Vec::new();
-            for_each_word(text, |start, end| words.push(&text[start..end]));
+            for_each_word(text, |start, end, kind| {
+                let word = &text[start..end];
+                assert_eq!(
+                    kind.is_plain(),
+                    word.bytes().all(|b| b.is_ascii_alphanumeric())
+                );
+                assert_eq!(kind.has_joiner(), word.contains(['-', '\'', '’']));
+                words.push(word);
+            });
             let split: Vec<&str> = text
                 .split(|c| !is_word_part(c))
                 .filter(|w| !w.is_empty())
@@ -220,7 +373,7 @@ mod tests {
         }
         for byte in 0..128u8 {
             assert_eq!(
-                ASCII_WORD_PARTS[usize::from(byte)],
+                BYTE_CLASS[usize::from(byte)] != NOT_PART,
                 is_word_part(char::from(byte))
             );
         }
@@ -246,5 +399,27 @@ mod tests {
         assert_eq!(word_hash("Größe"), word_hash("größe"));
         assert_eq!(word_hash("ΣΟΦΊΑ"), word_hash("σοφία"));
         assert_ne!(word_hash("größe"), word_hash("grösse"));
+    }
+
+    #[test]
+    fn ascii_words_hash_eight_bytes_at_a_time_as_they_would_byte_by_byte() {
+        let letters = "aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789";
+        for len in 1..=letters.len() {
+            let word = &letters[..len];
+            // Alone (read byte by byte at the end) and followed by text
+            // (read eight bytes at a time, the rest masked off).
+            for text in [word.to_owned(), format!("{word} and more text")] {
+                assert_eq!(
+                    ascii_run_hash(text.as_bytes(), 0, len),
+                    word_hash(word),
+                    "{text:?}"
+                );
+            }
+        }
+        let hashes: std::collections::HashSet<u64> = (1..=letters.len())
+            .map(|len| word_hash(&letters[..len]))
+            .chain(["b", "ba", "aa", "a0", "zz", "0"].map(word_hash))
+            .collect();
+        assert_eq!(hashes.len(), letters.len() + 6);
     }
 }

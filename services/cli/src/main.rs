@@ -15,6 +15,10 @@ mod topics;
 use clap::{Parser, Subcommand};
 use tickertape_core::telemetry::{self, LogFormat};
 
+// mimalloc: the services allocate many small, short-lived objects per message.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(
     name = "tickertape",

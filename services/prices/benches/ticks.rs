@@ -18,6 +18,10 @@ use tickertape_prices::config::PricesArgs;
 use tickertape_prices::instruments::Catalog;
 use tickertape_prices::metrics::PriceMetrics;
 use tickertape_prices::processor::PriceProcessor;
+
+// The allocator the service binaries use.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use tickertape_prices::tick::parse_tick;
 
 const SYMBOLS: [&str; 16] = [

@@ -4,6 +4,10 @@ use clap::Parser;
 use tickertape_core::{shutdown, telemetry, ProcessHost};
 use tickertape_prices::config::PricesConfig;
 
+// mimalloc: the services allocate many small, short-lived objects per message.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let config = PricesConfig::parse();
