@@ -163,6 +163,8 @@ struct Roles {
     ends_title: bool,
     /// A verb that attributes speech.
     speech_verb: bool,
+    /// The last word of such a verb of several words (`déclaré` of `a déclaré`).
+    ends_long_speech_verb: bool,
     /// Marks a capitalised run as an organisation.
     org_keyword: bool,
     /// A small word allowed inside an organisation's name.
@@ -202,7 +204,10 @@ static RULE_WORDS: LazyLock<RuleWords> = LazyLock::new(|| {
         roles.entry(last).or_default().ends_title = true;
     }
     for verb in SPEECH_VERBS {
-        roles.entry(verb).or_default().speech_verb = true;
+        match verb.rsplit_once(' ') {
+            Some((_, last)) => roles.entry(last).or_default().ends_long_speech_verb = true,
+            None => roles.entry(verb).or_default().speech_verb = true,
+        }
     }
     for keyword in ORG_KEYWORDS {
         roles.entry(keyword).or_default().org_keyword = true;
@@ -267,9 +272,12 @@ fn looked_up_roles(rule_words: &RuleWords, word: &str) -> Roles {
 /// loop and a call.
 fn short_key(word: &str) -> Option<u128> {
     let bytes = word.as_bytes();
-    let mut key = [0; 16];
-    key.get_mut(..bytes.len())?.copy_from_slice(bytes);
-    Some(u128::from_le_bytes(key))
+    (bytes.len() <= 16).then(|| {
+        bytes
+            .iter()
+            .rev()
+            .fold(0, |key, &byte| key << 8 | u128::from(byte))
+    })
 }
 
 /// Verbs that attribute speech.
@@ -548,7 +556,7 @@ impl Enricher {
     fn language_of(&self, paragraphs: &[String]) -> String {
         // The first words decide the language: a few hundred bytes of prose
         // are plenty, and detection costs per byte.
-        let mut sample = String::new();
+        let mut sample = String::with_capacity(2 * LANGUAGE_SAMPLE_BYTES);
         for paragraph in paragraphs {
             if sample.len() >= LANGUAGE_SAMPLE_BYTES {
                 break;
@@ -774,7 +782,7 @@ impl Enricher {
                     .trim()
                     .trim_end_matches(',')
                     .trim();
-                if inner.split_whitespace().count() < 2 {
+                if inner.split_whitespace().nth(1).is_none() {
                     continue;
                 }
                 let mut speaker = self
@@ -1131,20 +1139,26 @@ fn speaker_before(
     let before = &paragraph[..open];
     let sentence = before.rsplit_once(". ").map_or(before, |(_, s)| s);
     let sentence_start = before.len() - sentence.len();
-    // The last speech verb: one-word verbs among the sentence's words, the
-    // few of several words ("a déclaré") by search.
+    // The last speech verb among the sentence's words: a verb of one word,
+    // or one of several ("a déclaré") that ends with the word.
     let in_sentence = words.partition_point(|word| word.start < sentence_start)
         ..words.partition_point(|word| word.end <= open);
-    let one_word = words[in_sentence]
-        .iter()
-        .rev()
-        .find(|word| word.roles.speech_verb)
-        .map(|word| word.start - sentence_start);
-    let several_words = SPEECH_VERBS
-        .iter()
-        .filter(|verb| verb.contains(' '))
-        .filter_map(|verb| find_word(sentence, verb));
-    let verb_at = one_word.into_iter().chain(several_words).max()?;
+    let verb_start = words[in_sentence].iter().rev().find_map(|word| {
+        if word.roles.speech_verb {
+            return Some(word.start);
+        }
+        if !word.roles.ends_long_speech_verb {
+            return None;
+        }
+        SPEECH_VERBS.iter().find_map(|verb| {
+            let start = word.end.checked_sub(verb.len())?;
+            (start >= sentence_start
+                && paragraph.get(start..word.end) == Some(*verb)
+                && whole_word(paragraph, start, word.end))
+            .then_some(start)
+        })
+    })?;
+    let verb_at = verb_start - sentence_start;
     entities
         .people
         .iter()
@@ -1231,6 +1245,27 @@ mod tests {
         );
         // The company's name is not a mention of Britain or America; London is.
         assert_eq!(enrichment.entities.countries, ["GB"]);
+    }
+
+    #[test]
+    fn a_speech_verb_of_several_words_attributes_the_quote_before_it() {
+        let page = crate::page::parse_page(
+            "Le Monde - Ukraine\n\n\
+             Emmanuel Macron a déclaré mardi que la France « restera aux côtés de Kiev ».\n\n\
+             Olaf Scholz l'a déclaré aussi : « nous ne céderons pas ».\n\n\
+             Olaf Scholz et « une phrase sans verbe » ici.\n",
+        )
+        .unwrap();
+        let day = NaiveDate::from_ymd_opt(2026, 1, 5).unwrap();
+        let quotes = Enricher::builtin()
+            .enrich(&page, &PageWords::of(&page), day)
+            .quotes;
+        let speakers: Vec<Option<&str>> = quotes.iter().map(|q| q.speaker.as_deref()).collect();
+        assert_eq!(
+            speakers,
+            [Some("Emmanuel Macron"), Some("Olaf Scholz"), None],
+            "{quotes:?}"
+        );
     }
 
     #[test]

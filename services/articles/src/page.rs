@@ -119,7 +119,7 @@ pub fn parse_page(text: &str) -> Result<Page, PageError> {
         return Err(PageError::NoTitle);
     }
 
-    let mut strip = Vec::new();
+    let mut strip = Vec::with_capacity(16);
     let mut malformed_strip_lines = Vec::new();
     if lines.peek().is_some_and(|line| is_market_header(line)) {
         lines.next();
@@ -136,10 +136,11 @@ pub fn parse_page(text: &str) -> Result<Page, PageError> {
     }
 
     let mut photo = None;
-    let mut paragraphs = Vec::new();
+    let mut paragraphs = Vec::with_capacity(32);
     let mut subheadings = Vec::new();
     let mut signature = None;
-    let body: Vec<&str> = lines.collect();
+    let mut body: Vec<&str> = Vec::with_capacity(64);
+    body.extend(lines);
     for (index, line) in body.iter().enumerate() {
         if *line == title || WIDGET_LABELS.contains(line) {
             continue;
