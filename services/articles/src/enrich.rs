@@ -188,6 +188,9 @@ struct RuleWords {
     /// of them without a hash look-up.
     lengths_by_first_byte: [u32; 256],
     lengths_by_last_byte: [u32; 256],
+    /// A bit for each rule word's [`crate::text::word_hash`] modulo 4096:
+    /// for the plain words whose hash is at hand, a sharper filter still.
+    hashes: [u64; 64],
 }
 
 /// The bit of [`RuleWords::lengths_by_first_byte`] for a word's length.
@@ -219,7 +222,10 @@ static RULE_WORDS: LazyLock<RuleWords> = LazyLock::new(|| {
         roles.entry(word).or_default().not_name = true;
     }
     let (mut lengths_by_first_byte, mut lengths_by_last_byte) = ([0; 256], [0; 256]);
+    let mut hashes = [0; 64];
     for word in roles.keys() {
+        let hash = crate::text::word_hash(word);
+        hashes[(hash >> 6 & 63) as usize] |= 1 << (hash & 63);
         let bytes = word.as_bytes();
         lengths_by_first_byte[usize::from(bytes[0])] |= length_bit(word);
         lengths_by_last_byte[usize::from(bytes[bytes.len() - 1])] |= length_bit(word);
@@ -237,6 +243,7 @@ static RULE_WORDS: LazyLock<RuleWords> = LazyLock::new(|| {
         long_roles,
         lengths_by_first_byte,
         lengths_by_last_byte,
+        hashes,
     }
 });
 
@@ -252,6 +259,16 @@ fn roles_of(word: &str) -> Roles {
     if rule_words.lengths_by_first_byte[usize::from(first)] & length == 0
         || rule_words.lengths_by_last_byte[usize::from(last)] & length == 0
     {
+        return Roles::default();
+    }
+    looked_up_roles(rule_words, word)
+}
+
+/// [`roles_of`] a word of ASCII letters and digits whose
+/// [`crate::text::word_hash`] is `hash`.
+#[inline]
+fn roles_of_plain(rule_words: &RuleWords, word: &str, hash: u64) -> Roles {
+    if rule_words.hashes[(hash >> 6 & 63) as usize] & 1 << (hash & 63) == 0 {
         return Roles::default();
     }
     looked_up_roles(rule_words, word)
@@ -971,6 +988,7 @@ impl<'p> PageWords<'p> {
                 ..WordHashes::default()
             },
         };
+        let rule_words = &*RULE_WORDS;
         for (index, text) in texts.enumerate() {
             let words = &mut page_words.words;
             let first = words.len();
@@ -986,15 +1004,18 @@ impl<'p> PageWords<'p> {
             );
             for_each_word(text, |start, end, kind| {
                 let word = &text[start..end];
+                let roles = match text_hashes.add(start, end, kind) {
+                    Some(hash) => roles_of_plain(rule_words, word, hash),
+                    None => roles_of(word),
+                };
                 words.push(Word {
                     text: word,
                     start,
                     end,
                     kind,
                     capitalised: starts_upper_case(word),
-                    roles: roles_of(word),
+                    roles,
                 });
-                text_hashes.add(start, end, kind);
             });
             if !is_title {
                 hashes.count += text_hashes.count;

@@ -124,12 +124,13 @@ pub fn parse_page(text: &str) -> Result<Page, PageError> {
     if lines.peek().is_some_and(|line| is_market_header(line)) {
         lines.next();
         while let Some(line) = lines.peek() {
-            if !looks_like_strip_line(line) {
-                break;
-            }
             match parse_strip_line(line) {
                 Ok(quote) => strip.push(quote),
-                Err(_) => malformed_strip_lines.push((*line).to_owned()),
+                Err(_) if looks_like_strip_line(line) => {
+                    malformed_strip_lines.push((*line).to_owned())
+                }
+                // The first line that is no strip line ends the strip.
+                Err(_) => break,
             }
             lines.next();
         }

@@ -134,7 +134,9 @@ impl WordHashes {
         let mut hashes = WordHashes::default();
         for part in parts {
             let mut text_hashes = TextHashes::new(part, &mut hashes.body);
-            for_each_word(part, |start, end, kind| text_hashes.add(start, end, kind));
+            for_each_word(part, |start, end, kind| {
+                text_hashes.add(start, end, kind);
+            });
             hashes.count += text_hashes.count;
         }
         hashes
@@ -166,9 +168,10 @@ impl<'t, 'h> TextHashes<'t, 'h> {
         }
     }
 
-    /// Adds the word at `start..end` of the text (the next one in order).
+    /// Adds the word at `start..end` of the text (the next one in order);
+    /// returns its hash when it is one run of ASCII letters and digits.
     #[inline(always)]
-    pub fn add(&mut self, start: usize, end: usize, kind: WordKind) {
+    pub fn add(&mut self, start: usize, end: usize, kind: WordKind) -> Option<u64> {
         let bytes = self.text.as_bytes();
         // Most words follow one byte, a space: no need to decode the gap.
         self.after_space |= if start == self.last_end + 1 {
@@ -179,17 +182,20 @@ impl<'t, 'h> TextHashes<'t, 'h> {
                 .any(char::is_whitespace)
         };
         self.last_end = end;
-        let before = self.hashes.len();
         if kind.is_plain() {
-            self.hashes
-                .push(ascii_run_hash(self.text.as_bytes(), start, end));
-        } else {
-            self.add_runs(&self.text[start..end]);
+            let hash = ascii_run_hash(bytes, start, end);
+            self.hashes.push(hash);
+            self.count += usize::from(self.after_space);
+            self.after_space = false;
+            return Some(hash);
         }
+        let before = self.hashes.len();
+        self.add_runs(&self.text[start..end]);
         if self.after_space && self.hashes.len() > before {
             self.count += 1;
             self.after_space = false;
         }
+        None
     }
 
     /// A word with joiners or characters beyond ASCII: each run of letters

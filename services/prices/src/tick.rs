@@ -177,8 +177,8 @@ pub fn is_symbol(text: &str) -> bool {
     (1..=12).contains(&text.len())
         && text.starts_with(|c: char| c.is_ascii_uppercase())
         && text
-            .chars()
-            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '.' || c == '-')
+            .bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'.' || b == b'-')
 }
 
 /// A plain decimal number: digits with at most one point, an optional minus.
