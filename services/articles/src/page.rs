@@ -183,10 +183,7 @@ pub fn parse_page(text: &str) -> Result<Page, PageError> {
 fn normalise(text: &str) -> String {
     let text = text.trim_start_matches('\u{feff}');
     // Plain ASCII without CR or tab (most pages) is already normal.
-    if !text
-        .bytes()
-        .any(|b| b == b'\r' || b == b'\t' || !b.is_ascii())
-    {
+    if text.is_ascii() && memchr::memchr2(b'\r', b'\t', text.as_bytes()).is_none() {
         return text.to_owned();
     }
     // Copy the text between replacements whole. The characters replaced
@@ -213,7 +210,7 @@ fn normalise(text: &str) -> String {
         copied = at + width;
     }
     out.push_str(&text[copied..]);
-    if out.contains('\t') {
+    if memchr::memchr(b'\t', out.as_bytes()).is_some() {
         out = out.replace('\t', " ");
     }
     out

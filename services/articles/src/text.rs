@@ -13,7 +13,8 @@ pub fn is_word_part(c: char) -> bool {
     c.is_alphanumeric() || c == '-' || c == '\'' || c == '’'
 }
 
-/// What a word holds besides ASCII letters and digits.
+/// What a word holds besides ASCII letters and digits, and whether
+/// whitespace comes before it.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct WordKind(u8);
 
@@ -22,10 +23,18 @@ impl WordKind {
     const JOINER: u8 = 1;
     /// A character beyond ASCII.
     const NON_ASCII: u8 = 2;
+    /// Whitespace, or the start of the text, between this word and the last.
+    const AFTER_SPACE: u8 = 4;
 
     /// ASCII letters and digits only.
     pub fn is_plain(self) -> bool {
-        self.0 == 0
+        self.0 & !Self::AFTER_SPACE == 0
+    }
+
+    /// Whitespace, or the start of the text, comes between this word and the
+    /// one before: it begins a word as a reader counts them.
+    pub fn after_space(self) -> bool {
+        self.0 & Self::AFTER_SPACE != 0
     }
 
     /// Holds `-`, `'` or `’`: names may start inside it (`pro-Russian`).
@@ -34,13 +43,15 @@ impl WordKind {
     }
 }
 
-/// [`BYTE_CLASS`] of a byte that is no word part.
+/// [`BYTE_CLASS`] of a byte that is no word part (a bit of it).
 const NOT_PART: u8 = 0x80;
+/// [`BYTE_CLASS`] of whitespace, also no word part.
+const SPACE: u8 = NOT_PART | 0x20;
 /// [`BYTE_CLASS`] of a byte of a character beyond ASCII, decoded to classify.
 const DECODE: u8 = 0x40;
 
 /// For each byte: the [`WordKind`] bits of an ASCII word part (0 for
-/// letters and digits), [`NOT_PART`], or [`DECODE`].
+/// letters and digits), [`SPACE`], [`NOT_PART`], or [`DECODE`].
 const BYTE_CLASS: [u8; 256] = {
     let mut table = [NOT_PART; 256];
     let mut byte = 0;
@@ -52,6 +63,8 @@ const BYTE_CLASS: [u8; 256] = {
             0
         } else if b == b'-' || b == b'\'' {
             WordKind::JOINER
+        } else if matches!(b, b'\t' | b'\n' | 0x0b | 0x0c | b'\r' | b' ') {
+            SPACE
         } else {
             NOT_PART
         };
@@ -65,13 +78,17 @@ const BYTE_CLASS: [u8; 256] = {
 pub fn for_each_word(text: &str, mut word: impl FnMut(usize, usize, WordKind)) {
     let bytes = text.as_bytes();
     let mut at = 0;
+    let mut space = WordKind::AFTER_SPACE;
     while let Some(&byte) = bytes.get(at) {
         let (class, width) = match BYTE_CLASS[usize::from(byte)] {
             DECODE => decoded_class(text, at),
             class => (class, 1),
         };
         at += width;
-        if class == NOT_PART {
+        if class & NOT_PART != 0 {
+            if class == SPACE {
+                space = WordKind::AFTER_SPACE;
+            }
             continue;
         }
         let start = at - width;
@@ -91,13 +108,14 @@ pub fn for_each_word(text: &str, mut word: impl FnMut(usize, usize, WordKind)) {
                 DECODE => decoded_class(text, at),
                 class => (class, 1),
             };
-            if class == NOT_PART {
+            if class & NOT_PART != 0 {
                 break;
             }
             kind |= class;
             at += width;
         }
-        word(start, at, WordKind(kind));
+        word(start, at, WordKind(kind | space));
+        space = 0;
     }
 }
 
@@ -108,6 +126,8 @@ fn decoded_class(text: &str, at: usize) -> (u8, usize) {
         WordKind::NON_ASCII
     } else if is_word_part(c) {
         WordKind::NON_ASCII | WordKind::JOINER
+    } else if c.is_whitespace() {
+        SPACE
     } else {
         NOT_PART
     };
@@ -150,9 +170,8 @@ pub struct TextHashes<'t, 'h> {
     hashes: &'h mut Vec<u64>,
     /// Whitespace-separated words that hold a letter or digit, so far.
     pub count: usize,
-    /// Where the last word ended, and whether whitespace (or the start of
-    /// the text) came after the last word counted.
-    last_end: usize,
+    /// Whether whitespace (or the start of the text) came after the last
+    /// word counted.
     after_space: bool,
 }
 
@@ -163,8 +182,7 @@ impl<'t, 'h> TextHashes<'t, 'h> {
             text,
             hashes,
             count: 0,
-            last_end: 0,
-            after_space: true,
+            after_space: false,
         }
     }
 
@@ -173,15 +191,7 @@ impl<'t, 'h> TextHashes<'t, 'h> {
     #[inline(always)]
     pub fn add(&mut self, start: usize, end: usize, kind: WordKind) -> Option<u64> {
         let bytes = self.text.as_bytes();
-        // Most words follow one byte, a space: no need to decode the gap.
-        self.after_space |= if start == self.last_end + 1 {
-            bytes[self.last_end].is_ascii_whitespace() || bytes[self.last_end] == 0x0b
-        } else {
-            self.text[self.last_end..start]
-                .chars()
-                .any(char::is_whitespace)
-        };
-        self.last_end = end;
+        self.after_space |= kind.after_space();
         if kind.is_plain() {
             let hash = ascii_run_hash(bytes, start, end);
             self.hashes.push(hash);
@@ -362,6 +372,7 @@ mod tests {
     fn words_are_runs_of_word_parts() {
         for text in TEXTS {
             let mut words = Vec::new();
+            let mut last_end = 0;
             for_each_word(text, |start, end, kind| {
                 let word = &text[start..end];
                 assert_eq!(
@@ -369,7 +380,13 @@ mod tests {
                     word.bytes().all(|b| b.is_ascii_alphanumeric())
                 );
                 assert_eq!(kind.has_joiner(), word.contains(['-', '\'', '’']));
+                assert_eq!(
+                    kind.after_space(),
+                    words.is_empty() || text[last_end..start].contains(char::is_whitespace),
+                    "{text:?} {word:?}"
+                );
                 words.push(word);
+                last_end = end;
             });
             let split: Vec<&str> = text
                 .split(|c| !is_word_part(c))
@@ -378,10 +395,9 @@ mod tests {
             assert_eq!(words, split, "{text:?}");
         }
         for byte in 0..128u8 {
-            assert_eq!(
-                BYTE_CLASS[usize::from(byte)] != NOT_PART,
-                is_word_part(char::from(byte))
-            );
+            let class = BYTE_CLASS[usize::from(byte)];
+            assert_eq!(class & NOT_PART == 0, is_word_part(char::from(byte)));
+            assert_eq!(class == SPACE, char::from(byte).is_whitespace());
         }
     }
 
