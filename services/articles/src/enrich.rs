@@ -985,7 +985,8 @@ impl<'p> PageWords<'p> {
             words: Vec::with_capacity(capacity),
             hashes: WordHashes {
                 body: Vec::with_capacity(capacity),
-                ..WordHashes::default()
+                title: Vec::with_capacity(page.title.len() / 2),
+                count: 0,
             },
         };
         let rule_words = &*RULE_WORDS;
