@@ -1,9 +1,9 @@
 //! Enrichment of a parsed page: language, length, entities, quotes,
 //! instruments and topics. Gazetteers and rules ship in `data/`; no model is
 //! downloaded. Names (countries, people, organisations, instruments) are
-//! matched by one aho-corasick automaton (leftmost-longest, whole words);
-//! topic keywords, single words, by the hashes of the page's words
-//! ([`PageWords`]).
+//! matched by one aho-corasick automaton, walked from where words begin
+//! (longest match, whole words); topic keywords, single words, by the
+//! hashes of the page's words ([`PageWords`]).
 
 use std::collections::HashMap;
 use std::sync::LazyLock;
