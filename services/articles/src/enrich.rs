@@ -882,23 +882,23 @@ impl Enricher {
     }
 
     fn find_topics(&self, words: &WordHashes) -> Vec<Topic> {
-        let mut hits: Vec<Vec<usize>> = vec![Vec::new(); self.topic_labels.len()];
+        // Distinct keywords found, per topic.
+        let mut seen = vec![false; self.topic_of_pattern.len()];
+        let mut hits = vec![0; self.topic_labels.len()];
         for word in words.title.iter().chain(&words.body) {
             if self.topic_filter[(word >> 6 & 63) as usize] & 1 << (word & 63) == 0 {
                 continue;
             }
             if let Some(&pattern) = self.topic_keywords.get(word) {
-                let topic = self.topic_of_pattern[pattern];
-                if !hits[topic].contains(&pattern) {
-                    hits[topic].push(pattern);
+                if !std::mem::replace(&mut seen[pattern], true) {
+                    hits[self.topic_of_pattern[pattern]] += 1;
                 }
             }
         }
         let mut ranked: Vec<(usize, usize)> = hits
-            .iter()
+            .into_iter()
             .enumerate()
-            .filter(|(_, h)| h.len() >= 2)
-            .map(|(topic, h)| (topic, h.len()))
+            .filter(|&(_, count)| count >= 2)
             .collect();
         ranked.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
         ranked
@@ -1159,8 +1159,8 @@ fn speaker_before(
     entities: &Entities,
 ) -> Option<String> {
     let before = &paragraph[..open];
-    let sentence = before.rsplit_once(". ").map_or(before, |(_, s)| s);
-    let sentence_start = before.len() - sentence.len();
+    let sentence_start = memchr::memmem::rfind(before.as_bytes(), b". ").map_or(0, |at| at + 2);
+    let sentence = &before[sentence_start..];
     // The last speech verb among the sentence's words: a verb of one word,
     // or one of several ("a déclaré") that ends with the word.
     let in_sentence = words.partition_point(|word| word.start < sentence_start)
