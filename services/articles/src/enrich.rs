@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 use tickertape_prices::instruments::Catalog;
 
 use crate::page::Page;
-use crate::text::{for_each_word, TextHashes, WordHashes, WordKind};
+use crate::text::{for_each_word, TextHashes, WordHashFilter, WordHashes, WordKind};
 
 /// Words read per minute, for `reading_time_s` (adult silent reading of
 /// non-fiction is about 230 wpm).
@@ -113,9 +113,9 @@ pub struct Enricher {
     meaning_of_pattern: Vec<Vec<Known>>,
     /// Topic keywords by [`crate::text::word_hash`], each to its pattern index.
     topic_keywords: FxHashMap<u64, usize>,
-    /// A bit for each keyword's hash modulo 4096: most words of a page are
-    /// ruled out by one bit test, not a table look-up.
-    topic_filter: [u64; 64],
+    /// The keywords' hashes: most words of a page are ruled out by one bit
+    /// test, not a table look-up.
+    topic_filter: WordHashFilter,
     topic_of_pattern: Vec<usize>,
     topic_labels: Vec<Topic>,
     catalog: Catalog,
@@ -188,9 +188,9 @@ struct RuleWords {
     /// of them without a hash look-up.
     lengths_by_first_byte: [u32; 256],
     lengths_by_last_byte: [u32; 256],
-    /// A bit for each rule word's [`crate::text::word_hash`] modulo 4096:
-    /// for the plain words whose hash is at hand, a sharper filter still.
-    hashes: [u64; 64],
+    /// The rule words' hashes: for the plain words whose hash is at hand,
+    /// a sharper filter still.
+    hashes: WordHashFilter,
 }
 
 /// The bit of [`RuleWords::lengths_by_first_byte`] for a word's length.
@@ -222,10 +222,9 @@ static RULE_WORDS: LazyLock<RuleWords> = LazyLock::new(|| {
         roles.entry(word).or_default().not_name = true;
     }
     let (mut lengths_by_first_byte, mut lengths_by_last_byte) = ([0; 256], [0; 256]);
-    let mut hashes = [0; 64];
+    let mut hashes = WordHashFilter::default();
     for word in roles.keys() {
-        let hash = crate::text::word_hash(word);
-        hashes[(hash >> 6 & 63) as usize] |= 1 << (hash & 63);
+        hashes.insert(crate::text::word_hash(word));
         let bytes = word.as_bytes();
         lengths_by_first_byte[usize::from(bytes[0])] |= length_bit(word);
         lengths_by_last_byte[usize::from(bytes[bytes.len() - 1])] |= length_bit(word);
@@ -268,7 +267,7 @@ fn roles_of(word: &str) -> Roles {
 /// [`crate::text::word_hash`] is `hash`.
 #[inline]
 fn roles_of_plain(rule_words: &RuleWords, word: &str, hash: u64) -> Roles {
-    if rule_words.hashes[(hash >> 6 & 63) as usize] & 1 << (hash & 63) == 0 {
+    if !rule_words.hashes.may_contain(hash) {
         return Roles::default();
     }
     looked_up_roles(rule_words, word)
@@ -511,9 +510,9 @@ impl Enricher {
                 (hash, pattern)
             })
             .collect::<FxHashMap<u64, usize>>();
-        let mut topic_filter = [0; 64];
-        for hash in topic_keywords.keys() {
-            topic_filter[(hash >> 6 & 63) as usize] |= 1 << (hash & 63);
+        let mut topic_filter = WordHashFilter::default();
+        for &hash in topic_keywords.keys() {
+            topic_filter.insert(hash);
         }
 
         // Cyrillic text is the one case whichlang cannot split (it knows
@@ -710,9 +709,14 @@ impl Enricher {
             // A name may also start inside a word, after `-`, `'` or `’`
             // (`pro-Russian`).
             if word.kind.has_joiner() {
-                for (at, joiner) in word.text.match_indices(['-', '\'', '’']) {
-                    if at + joiner.len() < word.text.len() {
-                        self.push_name_at(text, word.start + at + joiner.len(), &mut names);
+                // The joiners are the word's parts that are no letter or digit.
+                for (at, joiner) in word
+                    .text
+                    .char_indices()
+                    .filter(|(_, c)| !c.is_alphanumeric())
+                {
+                    if at + joiner.len_utf8() < word.text.len() {
+                        self.push_name_at(text, word.start + at + joiner.len_utf8(), &mut names);
                     }
                 }
             }
@@ -886,7 +890,7 @@ impl Enricher {
         let mut seen = vec![false; self.topic_of_pattern.len()];
         let mut hits = vec![0; self.topic_labels.len()];
         for word in words.title.iter().chain(&words.body) {
-            if self.topic_filter[(word >> 6 & 63) as usize] & 1 << (word & 63) == 0 {
+            if !self.topic_filter.may_contain(*word) {
                 continue;
             }
             if let Some(&pattern) = self.topic_keywords.get(word) {

@@ -226,6 +226,31 @@ impl<'t, 'h> TextHashes<'t, 'h> {
     }
 }
 
+/// A set of [`word_hash`]es that answers "maybe" or "no": a bit for each
+/// hash modulo 4,096. For a few dozen words, one bit test rules out almost
+/// every other word of a page before any table look-up.
+#[derive(Debug, Clone)]
+pub struct WordHashFilter([u64; 64]);
+
+impl Default for WordHashFilter {
+    fn default() -> Self {
+        WordHashFilter([0; 64])
+    }
+}
+
+impl WordHashFilter {
+    /// Adds a hash.
+    pub fn insert(&mut self, hash: u64) {
+        self.0[(hash >> 6 & 63) as usize] |= 1 << (hash & 63);
+    }
+
+    /// False when `hash` was never inserted; true when it may have been.
+    #[inline]
+    pub fn may_contain(&self, hash: u64) -> bool {
+        self.0[(hash >> 6 & 63) as usize] & 1 << (hash & 63) != 0
+    }
+}
+
 /// The hash of a word as the page's runs are hashed: of its lower-cased
 /// UTF-8, eight bytes at a time, then a finaliser that spreads every bit
 /// (the fingerprint's shingles rely on uniform word hashes).
