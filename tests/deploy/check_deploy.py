@@ -197,7 +197,7 @@ def check_dockerfile(checks):
     with open(os.path.join(REPO, "deploy", "Dockerfile")) as f:
         text = f.read()
     for binary in BINARIES:
-        checks.check(f"the Dockerfile ships {binary}", f"target/release/{binary}" in text)
+        checks.check(f"the Dockerfile ships {binary}", re.search(rf"target/(release|dist)/{binary}\b", text) is not None)
     checks.check("the Dockerfile's runtime stage runs as a non-root user", re.search(r"^USER 10001", text, re.M) is not None)
     with open(os.path.join(REPO, ".dockerignore")) as f:
         ignored = f.read().split()

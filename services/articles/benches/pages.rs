@@ -9,11 +9,11 @@ use std::sync::Arc;
 
 use chrono::Utc;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use tickertape_articles::config::ArticlesArgs;
+use tickertape_articles::config::ArticlesSettings;
 use tickertape_articles::enrich::Enricher;
 use tickertape_articles::metrics::ArticleMetrics;
 use tickertape_articles::processor::ParseStage;
-use tickertape_core::Input;
+use tickertape_processor::Input;
 
 // The allocator the service binaries use.
 #[global_allocator]
@@ -23,7 +23,7 @@ const SEED: &str = include_str!("../../../tests/fixtures/articles/seed-article.t
 
 fn parse_enrich_fingerprint(c: &mut Criterion) {
     let stage = ParseStage::new(
-        &ArticlesArgs::defaults(),
+        &ArticlesSettings::default(),
         Arc::new(Enricher::builtin()),
         ArticleMetrics::unregistered(),
     );

@@ -1,7 +1,9 @@
-//! The articles service's settings: flags and `TICKERTAPE_…` variables.
+//! The articles service's settings: the flags and `TICKERTAPE_…` variables
+//! an operator sets ([`ArticlesArgs`]), and the checked settings the stages
+//! are built from ([`ArticlesSettings`]).
 
-use chrono::TimeDelta;
-use tickertape_core::config::ServiceArgs;
+use tickertape_processor::settings::{at_least_one, span_s};
+use tickertape_processor::SettingsError;
 
 use crate::dedupe::DedupeRules;
 
@@ -66,22 +68,6 @@ pub struct ArticlesArgs {
     pub update_similarity: f64,
 }
 
-/// Every flag of `tickertape-articles`.
-#[derive(Debug, Clone, clap::Parser)]
-#[command(
-    name = "tickertape-articles",
-    version,
-    about = "Raw pages to enriched, deduplicated article events."
-)]
-pub struct ArticlesConfig {
-    /// Settings shared by every service.
-    #[command(flatten)]
-    pub service: ServiceArgs,
-    /// This service's topics and limits.
-    #[command(flatten)]
-    pub articles: ArticlesArgs,
-}
-
 #[derive(clap::Parser)]
 struct ArticlesCommandForDefaults {
     #[command(flatten)]
@@ -94,22 +80,126 @@ impl ArticlesArgs {
         <ArticlesCommandForDefaults as clap::Parser>::parse_from(["articles"]).articles
     }
 
-    /// The dedupe rules, checked.
+    /// The settings the stages are built from, checked.
     ///
-    /// Fails when the similarity is outside (0, 1] or a bound is zero.
-    pub fn dedupe_rules(&self) -> Result<DedupeRules, String> {
+    /// Fails when the similarity is outside (0, 1], a bound is zero, or the
+    /// window is longer than a century.
+    pub fn settings(&self) -> Result<ArticlesSettings, SettingsError> {
         if !(self.update_similarity > 0.0 && self.update_similarity <= 1.0) {
-            return Err("--update-similarity must be in (0, 1]".into());
+            return Err(SettingsError::new(
+                "--update-similarity (TICKERTAPE_UPDATE_SIMILARITY)",
+                self.update_similarity,
+                "must be in (0, 1]",
+            ));
         }
-        if self.dedupe_max_stories == 0 || self.max_message_bytes == 0 {
-            return Err("--dedupe-max-stories and --max-message-bytes must be at least 1".into());
-        }
-        Ok(DedupeRules {
-            window: TimeDelta::seconds(
-                i64::try_from(self.dedupe_window_s).unwrap_or(i64::MAX / 1000),
-            ),
-            max_stories: self.dedupe_max_stories,
-            update_similarity: self.update_similarity,
+        Ok(ArticlesSettings {
+            topics: ArticleTopics {
+                raw: self.raw_topic.clone(),
+                parsed: self.parsed_topic.clone(),
+                enriched: self.enriched_topic.clone(),
+                duplicates: self.duplicates_topic.clone(),
+                dead_letters: self.articles_dlq_topic.clone(),
+                strip_ticks: self.strip_ticks_topic.clone(),
+            },
+            max_message_bytes: at_least_one(
+                "--max-message-bytes (TICKERTAPE_MAX_MESSAGE_BYTES)",
+                self.max_message_bytes,
+            )?,
+            dedupe: DedupeRules {
+                window: span_s(
+                    "--dedupe-window-s (TICKERTAPE_DEDUPE_WINDOW_S)",
+                    self.dedupe_window_s,
+                )?,
+                max_stories: at_least_one(
+                    "--dedupe-max-stories (TICKERTAPE_DEDUPE_MAX_STORIES)",
+                    self.dedupe_max_stories,
+                )?,
+                update_similarity: self.update_similarity,
+            },
         })
+    }
+}
+
+/// The topics the articles service reads and writes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ArticleTopics {
+    /// Raw pages in.
+    pub raw: String,
+    /// The internal one-partition hand-over from the parse to the dedupe stage.
+    pub parsed: String,
+    /// Article events out (key: story_id).
+    pub enriched: String,
+    /// Syndicated copies out (key: story_id).
+    pub duplicates: String,
+    /// Rejected pages, with their original bytes.
+    pub dead_letters: String,
+    /// Strip lines as ticks, for the prices service (key: symbol).
+    pub strip_ticks: String,
+}
+
+/// What the articles stages are built from: every value checked.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ArticlesSettings {
+    /// Topic names.
+    pub topics: ArticleTopics,
+    /// Larger messages are dead-lettered (`too_large`).
+    pub max_message_bytes: usize,
+    /// The dedupe stage's rules.
+    pub dedupe: DedupeRules,
+}
+
+impl Default for ArticlesSettings {
+    /// The documented defaults.
+    fn default() -> Self {
+        ArticlesArgs::defaults()
+            .settings()
+            .expect("the defaults are valid (checked by a unit test)")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tickertape_processor::settings::MAX_SPAN_S;
+
+    #[test]
+    fn the_defaults_are_valid() {
+        let settings = ArticlesArgs::defaults().settings().unwrap();
+        assert_eq!(settings.dedupe, DedupeRules::default());
+        assert_eq!(settings.topics.raw, "articles.raw");
+    }
+
+    /// A change to the defaults.
+    type Change = fn(&mut ArticlesArgs);
+
+    #[test]
+    fn settings_at_their_extremes_are_accepted_or_named_never_a_panic() {
+        let with = |change: fn(&mut ArticlesArgs)| {
+            let mut args = ArticlesArgs::defaults();
+            change(&mut args);
+            args.settings()
+        };
+        assert!(with(|a| a.dedupe_window_s = MAX_SPAN_S).is_ok());
+        assert!(with(|a| a.dedupe_window_s = 0).is_ok());
+        assert!(with(|a| a.dedupe_max_stories = usize::MAX).is_ok());
+        assert!(with(|a| a.max_message_bytes = usize::MAX).is_ok());
+        assert!(with(|a| a.update_similarity = 1.0).is_ok());
+        let refused: &[(Change, &str)] = &[
+            (|a| a.dedupe_window_s = u64::MAX, "--dedupe-window-s"),
+            (|a| a.dedupe_window_s = i64::MAX as u64, "--dedupe-window-s"),
+            (|a| a.dedupe_max_stories = 0, "--dedupe-max-stories"),
+            (|a| a.max_message_bytes = 0, "--max-message-bytes"),
+            (|a| a.update_similarity = 0.0, "--update-similarity"),
+            (|a| a.update_similarity = 1.5, "--update-similarity"),
+            (|a| a.update_similarity = f64::NAN, "--update-similarity"),
+            (
+                |a| a.update_similarity = f64::INFINITY,
+                "--update-similarity",
+            ),
+        ];
+        for &(change, setting) in refused {
+            let error = with(change).unwrap_err();
+            assert!(error.setting.starts_with(setting), "{error}");
+        }
     }
 }

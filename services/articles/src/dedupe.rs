@@ -22,6 +22,8 @@ use chrono::{DateTime, TimeDelta, Utc};
 use serde::{Deserialize, Serialize};
 use xxhash_rust::xxh3::xxh3_64;
 
+use tickertape_processor::RestoreError;
+
 use crate::fingerprint::{similarity, Fingerprint, BINS};
 
 /// LSH bands; `BINS / BANDS` bins each.
@@ -94,6 +96,15 @@ pub struct Story {
     pub versions: Vec<(u64, u32, String)>,
     /// When the story was first seen.
     pub first_seen: DateTime<Utc>,
+}
+
+impl Story {
+    /// A story as the changelog holds it (its JSON).
+    ///
+    /// Fails when the entry is not a story.
+    pub fn from_changelog(key: String, value: &[u8]) -> Result<Story, RestoreError> {
+        serde_json::from_slice(value).map_err(|source| RestoreError::Unreadable { key, source })
+    }
 }
 
 /// The stories seen within the window, indexed for lookup.

@@ -14,7 +14,7 @@ use aho_corasick::{Anchored, MatchKind, StartKind};
 use chrono::NaiveDate;
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
-use tickertape_prices::instruments::Catalog;
+use tickertape_market::instruments::Catalog;
 
 use crate::page::Page;
 use crate::text::{for_each_word, TextHashes, WordHashFilter, WordHashes, WordKind};

@@ -74,10 +74,10 @@ pub struct Article {
     /// Hash of the normalised body, 16 hex digits; equal for identical bodies.
     pub fingerprint: String,
     /// When the crawler fetched the page.
-    #[serde(serialize_with = "tickertape_core::rfc3339::serialize")]
+    #[serde(serialize_with = "tickertape_processor::rfc3339::serialize")]
     pub fetched_at: DateTime<Utc>,
     /// When tickertape parsed it.
-    #[serde(serialize_with = "tickertape_core::rfc3339::serialize")]
+    #[serde(serialize_with = "tickertape_processor::rfc3339::serialize")]
     pub processed_at: DateTime<Utc>,
 }
 
@@ -137,9 +137,9 @@ pub struct DuplicateRecord {
     /// Its headline.
     pub title: String,
     /// When it was fetched.
-    #[serde(serialize_with = "tickertape_core::rfc3339::serialize")]
+    #[serde(serialize_with = "tickertape_processor::rfc3339::serialize")]
     pub fetched_at: DateTime<Utc>,
     /// When tickertape parsed it.
-    #[serde(serialize_with = "tickertape_core::rfc3339::serialize")]
+    #[serde(serialize_with = "tickertape_processor::rfc3339::serialize")]
     pub processed_at: DateTime<Utc>,
 }

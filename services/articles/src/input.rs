@@ -5,7 +5,7 @@ use std::borrow::Cow;
 
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
-use tickertape_core::{Input, Rejection};
+use tickertape_processor::{Input, Rejection};
 
 /// Header naming the page's URL when the value is a raw page.
 pub const URL_HEADER: &str = "url";

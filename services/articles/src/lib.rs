@@ -10,9 +10,10 @@
 //! - [`enrich`]: language, length, entities, quotes, instruments, topics.
 //! - [`fingerprint`]: body hash and MinHash for near-duplicate detection.
 //! - [`dedupe`]: the story index that decides new / update / duplicate.
-//! - [`processor`]: the two [`tickertape_core::Processor`] stages and the
+//! - [`processor`]: the two [`tickertape_processor::Processor`] stages and the
 //!   offline pipeline; [`event`] holds what they publish.
-//! - [`config`], [`metrics`], [`service`]: settings, counters, Kafka wiring.
+//! - [`config`], [`metrics`]: settings and counters. The Kafka wiring is
+//!   in `tickertape-wiring`: this crate does not link librdkafka.
 
 pub mod config;
 pub mod dedupe;
@@ -23,5 +24,4 @@ pub mod input;
 pub mod metrics;
 pub mod page;
 pub mod processor;
-pub mod service;
 pub mod text;

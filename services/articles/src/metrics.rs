@@ -1,4 +1,5 @@
-//! The articles service's own metrics (the runtime's are in tickertape-core).
+//! The articles service's own metrics (the runtime's are in tickertape-core; the duplicates counter is shared, see
+//! `tickertape_processor::shared_metrics`).
 
 use prometheus::{IntCounterVec, Opts, Registry};
 
@@ -45,7 +46,7 @@ impl ArticleMetrics {
     pub fn unregistered() -> Self {
         Self::register(
             &Registry::new(),
-            tickertape_core::metrics::unregistered_duplicates(),
+            tickertape_processor::shared_metrics::unregistered_duplicates(),
         )
         .expect("a fresh registry has no conflicts")
     }

@@ -7,7 +7,7 @@
 //! `Initial.Surname--CODE`. Every part but the title and the body may be
 //! missing; labels are localised.
 
-use tickertape_prices::tick::{parse_strip_line, StripQuote};
+use tickertape_market::strip::{parse_strip_line, StripQuote};
 
 /// Why a page could not be read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -12,14 +12,14 @@
 
 use std::sync::Arc;
 
-use chrono::{DateTime, Utc};
-use rust_decimal::Decimal;
-use serde::Serialize;
-use tickertape_core::processor::StateChange;
-use tickertape_core::{json_record, Input, Outcome, Processor, Record, Rejection};
+use tickertape_market::strip::{StripTick, StripTickSource};
+use tickertape_market::tick::SourceKind;
+use tickertape_processor::{
+    json_record, Input, Outcome, Processor, Record, Rejection, RestoreError, StateChange,
+};
 use xxhash_rust::xxh3::xxh3_64;
 
-use crate::config::ArticlesArgs;
+use crate::config::ArticlesSettings;
 use crate::dedupe::{DedupeRules, Story, StoryIndex, Verdict};
 use crate::enrich::{Enricher, PageWords};
 use crate::event::{
@@ -40,31 +40,17 @@ pub struct ParseStage {
     metrics: ArticleMetrics,
 }
 
-/// A strip line as a tick for the prices service.
-#[derive(Serialize)]
-struct StripTick<'a> {
-    symbol: &'a str,
-    price: Decimal,
-    change_pct: Decimal,
-    currency: &'a str,
-    ts: DateTime<Utc>,
-    source: StripTickSource<'a>,
-}
-
-#[derive(Serialize)]
-struct StripTickSource<'a> {
-    kind: &'static str,
-    name: Option<&'a str>,
-    url: Option<&'a str>,
-}
-
 impl ParseStage {
     /// A parse stage with the given settings and gazetteers.
-    pub fn new(args: &ArticlesArgs, enricher: Arc<Enricher>, metrics: ArticleMetrics) -> Self {
+    pub fn new(
+        settings: &ArticlesSettings,
+        enricher: Arc<Enricher>,
+        metrics: ArticleMetrics,
+    ) -> Self {
         ParseStage {
-            parsed_topic: args.parsed_topic.clone(),
-            ticks_topic: args.strip_ticks_topic.clone(),
-            max_message_bytes: args.max_message_bytes,
+            parsed_topic: settings.topics.parsed.clone(),
+            ticks_topic: settings.topics.strip_ticks.clone(),
+            max_message_bytes: settings.max_message_bytes,
             enricher,
             metrics,
         }
@@ -140,7 +126,7 @@ impl ParseStage {
                 currency: &quote.currency,
                 ts: article.fetched_at,
                 source: StripTickSource {
-                    kind: "page",
+                    kind: SourceKind::Page,
                     name: article.source.name.as_deref(),
                     url: article.source.url.as_deref(),
                 },
@@ -179,16 +165,14 @@ pub struct DedupeStage {
 
 impl DedupeStage {
     /// A dedupe stage with an empty story index.
-    ///
-    /// Fails when a dedupe setting is invalid.
-    pub fn new(args: &ArticlesArgs, metrics: ArticleMetrics) -> Result<Self, String> {
-        Ok(DedupeStage {
-            enriched_topic: args.enriched_topic.clone(),
-            duplicates_topic: args.duplicates_topic.clone(),
-            rules: args.dedupe_rules()?,
+    pub fn new(settings: &ArticlesSettings, metrics: ArticleMetrics) -> Self {
+        DedupeStage {
+            enriched_topic: settings.topics.enriched.clone(),
+            duplicates_topic: settings.topics.duplicates.clone(),
+            rules: settings.dedupe.clone(),
             index: StoryIndex::default(),
             metrics,
-        })
+        }
     }
 
     /// Decides what a parsed article is and returns the record to publish.
@@ -273,12 +257,14 @@ impl Processor for DedupeStage {
             .collect()
     }
 
-    fn restore(&mut self, _partition: i32, entries: Vec<(String, Vec<u8>)>) -> Result<(), String> {
+    fn restore(
+        &mut self,
+        _partition: i32,
+        entries: Vec<(String, Vec<u8>)>,
+    ) -> Result<(), RestoreError> {
         let stories = entries
             .into_iter()
-            .map(|(id, value)| {
-                serde_json::from_slice::<Story>(&value).map_err(|e| format!("story {id}: {e}"))
-            })
+            .map(|(key, value)| Story::from_changelog(key, &value))
             .collect::<Result<Vec<_>, _>>()?;
         self.index = StoryIndex::restored(stories);
         Ok(())
@@ -318,17 +304,15 @@ pub struct ArticlePipeline {
 
 impl ArticlePipeline {
     /// Both stages with the given settings.
-    ///
-    /// Fails when a setting is invalid.
     pub fn new(
-        args: &ArticlesArgs,
+        settings: &ArticlesSettings,
         enricher: Arc<Enricher>,
         metrics: ArticleMetrics,
-    ) -> Result<Self, String> {
-        Ok(ArticlePipeline {
-            parse: ParseStage::new(args, enricher, metrics.clone()),
-            dedupe: DedupeStage::new(args, metrics)?,
-        })
+    ) -> Self {
+        ArticlePipeline {
+            parse: ParseStage::new(settings, enricher, metrics.clone()),
+            dedupe: DedupeStage::new(settings, metrics),
+        }
     }
 }
 
@@ -389,18 +373,18 @@ mod tests {
 
     #[test]
     fn the_story_index_survives_a_round_trip_through_the_changelog() {
-        let args = ArticlesArgs::defaults();
+        let settings = ArticlesSettings::default();
         let parse = ParseStage::new(
-            &args,
+            &settings,
             Arc::new(Enricher::builtin()),
             ArticleMetrics::unregistered(),
         );
-        let mut before = DedupeStage::new(&args, ArticleMetrics::unregistered()).unwrap();
+        let mut before = DedupeStage::new(&settings, ArticleMetrics::unregistered());
         decide(&mut before, &parsed(&parse, SEED));
         let changes = before.take_state_changes();
         assert_eq!(changes.len(), 1);
 
-        let mut after = DedupeStage::new(&args, ArticleMetrics::unregistered()).unwrap();
+        let mut after = DedupeStage::new(&settings, ArticleMetrics::unregistered());
         after
             .restore(
                 0,
@@ -415,7 +399,7 @@ mod tests {
             panic!("the copy is published somewhere");
         };
         assert_eq!(
-            records[0].topic, args.duplicates_topic,
+            records[0].topic, settings.topics.duplicates,
             "the restored index knows the story"
         );
         assert!(

@@ -16,14 +16,14 @@ use rdkafka::consumer::{Consumer, StreamConsumer};
 use rdkafka::message::{Header, Message, OwnedHeaders};
 use rdkafka::mocking::MockCluster;
 use rdkafka::producer::{FutureProducer, FutureRecord};
-use tickertape_articles::config::ArticlesArgs;
+use tickertape_articles::config::{ArticlesArgs, ArticlesSettings};
 use tickertape_articles::input::{FETCHED_AT_HEADER, URL_HEADER};
 use tickertape_core::admin::group_lag;
 use tickertape_core::config::{Guarantee, KafkaArgs, ServiceArgs};
 use tickertape_core::runtime::changelog::changelog_topic;
 use tickertape_core::telemetry::LogFormat;
 use tickertape_core::{shutdown, ProcessHost};
-use tickertape_prices::config::PricesArgs;
+use tickertape_prices::config::{PricesArgs, PricesSettings};
 use tokio_util::sync::CancellationToken;
 
 use crate::output::{message_value, readable};
@@ -56,9 +56,9 @@ pub struct DemoArgs {
 pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     let cluster = MockCluster::new(1).context("starting the embedded broker")?;
     let brokers = cluster.bootstrap_servers();
-    let articles = ArticlesArgs::defaults();
-    let prices = PricesArgs::defaults();
-    let topics = all_topics(&articles, &prices, args.partitions);
+    let articles = ArticlesArgs::defaults().settings()?;
+    let prices = PricesArgs::defaults().settings()?;
+    let topics = all_topics(&articles.topics, &prices.topics, args.partitions);
     for spec in &topics {
         cluster.create_topic(&spec.name, spec.partitions, 1)?;
     }
@@ -105,7 +105,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
             host.clone(),
             shutdown.clone(),
         );
-        async move { tickertape_articles::service::run(&service, &articles, &host, stop).await }
+        async move { tickertape_wiring::articles::run(&service, &articles, &host, stop).await }
     });
     let mut prices_task = tokio::spawn({
         let (service, prices, host, stop) = (
@@ -114,16 +114,16 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
             host.clone(),
             shutdown.clone(),
         );
-        async move { tickertape_prices::service::run(&service, &prices, &host, stop).await }
+        async move { tickertape_wiring::prices::run(&service, &prices, &host, stop).await }
     });
 
     let outputs = [
-        articles.enriched_topic.as_str(),
-        articles.duplicates_topic.as_str(),
-        articles.articles_dlq_topic.as_str(),
-        prices.changes_topic.as_str(),
-        prices.alerts_topic.as_str(),
-        prices.ticks_dlq_topic.as_str(),
+        articles.topics.enriched.as_str(),
+        articles.topics.duplicates.as_str(),
+        articles.topics.dead_letters.as_str(),
+        prices.topics.changes.as_str(),
+        prices.topics.alerts.as_str(),
+        prices.topics.dead_letters.as_str(),
     ];
     let printer = print_outputs(kafka.clone(), &outputs, args.json, shutdown.clone());
     let feeder = async {
@@ -174,8 +174,8 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
 /// strips' ticks precede the feed's later ones), then sends the ticks.
 async fn feed(
     kafka: &KafkaArgs,
-    articles: &ArticlesArgs,
-    prices: &PricesArgs,
+    articles: &ArticlesSettings,
+    prices: &PricesSettings,
     shutdown: &CancellationToken,
 ) -> anyhow::Result<()> {
     let producer: FutureProducer = kafka
@@ -193,7 +193,7 @@ async fn feed(
             });
         // One partition keeps the samples in order, so the demo tells the
         // same story every run (which copy is the original, which the update).
-        let record = FutureRecord::to(&articles.raw_topic)
+        let record = FutureRecord::to(&articles.topics.raw)
             .partition(0)
             .key(page.url)
             .payload(page.text)
@@ -204,7 +204,7 @@ async fn feed(
             .map_err(|(e, _)| e)?;
     }
     for line in ENVELOPES.lines().filter(|l| !l.trim().is_empty()) {
-        let record: FutureRecord<'_, str, str> = FutureRecord::to(&articles.raw_topic)
+        let record: FutureRecord<'_, str, str> = FutureRecord::to(&articles.topics.raw)
             .partition(0)
             .payload(line);
         producer
@@ -215,8 +215,8 @@ async fn feed(
     wait_for_groups(
         kafka,
         &[
-            ("tickertape-articles", &articles.raw_topic),
-            ("tickertape-articles-dedupe", &articles.parsed_topic),
+            ("tickertape-articles", &articles.topics.raw),
+            ("tickertape-articles-dedupe", &articles.topics.parsed),
         ],
         shutdown,
     )
@@ -231,7 +231,7 @@ async fn feed(
                     .unwrap_or_default()
                     .to_owned()
             });
-        let record = FutureRecord::to(&prices.ticks_topic)
+        let record = FutureRecord::to(&prices.topics.ticks)
             .key(&symbol)
             .payload(line);
         producer

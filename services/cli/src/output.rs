@@ -4,7 +4,7 @@ use base64::Engine;
 use serde::Serialize;
 use serde_json::Value;
 use std::collections::BTreeMap;
-use tickertape_core::processor::dead_letter_headers;
+use tickertape_processor::processor::dead_letter_headers;
 
 /// One record as `tickertape process` prints it.
 #[derive(Serialize)]

@@ -13,12 +13,11 @@ use tickertape_articles::config::ArticlesArgs;
 use tickertape_articles::enrich::Enricher;
 use tickertape_articles::metrics::ArticleMetrics;
 use tickertape_articles::processor::ArticlePipeline;
-use tickertape_core::processor::dead_letter;
-use tickertape_core::{Input, Outcome, Processor, Record};
+use tickertape_market::instruments::Catalog;
 use tickertape_prices::config::PricesArgs;
-use tickertape_prices::instruments::Catalog;
 use tickertape_prices::metrics::PriceMetrics;
 use tickertape_prices::processor::PriceProcessor;
+use tickertape_processor::{dead_letter, Input, Outcome, Processor, Record};
 
 use crate::output::{value_of, RecordLine};
 
@@ -61,17 +60,14 @@ pub fn run(args: ProcessArgs) -> anyhow::Result<()> {
             files,
             args: articles,
         } => {
+            let settings = articles.settings()?;
             let mut pipeline = ArticlePipeline::new(
-                &articles,
+                &settings,
                 std::sync::Arc::new(Enricher::builtin()),
                 ArticleMetrics::unregistered(),
-            )
-            .map_err(|m| anyhow::anyhow!("configuration: {m}"))?;
-            let mut feed = Feed::new(
-                &articles.raw_topic,
-                &articles.articles_dlq_topic,
-                args.clock,
             );
+            let topics = &settings.topics;
+            let mut feed = Feed::new(&topics.raw, &topics.dead_letters, args.clock);
             for file in &files {
                 for payload in article_messages(file)? {
                     feed.emit(&mut pipeline, &payload, &mut out)?;
@@ -82,12 +78,13 @@ pub fn run(args: ProcessArgs) -> anyhow::Result<()> {
             files,
             args: prices,
         } => {
+            let settings = prices.settings()?;
             let mut processor =
-                PriceProcessor::new(&prices, Catalog::builtin(), PriceMetrics::unregistered())
-                    .map_err(|m| anyhow::anyhow!("configuration: {m}"))?;
-            let mut feed = Feed::new(&prices.ticks_topic, &prices.ticks_dlq_topic, args.clock);
+                PriceProcessor::new(&settings, Catalog::builtin(), PriceMetrics::unregistered());
+            let topics = &settings.topics;
+            let mut feed = Feed::new(&topics.ticks, &topics.dead_letters, args.clock);
             for file in &files {
-                for payload in tick_messages(file, &prices.ticks_topic)? {
+                for payload in tick_messages(file, &topics.ticks)? {
                     feed.emit(&mut processor, &payload, &mut out)?;
                 }
             }

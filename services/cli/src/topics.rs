@@ -1,11 +1,11 @@
 //! `tickertape topics create`: every topic the pipeline needs, idempotently,
 //! and a report of how the existing ones are set.
 
-use tickertape_articles::config::ArticlesArgs;
+use tickertape_articles::config::{ArticleTopics, ArticlesArgs};
 use tickertape_core::admin::{create_topics, describe_topics, TopicSpec, TopicStatus};
 use tickertape_core::config::KafkaArgs;
 use tickertape_core::runtime::changelog::{changelog_spec, changelog_topic};
-use tickertape_prices::config::PricesArgs;
+use tickertape_prices::config::{PriceTopics, PricesArgs};
 
 /// The settings `topics create` sets, and reports for existing topics.
 const REPORTED_SETTINGS: [&str; 3] = ["cleanup.policy", "retention.ms", "min.insync.replicas"];
@@ -64,9 +64,13 @@ enum TopicsCommand {
 }
 
 /// Every topic of both services, each once.
-pub fn all_topics(articles: &ArticlesArgs, prices: &PricesArgs, partitions: i32) -> Vec<TopicSpec> {
-    let mut topics = tickertape_articles::service::topics(articles, partitions);
-    for spec in tickertape_prices::service::topics(prices, partitions) {
+pub fn all_topics(
+    articles: &ArticleTopics,
+    prices: &PriceTopics,
+    partitions: i32,
+) -> Vec<TopicSpec> {
+    let mut topics = tickertape_wiring::articles::topics(articles, partitions);
+    for spec in tickertape_wiring::prices::topics(prices, partitions) {
         if !topics.iter().any(|t| t.name == spec.name) {
             topics.push(spec);
         }
@@ -87,6 +91,8 @@ pub async fn run(args: TopicsArgs) -> anyhow::Result<()> {
         articles,
         prices,
     } = args.command;
+    let articles = articles.settings()?.topics;
+    let prices = prices.settings()?.topics;
     let mut specs = all_topics(&articles, &prices, partitions);
     for (name, count) in partitions_for {
         let spec = specs
@@ -95,7 +101,7 @@ pub async fn run(args: TopicsArgs) -> anyhow::Result<()> {
             .ok_or_else(|| anyhow::anyhow!("--partitions-for: no topic named {name}"))?;
         spec.partitions = count;
     }
-    let dead_letters = [&articles.articles_dlq_topic, &prices.ticks_dlq_topic];
+    let dead_letters = [&articles.dead_letters, &prices.dead_letters];
     for spec in &mut specs {
         let retention = if dead_letters.contains(&&spec.name) {
             dead_letter_retention_ms
@@ -116,11 +122,11 @@ pub async fn run(args: TopicsArgs) -> anyhow::Result<()> {
     let changelogs = [
         changelog_spec(
             &changelog_topic(&format!("{articles_group_id}-dedupe"), "stories"),
-            partitions_of(&articles.parsed_topic),
+            partitions_of(&articles.parsed),
         ),
         changelog_spec(
             &changelog_topic(&prices_group_id, "state"),
-            partitions_of(&prices.ticks_topic),
+            partitions_of(&prices.ticks),
         ),
     ];
     specs.extend(changelogs);

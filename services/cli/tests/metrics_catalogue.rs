@@ -12,6 +12,7 @@ fn defined() -> BTreeSet<String> {
     let mut names = BTreeSet::new();
     for file in [
         "services/core/src/metrics.rs",
+        "services/processor/src/shared_metrics.rs",
         "services/articles/src/metrics.rs",
         "services/prices/src/metrics.rs",
     ] {

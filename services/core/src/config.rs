@@ -1,7 +1,7 @@
 //! Settings every service shares. Each is a flag and a `TICKERTAPE_…`
 //! environment variable with a documented default.
 
-use std::net::SocketAddr;
+use std::net::{SocketAddr, ToSocketAddrs};
 use std::time::Duration;
 
 use crate::telemetry::LogFormat;
@@ -37,8 +37,14 @@ pub struct ServiceArgs {
     #[arg(long, env = "TICKERTAPE_GROUP_ID")]
     pub group_id: Option<String>,
 
-    /// Address of the `/metrics`, `/healthz` and `/readyz` endpoint.
-    #[arg(long, env = "TICKERTAPE_METRICS_ADDR", default_value = "0.0.0.0:9464")]
+    /// Address of the `/metrics`, `/healthz` and `/readyz` endpoint, as
+    /// `IP:PORT` or `HOST:PORT` (each service has its own default port).
+    #[arg(
+        long,
+        env = "TICKERTAPE_METRICS_ADDR",
+        default_value = "0.0.0.0:9464",
+        value_parser = resolve_addr
+    )]
     pub metrics_addr: SocketAddr,
 
     /// Log line format (the level comes from `RUST_LOG`).
@@ -203,6 +209,82 @@ impl KafkaArgs {
     }
 }
 
+/// `IP:PORT`, or `HOST:PORT` resolved now (`localhost:9465`); an IPv4
+/// address where the host has one, as most scrapers try it first.
+///
+/// Fails when the text is neither, or the host does not resolve.
+pub fn resolve_addr(text: &str) -> std::result::Result<SocketAddr, String> {
+    if let Ok(addr) = text.parse() {
+        return Ok(addr);
+    }
+    let addrs: Vec<SocketAddr> = text
+        .to_socket_addrs()
+        .map_err(|error| format!("expected IP:PORT or HOST:PORT ({error})"))?
+        .collect();
+    addrs
+        .iter()
+        .find(|addr| addr.is_ipv4())
+        .or(addrs.first())
+        .copied()
+        .ok_or_else(|| format!("{text} resolves to no address"))
+}
+
+/// Parses `args` with `command`, as clap does, but when a bad value came
+/// from an environment variable (not the command line), the message also
+/// names the variable: an operator reading `invalid value for
+/// '--max-in-flight'` in a pod's log would otherwise look for a flag that
+/// nobody passed. Exits the process on any error (and on `--help`).
+pub fn parse_naming_env<T: clap::FromArgMatches>(
+    mut command: clap::Command,
+    args: impl IntoIterator<Item = std::ffi::OsString>,
+) -> T {
+    let args: Vec<std::ffi::OsString> = args.into_iter().collect();
+    let parsed = command
+        .try_get_matches_from_mut(&args)
+        .and_then(|matches| T::from_arg_matches(&matches));
+    match parsed {
+        Ok(parsed) => parsed,
+        Err(error) => {
+            let error = error.format(&mut command);
+            match env_variable_behind(&command, &error, &args) {
+                Some(variable) => {
+                    eprint!("{}", error.render().ansi());
+                    eprintln!("  (the value comes from the environment variable {variable})");
+                    std::process::exit(error.exit_code())
+                }
+                None => error.exit(),
+            }
+        }
+    }
+}
+
+/// The environment variable a value error came from, if it did: the
+/// failing argument reads one, it is set, and the flag is not on the line.
+fn env_variable_behind(
+    command: &clap::Command,
+    error: &clap::Error,
+    args: &[std::ffi::OsString],
+) -> Option<String> {
+    let clap::error::ContextValue::String(invalid) =
+        error.get(clap::error::ContextKind::InvalidArg)?
+    else {
+        return None;
+    };
+    let argument = command.get_arguments().find(|argument| {
+        argument
+            .get_long()
+            .is_some_and(|long| invalid.split(' ').next() == Some(&format!("--{long}")))
+    })?;
+    let long = format!("--{}", argument.get_long()?);
+    let on_the_line = args
+        .iter()
+        .filter_map(|arg| arg.to_str())
+        .any(|arg| arg == long || arg.starts_with(&format!("{long}=")));
+    let variable = argument.get_env()?;
+    (!on_the_line && std::env::var_os(variable).is_some())
+        .then(|| variable.to_string_lossy().into_owned())
+}
+
 fn parse_property(text: &str) -> std::result::Result<(String, String), String> {
     match text.split_once('=') {
         Some((key, value)) if !key.trim().is_empty() => {
@@ -228,6 +310,44 @@ mod tests {
         );
         assert!(parse_property("no-equals-sign").is_err());
         assert!(parse_property("=value").is_err());
+    }
+
+    #[test]
+    fn metrics_addresses_take_host_names() {
+        assert_eq!(
+            resolve_addr("0.0.0.0:9464").unwrap(),
+            "0.0.0.0:9464".parse().unwrap()
+        );
+        let local = resolve_addr("localhost:9465").unwrap();
+        assert!(local.ip().is_loopback());
+        assert_eq!(local.port(), 9465);
+        assert!(resolve_addr("localhost").is_err(), "a port is needed");
+        assert!(resolve_addr("no such host.invalid:1").is_err());
+    }
+
+    #[derive(clap::Parser, Debug)]
+    struct NamingTest {
+        #[arg(long, env = "TICKERTAPE_TEST_NAMING_ENV_BOUND", default_value_t = 1)]
+        bound: u32,
+    }
+
+    #[test]
+    fn a_bad_value_from_the_environment_is_named_as_the_variable() {
+        use clap::CommandFactory;
+        // A variable only this test reads, so other tests cannot see it.
+        std::env::set_var("TICKERTAPE_TEST_NAMING_ENV_BOUND", "lots");
+        let mut command = NamingTest::command();
+        let args: Vec<std::ffi::OsString> = vec!["x".into()];
+        let error = command.try_get_matches_from_mut(&args).unwrap_err();
+        assert_eq!(
+            env_variable_behind(&command, &error, &args).as_deref(),
+            Some("TICKERTAPE_TEST_NAMING_ENV_BOUND")
+        );
+        // The same bad value on the command line is the flag's, not the variable's.
+        let args: Vec<std::ffi::OsString> = vec!["x".into(), "--bound".into(), "lots".into()];
+        let error = command.try_get_matches_from_mut(&args).unwrap_err();
+        assert_eq!(env_variable_behind(&command, &error, &args), None);
+        std::env::remove_var("TICKERTAPE_TEST_NAMING_ENV_BOUND");
     }
 
     #[test]

@@ -26,6 +26,49 @@ pub enum Error {
     /// A setting is invalid.
     #[error("configuration: {0}")]
     Config(String),
+    /// A topic the service needs is missing or has the wrong shape (a
+    /// changelog whose partitions do not match its input's).
+    #[error("topic {topic}: {problem}")]
+    Topic {
+        /// The topic.
+        topic: String,
+        /// What is wrong with it.
+        problem: String,
+    },
+    /// A partition's state could not be rebuilt from its changelog: the
+    /// service stops rather than run on a state it cannot trust.
+    #[error("restoring partition {partition} from {changelog}: {source}")]
+    Restore {
+        /// The changelog topic.
+        changelog: String,
+        /// The input (and changelog) partition.
+        partition: i32,
+        /// What the processor refused.
+        #[source]
+        source: tickertape_processor::RestoreError,
+    },
+    /// Reading a changelog to its end took longer than the bound.
+    #[error("restoring {changelog} took longer than {seconds} s")]
+    RestoreTimeout {
+        /// The changelog topic.
+        changelog: String,
+        /// The bound.
+        seconds: u64,
+    },
+    /// The open transaction could not be finished during a rebalance (the
+    /// producer was fenced): the next owner of the partitions takes over.
+    #[error("transaction aborted during a rebalance: {0}")]
+    Rebalance(String),
+    /// A blocking task of the runtime (a metadata probe, a restore) panicked
+    /// or was cancelled.
+    #[error("{task} did not finish: {source}")]
+    Task {
+        /// What the task was doing.
+        task: &'static str,
+        /// Why it did not finish.
+        #[source]
+        source: tokio::task::JoinError,
+    },
     /// The metrics or health endpoint could not be served.
     #[error("http endpoint {addr}: {source}")]
     Http {

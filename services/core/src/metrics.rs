@@ -144,13 +144,7 @@ impl RuntimeMetrics {
                 ),
                 &["service"],
             )?,
-            duplicates: IntCounterVec::new(
-                Opts::new(
-                    "tickertape_duplicates_total",
-                    "Inputs recognised as repeats, by kind: syndicated_copy, update, repeated_tick.",
-                ),
-                &["kind"],
-            )?,
+            duplicates: tickertape_processor::shared_metrics::duplicates_counter()?,
             event_age_seconds: HistogramVec::new(
                 HistogramOpts::new(
                     "tickertape_event_age_seconds",
@@ -219,16 +213,6 @@ impl RuntimeMetrics {
             }
         }
     }
-}
-
-/// A duplicates counter registered nowhere, for processors run offline
-/// (`tickertape process`, tests, benchmarks).
-pub fn unregistered_duplicates() -> IntCounterVec {
-    let registry = Registry::new();
-    RuntimeMetrics::register(&registry)
-        .expect("a fresh registry has no conflicts")
-        .duplicates
-        .clone()
 }
 
 fn register_build_info(registry: &Registry) -> prometheus::Result<()> {

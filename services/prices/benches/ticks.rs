@@ -12,17 +12,17 @@ use std::hint::black_box;
 
 use chrono::{TimeDelta, Utc};
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
-use tickertape_core::{Input, Processor};
+use tickertape_market::instruments::Catalog;
+use tickertape_market::tick::parse_tick;
 use tickertape_prices::book::{PriceBook, Rules};
-use tickertape_prices::config::PricesArgs;
-use tickertape_prices::instruments::Catalog;
+use tickertape_prices::config::PricesSettings;
 use tickertape_prices::metrics::PriceMetrics;
 use tickertape_prices::processor::PriceProcessor;
+use tickertape_processor::{Input, Processor};
 
 // The allocator the service binaries use.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-use tickertape_prices::tick::parse_tick;
 
 const SYMBOLS: [&str; 16] = [
     "RBGPF", "CMSC", "RYCEF", "NGG", "GSK", "RIO", "AZN", "BTI", "BP", "RELX", "SCS", "CMSD",
@@ -59,11 +59,10 @@ fn ticks() -> Vec<Vec<u8>> {
 
 fn processor() -> PriceProcessor {
     PriceProcessor::new(
-        &PricesArgs::defaults(),
+        &PricesSettings::default(),
         Catalog::builtin(),
         PriceMetrics::unregistered(),
     )
-    .expect("default settings are valid")
 }
 
 /// Three measurements of the same stream, each stage adding to the one

@@ -20,7 +20,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use rust_decimal::{Decimal, RoundingStrategy};
 use serde::{Deserialize, Serialize};
 
-use crate::tick::Tick;
+use tickertape_market::tick::Tick;
 
 /// The rules' settings.
 #[derive(Debug, Clone, PartialEq)]
@@ -423,8 +423,8 @@ fn alert_on(state: &mut SymbolState, tick: &Tick<'_>, rules: &Rules) -> Option<A
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::tick::{SourceKind, TickSource, MAX_PRICE};
     use rust_decimal_macros::dec;
+    use tickertape_market::tick::{SourceKind, TickSource, MAX_PRICE};
 
     fn at(seconds: i64) -> DateTime<Utc> {
         DateTime::from_timestamp(1_731_400_000 + seconds, 0).unwrap()

@@ -1,8 +1,11 @@
-//! The prices service's settings: flags and `TICKERTAPE_…` variables.
+//! The prices service's settings: the flags and `TICKERTAPE_…` variables an
+//! operator sets ([`PricesArgs`]), and the checked settings the processor is
+//! built from ([`PricesSettings`]).
 
 use chrono::TimeDelta;
 use rust_decimal::Decimal;
-use tickertape_core::config::ServiceArgs;
+use tickertape_processor::settings::{at_least_one, span_ms, span_s};
+use tickertape_processor::SettingsError;
 
 use crate::book::Rules;
 
@@ -25,7 +28,9 @@ pub struct PricesArgs {
     /// Dead-letter topic for ticks that cannot be processed.
     #[arg(long, env = "TICKERTAPE_TICKS_DLQ_TOPIC", default_value = "ticks.dlq")]
     pub ticks_dlq_topic: String,
-    /// Optional topic for late ticks (older than allowed); unset drops them (counted).
+    /// Where late ticks (older than the symbol's newest by more than the
+    /// allowed lateness) go, with their original bytes. Unset: they are
+    /// counted (`tickertape_ticks_total{outcome="late"}`) and dropped.
     #[arg(long, env = "TICKERTAPE_LATE_TICKS_TOPIC")]
     pub late_ticks_topic: Option<String>,
     /// How far behind a symbol's newest tick an older tick is still applied.
@@ -52,45 +57,97 @@ pub struct PricesArgs {
     pub alert_window_s: u64,
 }
 
-/// Every flag of `tickertape-prices`.
-#[derive(Debug, Clone, clap::Parser)]
-#[command(
-    name = "tickertape-prices",
-    version,
-    about = "Raw ticks to price-change events and alerts."
-)]
-pub struct PricesConfig {
-    /// Settings shared by every service.
-    #[command(flatten)]
-    pub service: ServiceArgs,
-    /// This service's topics and rules.
-    #[command(flatten)]
-    pub prices: PricesArgs,
-}
-
 impl PricesArgs {
     /// The defaults, as if no flag were given (environment variables aside).
     pub fn defaults() -> Self {
         <PricesCommandForDefaults as clap::Parser>::parse_from(["prices"]).prices
     }
 
-    /// The rules, checked.
+    /// The settings the processor is built from, checked.
     ///
-    /// Fails when the threshold is not positive or the dedupe capacity is zero.
-    pub fn rules(&self) -> Result<Rules, String> {
-        if self.alert_threshold_pct <= Decimal::ZERO {
-            return Err("--alert-threshold-pct must be positive".into());
+    /// Fails when the threshold is not in (0, 1,000,000] percent, the dedupe
+    /// capacity is zero, or a span is longer than a century.
+    pub fn settings(&self) -> Result<PricesSettings, SettingsError> {
+        let threshold = self.alert_threshold_pct;
+        if threshold <= Decimal::ZERO || threshold > MAX_ALERT_THRESHOLD_PCT {
+            return Err(SettingsError::new(
+                "--alert-threshold-pct (TICKERTAPE_ALERT_THRESHOLD_PCT)",
+                threshold,
+                format!("must be above 0 and at most {MAX_ALERT_THRESHOLD_PCT}"),
+            ));
         }
-        if self.tick_dedupe_capacity == 0 {
-            return Err("--tick-dedupe-capacity must be at least 1".into());
-        }
-        Ok(Rules {
-            allowed_lateness: millis(self.allowed_lateness_ms),
-            dedupe_window: millis(self.tick_dedupe_window_s.saturating_mul(1000)),
-            dedupe_capacity: self.tick_dedupe_capacity,
-            alert_threshold_pct: self.alert_threshold_pct,
-            alert_window: millis(self.alert_window_s.saturating_mul(1000)),
+        Ok(PricesSettings {
+            topics: PriceTopics {
+                ticks: self.ticks_topic.clone(),
+                changes: self.changes_topic.clone(),
+                alerts: self.alerts_topic.clone(),
+                dead_letters: self.ticks_dlq_topic.clone(),
+                late_ticks: self.late_ticks_topic.clone(),
+            },
+            rules: Rules {
+                allowed_lateness: span_ms(
+                    "--allowed-lateness-ms (TICKERTAPE_ALLOWED_LATENESS_MS)",
+                    self.allowed_lateness_ms,
+                )?,
+                dedupe_window: span_s(
+                    "--tick-dedupe-window-s (TICKERTAPE_TICK_DEDUPE_WINDOW_S)",
+                    self.tick_dedupe_window_s,
+                )?,
+                dedupe_capacity: at_least_one(
+                    "--tick-dedupe-capacity (TICKERTAPE_TICK_DEDUPE_CAPACITY)",
+                    self.tick_dedupe_capacity,
+                )?,
+                alert_threshold_pct: threshold,
+                alert_window: span_s(
+                    "--alert-window-s (TICKERTAPE_ALERT_WINDOW_S)",
+                    self.alert_window_s,
+                )?,
+            },
+            max_future: span_ms(
+                "--max-future-ms (TICKERTAPE_MAX_FUTURE_MS)",
+                self.max_future_ms,
+            )?,
         })
+    }
+}
+
+/// The largest alert threshold: a move of 10,000× is no alert anyone
+/// waits for, and the bound keeps the alert rule's exact products (price
+/// times threshold) inside `Decimal`, where an overflow would panic.
+pub const MAX_ALERT_THRESHOLD_PCT: Decimal = Decimal::from_parts(1_000_000, 0, 0, false, 0);
+
+/// The topics the prices service reads and writes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PriceTopics {
+    /// Raw ticks in (key: symbol).
+    pub ticks: String,
+    /// Price changes out (key: symbol).
+    pub changes: String,
+    /// Alerts out (key: symbol).
+    pub alerts: String,
+    /// Rejected ticks, with their original bytes.
+    pub dead_letters: String,
+    /// Late ticks, with their original bytes; None drops them (counted).
+    pub late_ticks: Option<String>,
+}
+
+/// What the price processor is built from: every value checked.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PricesSettings {
+    /// Topic names.
+    pub topics: PriceTopics,
+    /// The book's rules.
+    pub rules: Rules,
+    /// Ticks further ahead of the clock are dead-lettered (`future_time`).
+    pub max_future: TimeDelta,
+}
+
+impl Default for PricesSettings {
+    /// The documented defaults.
+    fn default() -> Self {
+        PricesArgs::defaults()
+            .settings()
+            .expect("the defaults are valid (checked by a unit test)")
     }
 }
 
@@ -100,6 +157,61 @@ struct PricesCommandForDefaults {
     prices: PricesArgs,
 }
 
-pub(crate) fn millis(ms: u64) -> TimeDelta {
-    TimeDelta::milliseconds(i64::try_from(ms).unwrap_or(i64::MAX / 1_000_000))
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tickertape_processor::settings::MAX_SPAN_S;
+
+    #[test]
+    fn the_defaults_are_valid() {
+        let settings = PricesArgs::defaults().settings().unwrap();
+        assert_eq!(settings.rules, Rules::default());
+        assert_eq!(settings.topics.late_ticks, None);
+    }
+
+    /// A change to the defaults.
+    type Change = fn(&mut PricesArgs);
+
+    #[test]
+    fn settings_at_their_extremes_are_accepted_or_named_never_a_panic() {
+        let with = |change: fn(&mut PricesArgs)| {
+            let mut args = PricesArgs::defaults();
+            change(&mut args);
+            args.settings()
+        };
+        assert!(with(|a| a.alert_threshold_pct = MAX_ALERT_THRESHOLD_PCT).is_ok());
+        assert!(with(|a| a.alert_threshold_pct = Decimal::new(1, 28)).is_ok());
+        assert!(with(|a| a.alert_window_s = MAX_SPAN_S).is_ok());
+        assert!(with(|a| a.tick_dedupe_capacity = usize::MAX).is_ok());
+        let refused: &[(Change, &str)] = &[
+            (
+                |a| a.alert_threshold_pct = Decimal::MAX,
+                "--alert-threshold-pct",
+            ),
+            (
+                |a| a.alert_threshold_pct = Decimal::ZERO,
+                "--alert-threshold-pct",
+            ),
+            (
+                |a| a.alert_threshold_pct = Decimal::NEGATIVE_ONE,
+                "--alert-threshold-pct",
+            ),
+            (|a| a.alert_window_s = u64::MAX, "--alert-window-s"),
+            (
+                |a| a.tick_dedupe_window_s = u64::MAX,
+                "--tick-dedupe-window-s",
+            ),
+            (
+                |a| a.allowed_lateness_ms = u64::MAX,
+                "--allowed-lateness-ms",
+            ),
+            (|a| a.max_future_ms = u64::MAX, "--max-future-ms"),
+            (|a| a.max_future_ms = i64::MAX as u64, "--max-future-ms"),
+            (|a| a.tick_dedupe_capacity = 0, "--tick-dedupe-capacity"),
+        ];
+        for &(change, setting) in refused {
+            let error = with(change).unwrap_err();
+            assert!(error.setting.starts_with(setting), "{error}");
+        }
+    }
 }

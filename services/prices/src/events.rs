@@ -6,8 +6,8 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 
 use crate::book::Basis;
-use crate::instruments::InstrumentRef;
-use crate::tick::SourceKind;
+use tickertape_market::instruments::InstrumentRef;
+use tickertape_market::tick::SourceKind;
 
 /// `schema` of price-change events.
 pub const PRICE_CHANGE_SCHEMA: &str = "tickertape.price_change.v1";
@@ -48,10 +48,10 @@ pub struct PriceChangeEvent<'a> {
     /// Quote currency, from the tick or the reference data.
     pub currency: Option<&'a str>,
     /// Source time of the observation.
-    #[serde(serialize_with = "tickertape_core::rfc3339::serialize")]
+    #[serde(serialize_with = "tickertape_processor::rfc3339::serialize")]
     pub event_time: DateTime<Utc>,
     /// When tickertape received it.
-    #[serde(serialize_with = "tickertape_core::rfc3339::serialize")]
+    #[serde(serialize_with = "tickertape_processor::rfc3339::serialize")]
     pub ingest_time: DateTime<Utc>,
     /// Where it came from.
     pub source: SourceOut<'a>,
@@ -77,7 +77,7 @@ pub struct PriceAlertEvent<'a> {
     /// The price in the window it moved from.
     pub reference_price: Decimal,
     /// When the reference price was observed.
-    #[serde(serialize_with = "tickertape_core::rfc3339::serialize")]
+    #[serde(serialize_with = "tickertape_processor::rfc3339::serialize")]
     pub reference_time: DateTime<Utc>,
     /// The move in percent.
     pub change_pct: Decimal,
@@ -86,9 +86,9 @@ pub struct PriceAlertEvent<'a> {
     /// The configured window in seconds.
     pub window_s: i64,
     /// Source time of the crossing tick.
-    #[serde(serialize_with = "tickertape_core::rfc3339::serialize")]
+    #[serde(serialize_with = "tickertape_processor::rfc3339::serialize")]
     pub event_time: DateTime<Utc>,
     /// When tickertape received it.
-    #[serde(serialize_with = "tickertape_core::rfc3339::serialize")]
+    #[serde(serialize_with = "tickertape_processor::rfc3339::serialize")]
     pub ingest_time: DateTime<Utc>,
 }

@@ -1,18 +1,16 @@
 //! The prices service: raw ticks in, exact, deduplicated price changes and
 //! threshold alerts out.
 //!
-//! - [`tick`]: parsing JSON ticks and strip lines into a validated [`tick::Tick`].
-//! - [`instruments`]: reference data (shared with the articles service).
+//! Ticks are parsed, and instruments looked up, by `tickertape-market`.
+//!
 //! - [`book`]: per-symbol state and the rules (dedupe, lateness, change, alert). Pure.
-//! - [`processor`]: the [`tickertape_core::Processor`] that ties them together.
+//! - [`processor`]: the [`tickertape_processor::Processor`] that ties them together.
 //! - [`events`]: the published event types.
-//! - [`config`], [`metrics`], [`service`]: settings, counters, and the Kafka wiring.
+//! - [`config`], [`metrics`]: settings and counters. The Kafka wiring is
+//!   in `tickertape-wiring`: this crate does not link librdkafka.
 
 pub mod book;
 pub mod config;
 pub mod events;
-pub mod instruments;
 pub mod metrics;
 pub mod processor;
-pub mod service;
-pub mod tick;

@@ -95,7 +95,7 @@ impl PriceMetrics {
     pub fn unregistered() -> Self {
         Self::register(
             &Registry::new(),
-            tickertape_core::metrics::unregistered_duplicates(),
+            tickertape_processor::shared_metrics::unregistered_duplicates(),
         )
         .expect("a fresh registry has no conflicts")
     }

@@ -6,17 +6,18 @@ use ahash::RandomState;
 
 use chrono::TimeDelta;
 use rust_decimal::Decimal;
-use tickertape_core::processor::StateChange;
-use tickertape_core::{json_record, Input, Outcome, Processor, Record, Rejection};
+use tickertape_processor::{
+    json_record, Input, Outcome, Processor, Record, Rejection, RestoreError, StateChange,
+};
 
 use crate::book::{Basis, Decision, PriceBook, Rules, SymbolState};
-use crate::config::{millis, PricesArgs};
+use crate::config::PricesSettings;
 use crate::events::{
     PriceAlertEvent, PriceChangeEvent, SourceOut, PRICE_ALERT_SCHEMA, PRICE_CHANGE_SCHEMA,
 };
-use crate::instruments::Catalog;
 use crate::metrics::PriceMetrics;
-use crate::tick::{parse_tick, Tick};
+use tickertape_market::instruments::Catalog;
+use tickertape_market::tick::{parse_tick, Tick};
 
 /// Decides what each raw tick becomes. State is kept per input partition.
 pub struct PriceProcessor {
@@ -38,21 +39,19 @@ pub struct PriceProcessor {
 
 impl PriceProcessor {
     /// A processor with the given settings and reference data.
-    ///
-    /// Fails when a rule setting is invalid.
-    pub fn new(args: &PricesArgs, catalog: Catalog, metrics: PriceMetrics) -> Result<Self, String> {
-        Ok(PriceProcessor {
-            changes_topic: args.changes_topic.clone(),
-            alerts_topic: args.alerts_topic.clone(),
-            late_ticks_topic: args.late_ticks_topic.clone(),
-            rules: args.rules()?,
-            max_future: millis(args.max_future_ms),
+    pub fn new(settings: &PricesSettings, catalog: Catalog, metrics: PriceMetrics) -> Self {
+        PriceProcessor {
+            changes_topic: settings.topics.changes.clone(),
+            alerts_topic: settings.topics.alerts.clone(),
+            late_ticks_topic: settings.topics.late_ticks.clone(),
+            rules: settings.rules.clone(),
+            max_future: settings.max_future,
             catalog,
             books: HashMap::new(),
             changed: HashMap::new(),
             entries: 0,
             metrics,
-        })
+        }
     }
 
     fn records_for(
@@ -191,11 +190,22 @@ impl Processor for PriceProcessor {
             .collect()
     }
 
-    fn restore(&mut self, partition: i32, entries: Vec<(String, Vec<u8>)>) -> Result<(), String> {
+    fn restore(
+        &mut self,
+        partition: i32,
+        entries: Vec<(String, Vec<u8>)>,
+    ) -> Result<(), RestoreError> {
         let mut book = PriceBook::default();
         for (symbol, value) in entries {
-            let state: SymbolState =
-                serde_json::from_slice(&value).map_err(|e| format!("state of {symbol}: {e}"))?;
+            let state: SymbolState = match serde_json::from_slice(&value) {
+                Ok(state) => state,
+                Err(source) => {
+                    return Err(RestoreError::Unreadable {
+                        key: symbol,
+                        source,
+                    })
+                }
+            };
             book.symbols.insert(symbol, state);
         }
         self.release(partition);
@@ -271,11 +281,10 @@ mod tests {
 
     fn processor() -> PriceProcessor {
         PriceProcessor::new(
-            &PricesArgs::defaults(),
+            &PricesSettings::default(),
             Catalog::builtin(),
             PriceMetrics::unregistered(),
         )
-        .unwrap()
     }
 
     fn tick(processor: &mut PriceProcessor, partition: i32, payload: &str) -> Outcome {

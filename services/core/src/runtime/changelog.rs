@@ -41,12 +41,21 @@ impl Store {
         let (kafka, input) = (config.kafka.clone(), input_topic.to_owned());
         let partitions = tokio::task::spawn_blocking(move || partition_count(&kafka, &input))
             .await
-            .map_err(|e| Error::Config(format!("metadata probe failed: {e}")))??
-            .ok_or_else(|| Error::Config(format!("input topic {input_topic} does not exist")))?;
+            .map_err(|source| Error::Task {
+                task: "the input topic's metadata probe",
+                source,
+            })??
+            .ok_or_else(|| Error::Topic {
+                topic: input_topic.to_owned(),
+                problem: "does not exist".into(),
+            })?;
         let (kafka, name) = (config.kafka.clone(), topic.clone());
         let existing = tokio::task::spawn_blocking(move || partition_count(&kafka, &name))
             .await
-            .map_err(|e| Error::Config(format!("metadata probe failed: {e}")))??;
+            .map_err(|source| Error::Task {
+                task: "the changelog's metadata probe",
+                source,
+            })??;
         let statuses = match existing {
             Some(existing) => vec![(
                 topic.clone(),
@@ -67,9 +76,10 @@ impl Store {
             match status {
                 TopicStatus::Created => tracing::info!(topic = %name, partitions, "Changelog created."),
                 TopicStatus::Existed { partitions: existing } if existing != partitions => {
-                    return Err(Error::Config(format!(
-                        "changelog {name} has {existing} partitions but {input_topic} has {partitions}; they must match"
-                    )))
+                    return Err(Error::Topic {
+                        topic: name,
+                        problem: format!("the changelog has {existing} partitions but {input_topic} has {partitions}; they must match"),
+                    })
                 }
                 TopicStatus::Existed { .. } => {}
             }
@@ -94,7 +104,10 @@ impl Store {
         let (kafka, topic) = (self.kafka.clone(), self.topic.clone());
         tokio::task::spawn_blocking(move || read_partitions(&kafka, &topic, &partitions))
             .await
-            .map_err(|e| Error::Config(format!("restore task failed: {e}")))?
+            .map_err(|source| Error::Task {
+                task: "the changelog restore",
+                source,
+            })?
     }
 }
 
@@ -139,10 +152,10 @@ fn read_partitions(kafka: &KafkaArgs, topic: &str, partitions: &[i32]) -> Result
     let started = Instant::now();
     while !open.is_empty() {
         if started.elapsed() > RESTORE_TIMEOUT {
-            return Err(Error::Config(format!(
-                "restoring {topic} took longer than {} s",
-                RESTORE_TIMEOUT.as_secs()
-            )));
+            return Err(Error::RestoreTimeout {
+                changelog: topic.to_owned(),
+                seconds: RESTORE_TIMEOUT.as_secs(),
+            });
         }
         match consumer.poll(Duration::from_millis(100)) {
             None => continue,

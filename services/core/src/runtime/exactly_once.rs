@@ -80,7 +80,7 @@ pub(crate) async fn run<P: Processor>(
     let outcome: Result<()> = async {
         loop {
             if let Some(reason) = lock(transaction).failed.take() {
-                return Err(Error::Config(format!("transaction aborted during a rebalance: {reason}")));
+                return Err(Error::Rebalance(reason));
             }
             let open = lock(transaction).open;
             tokio::select! {

@@ -165,10 +165,12 @@ impl StateKeeper {
                     for (_, partition) in &partitions {
                         let entries = restored.remove(partition).unwrap_or_default();
                         let count = entries.len();
-                        processor.restore(*partition, entries).map_err(|message| {
-                            Error::Config(format!(
-                                "changelog of partition {partition} unreadable: {message}"
-                            ))
+                        processor.restore(*partition, entries).map_err(|source| {
+                            Error::Restore {
+                                changelog: store.topic().to_owned(),
+                                partition: *partition,
+                                source,
+                            }
                         })?;
                         tracing::info!(
                             service = self.service,

@@ -1,8 +1,7 @@
 //! `tickertape-prices`: raw ticks in, price changes and alerts out.
 
-use clap::Parser;
 use tickertape_core::{shutdown, telemetry, ProcessHost};
-use tickertape_prices::config::PricesConfig;
+use tickertape_wiring::config::PricesCommand;
 
 // mimalloc: the services allocate many small, short-lived objects per message.
 #[global_allocator]
@@ -10,11 +9,13 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let config = PricesConfig::parse();
-    telemetry::init(config.service.log_format);
+    let command = PricesCommand::from_process();
+    telemetry::init(command.service.log_format);
+    let settings = command.prices.settings()?;
     let shutdown = shutdown::on_signal();
     let host = ProcessHost::new();
-    host.serve(config.service.metrics_addr, shutdown.clone())
+    host.serve(command.service.metrics_addr, shutdown.clone())
         .await?;
-    tickertape_prices::service::run(&config.service, &config.prices, &host, shutdown).await
+    tickertape_wiring::prices::run(&command.service, &settings, &host, shutdown).await?;
+    Ok(())
 }

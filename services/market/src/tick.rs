@@ -1,5 +1,5 @@
-//! Tick parsing: JSON ticks from a market feed, and strip lines
-//! (`RBGPF -1.43% 59.34 $`) as they appear on news pages.
+//! Tick parsing: JSON ticks from a market feed, or a single strip line
+//! (`RBGPF -1.43% 59.34 $`, see [`crate::strip`]) sent as a tick.
 //!
 //! Prices are parsed from their text straight into decimals: a JSON number is
 //! read from its raw text, never through a binary float.
@@ -11,6 +11,8 @@ use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde::Deserialize;
 use serde_json::value::RawValue;
+
+use crate::strip::parse_strip_line;
 
 /// Why a tick was refused. Each variant is one dead-letter reason code.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -100,58 +102,6 @@ pub struct Tick<'a> {
     pub source: TickSource<'a>,
 }
 
-/// A quote read from one strip line.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StripQuote {
-    /// Ticker symbol.
-    pub symbol: String,
-    /// The day's change in percent.
-    pub change_pct: Decimal,
-    /// Last price.
-    pub price: Decimal,
-    /// ISO 4217 code of the currency sign at the line's end.
-    pub currency: &'static str,
-}
-
-/// Reads `SYMBOL CHANGE% PRICE $` (the sign may also be `€` or `£`).
-///
-/// Fails with [`TickError::InvalidStripLine`] on anything else.
-pub fn parse_strip_line(line: &str) -> Result<StripQuote, TickError> {
-    let invalid = || TickError::InvalidStripLine(line.to_owned());
-    let mut words = line.split_whitespace();
-    let (Some(symbol), Some(change), Some(price), Some(sign), None) = (
-        words.next(),
-        words.next(),
-        words.next(),
-        words.next(),
-        words.next(),
-    ) else {
-        return Err(invalid());
-    };
-    let currency = match sign {
-        "$" => "USD",
-        "€" => "EUR",
-        "£" => "GBP",
-        _ => return Err(invalid()),
-    };
-    if !is_symbol(symbol) {
-        return Err(invalid());
-    }
-    let change_pct = change
-        .strip_suffix('%')
-        .and_then(|number| parse_decimal(number.strip_prefix('+').unwrap_or(number)))
-        .ok_or_else(invalid)?;
-    let price = parse_decimal(price)
-        .filter(|&p| is_valid_price(p))
-        .ok_or_else(invalid)?;
-    Ok(StripQuote {
-        symbol: symbol.to_owned(),
-        change_pct,
-        price,
-        currency,
-    })
-}
-
 /// Prices above this are refused: no instrument trades there, and the
 /// bound keeps every product and quotient of the rules inside `Decimal`'s
 /// 96 bits, where an overflow would panic.
@@ -161,7 +111,7 @@ pub const MAX_PRICE: Decimal = Decimal::from_parts(2_764_472_320, 232_830, 0, fa
 pub const MAX_PRICE_SCALE: u32 = 8;
 
 /// Positive, at most [`MAX_PRICE`], at most [`MAX_PRICE_SCALE`] places.
-fn is_valid_price(price: Decimal) -> bool {
+pub(crate) fn is_valid_price(price: Decimal) -> bool {
     // On the mantissa: two `Decimal` comparisons cost more than the rest of
     // a tick's checks together.
     let scale = price.scale();
@@ -184,7 +134,7 @@ pub fn is_symbol(text: &str) -> bool {
 /// A plain decimal number: digits with at most one point, an optional minus.
 /// Rejects exponents, `NaN` and `inf`, which `Decimal::from_str` would not
 /// all catch the same way.
-fn parse_decimal(text: &str) -> Option<Decimal> {
+pub(crate) fn parse_decimal(text: &str) -> Option<Decimal> {
     let digits = text.strip_prefix('-').unwrap_or(text);
     let (mut points, mut any_digit) = (0, false);
     for byte in digits.bytes() {
@@ -469,55 +419,6 @@ mod tests {
         ] {
             let price: Decimal = price.parse().unwrap();
             assert_eq!(is_valid_price(price), valid, "{price}");
-        }
-    }
-
-    #[test]
-    fn strip_lines_parse_with_zero_to_three_decimals() {
-        let quote = parse_strip_line("RBGPF -1.43% 59.34 $").unwrap();
-        assert_eq!(quote.symbol, "RBGPF");
-        assert_eq!(quote.change_pct, dec!(-1.43));
-        assert_eq!(quote.price.to_string(), "59.34");
-        assert_eq!(quote.currency, "USD");
-        assert_eq!(
-            parse_strip_line("BCC 1% 142.55 $").unwrap().change_pct,
-            dec!(1)
-        );
-        assert_eq!(
-            parse_strip_line("X 0.5% 69 $").unwrap().price.to_string(),
-            "69"
-        );
-        assert_eq!(
-            parse_strip_line("Y -19.57% 22.658 $")
-                .unwrap()
-                .price
-                .to_string(),
-            "22.658"
-        );
-        assert_eq!(
-            parse_strip_line("SAP +0.2% 201.10 €").unwrap().currency,
-            "EUR"
-        );
-    }
-
-    #[test]
-    fn malformed_strip_lines_are_refused() {
-        for line in [
-            "XYZ abc% 1.2 $",
-            "XYZ 1.2 1.2 $",
-            "xyz 1% 1.2 $",
-            "XYZ 1% 0 $",
-            "XYZ 1% -3 $",
-            "XYZ 1% 1.2",
-            "XYZ 1% 1.2 $ extra",
-            "XYZ 1% 1e3 $",
-            "XYZ 1% NaN $",
-        ] {
-            assert_eq!(
-                parse_strip_line(line).unwrap_err().reason(),
-                "invalid_strip_line",
-                "{line}"
-            );
         }
     }
 

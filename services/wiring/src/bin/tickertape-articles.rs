@@ -1,8 +1,7 @@
 //! `tickertape-articles`: raw pages in, article events out.
 
-use clap::Parser;
-use tickertape_articles::config::ArticlesConfig;
 use tickertape_core::{shutdown, telemetry, ProcessHost};
+use tickertape_wiring::config::ArticlesCommand;
 
 // mimalloc: the services allocate many small, short-lived objects per message.
 #[global_allocator]
@@ -10,11 +9,13 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let config = ArticlesConfig::parse();
-    telemetry::init(config.service.log_format);
+    let command = ArticlesCommand::from_process();
+    telemetry::init(command.service.log_format);
+    let settings = command.articles.settings()?;
     let shutdown = shutdown::on_signal();
     let host = ProcessHost::new();
-    host.serve(config.service.metrics_addr, shutdown.clone())
+    host.serve(command.service.metrics_addr, shutdown.clone())
         .await?;
-    tickertape_articles::service::run(&config.service, &config.articles, &host, shutdown).await
+    tickertape_wiring::articles::run(&command.service, &settings, &host, shutdown).await?;
+    Ok(())
 }

@@ -145,7 +145,11 @@ pub trait Processor: Send + 'static {
     ///
     /// Fails when an entry cannot be read; the runtime then stops rather
     /// than run on a state it cannot trust.
-    fn restore(&mut self, partition: i32, entries: Vec<(String, Vec<u8>)>) -> Result<(), String> {
+    fn restore(
+        &mut self,
+        partition: i32,
+        entries: Vec<(String, Vec<u8>)>,
+    ) -> Result<(), RestoreError> {
         let _ = (partition, entries);
         Ok(())
     }
@@ -159,6 +163,31 @@ pub trait Processor: Send + 'static {
     fn state_entries(&self) -> usize {
         0
     }
+}
+
+/// Why a changelog entry could not be restored. The runtime stops rather
+/// than run on a state it cannot trust.
+#[derive(Debug, thiserror::Error)]
+pub enum RestoreError {
+    /// The entry is not what the processor writes.
+    #[error("entry {key:?} does not parse: {source}")]
+    Unreadable {
+        /// The entry's key.
+        key: String,
+        /// What the parser said.
+        #[source]
+        source: serde_json::Error,
+    },
+    /// The entry was written by a newer build, in a format this one does not know.
+    #[error("entry {key:?} is in state format {found}; this build reads formats up to {supported} (roll forward, not back)")]
+    UnknownFormat {
+        /// The entry's key.
+        key: String,
+        /// The format it was written in.
+        found: u32,
+        /// The newest format this build reads.
+        supported: u32,
+    },
 }
 
 /// Header names the runtime puts on every dead letter.
