@@ -81,9 +81,24 @@ pub enum Verdict {
     },
 }
 
+/// The format of a stored [`Story`]: which word hash
+/// ([`crate::text::word_hash`]), shingling and MinHash
+/// ([`crate::fingerprint`]) made its hashes. A story is only comparable with
+/// fingerprints made the same way, so any change to those is a new format,
+/// and a build must keep reading every older one: with the old hashes kept
+/// for its stories, or by fingerprinting them again. Forgetting them would
+/// publish every syndicated copy of the window as a new story.
+///
+/// 1: the hashes since the first release with a changelog (entries
+/// written before formats were recorded carry no `format` and are 1).
+pub const STORY_FORMAT: u32 = 1;
+
 /// One remembered story.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Story {
+    /// The [`STORY_FORMAT`] it was written in.
+    #[serde(default = "first_story_format")]
+    pub format: u32,
     /// The story's id (its first article's id).
     pub story_id: String,
     /// Latest version number.
@@ -98,12 +113,31 @@ pub struct Story {
     pub first_seen: DateTime<Utc>,
 }
 
+fn first_story_format() -> u32 {
+    1
+}
+
 impl Story {
-    /// A story as the changelog holds it (its JSON).
+    /// A story as the changelog holds it (its JSON), in any format this
+    /// build reads.
     ///
-    /// Fails when the entry is not a story.
+    /// Fails when the entry is not a story, or is in a newer format than
+    /// this build knows (a rollback after an upgrade changed the hashes):
+    /// the dedupe stage then stops rather than forget the window's stories.
     pub fn from_changelog(key: String, value: &[u8]) -> Result<Story, RestoreError> {
-        serde_json::from_slice(value).map_err(|source| RestoreError::Unreadable { key, source })
+        let story: Story =
+            serde_json::from_slice(value).map_err(|source| RestoreError::Unreadable {
+                key: key.clone(),
+                source,
+            })?;
+        if story.format > STORY_FORMAT {
+            return Err(RestoreError::UnknownFormat {
+                key,
+                found: story.format,
+                supported: STORY_FORMAT,
+            });
+        }
+        Ok(story)
     }
 }
 
@@ -195,6 +229,7 @@ impl StoryIndex {
                 self.stories.insert(
                     story_id.clone(),
                     Story {
+                        format: STORY_FORMAT,
                         story_id: story_id.clone(),
                         version: 1,
                         latest_article_id: article_id.to_owned(),

@@ -139,6 +139,24 @@ mod tests {
     }
 
     #[test]
+    fn the_fingerprint_is_pinned() {
+        // Published (`fingerprint`) and persisted (the story changelog):
+        // these values change only with a new story format.
+        let print = fingerprint([
+            "North Korea has ratified a defence treaty with Russia, state media said.",
+            "Größe und ΣΟΦΊΑ",
+        ]);
+        assert_eq!(print.hex(), "84aeaa41344b6adb");
+        assert_eq!(
+            print.minhash[..8],
+            [
+                1127791436, 2768322963, 113887194, 1754418721, 3394950248, 740514479, 1350954208,
+                2991485735
+            ]
+        );
+    }
+
+    #[test]
     fn short_and_empty_bodies_still_fingerprint() {
         assert_eq!(fingerprint(["Two words"]).minhash.len(), BINS);
         assert_ne!(

@@ -20,6 +20,8 @@ use tickertape_processor::{
 use xxhash_rust::xxh3::xxh3_64;
 
 use crate::config::ArticlesSettings;
+#[cfg(test)]
+use crate::dedupe::STORY_FORMAT;
 use crate::dedupe::{DedupeRules, Story, StoryIndex, Verdict};
 use crate::enrich::{Enricher, PageWords};
 use crate::event::{
@@ -406,5 +408,78 @@ mod tests {
             after.take_state_changes().is_empty(),
             "a duplicate changes no state"
         );
+    }
+
+    /// The seed page's story as the changelog held it before stories
+    /// carried a format (captured from that build): still read, still
+    /// matched, never dropped.
+    const STORY_BEFORE_FORMATS: &str = r#"{"story_id":"416f56339b17781a","version":1,"latest_article_id":"416f56339b17781a","minhash":[258354041,879450883,688270878,38362228,252124449,594354452,82307065,1163514126,939765354,50237416,500865079,215331752,116665643,735116851,163424198,2343741150,568308114,199860913,324581210,534505801,100162957,620186314,223444095,139294391,883408085,276437603,1557072146,33134980,1068747933,167183722,46877035,292404359,751360897,794909128,182662385,316549417,558836155,836325472,394442604,651173834,1523923112,1194695484,16465129,160656718,1093212262,735025125,63248854,798746413,627326794,230249579,908065780,481918693,162376799,130690690,34607654,418304945,321068041,543305888,415803169,476390574,1277609850,976018384,660089104,624626431],"versions":[[4056824630837779952,1,"416f56339b17781a"]],"first_seen":"2024-11-12T09:30:00Z"}"#;
+
+    #[test]
+    fn a_story_written_before_formats_is_read_and_still_catches_its_copies() {
+        let settings = ArticlesSettings::default();
+        let parse = ParseStage::new(
+            &settings,
+            Arc::new(Enricher::builtin()),
+            ArticleMetrics::unregistered(),
+        );
+        let mut stage = DedupeStage::new(&settings, ArticleMetrics::unregistered());
+        stage
+            .restore(
+                0,
+                vec![(
+                    "416f56339b17781a".into(),
+                    STORY_BEFORE_FORMATS.as_bytes().to_vec(),
+                )],
+            )
+            .unwrap();
+        assert_eq!(stage.state_entries(), 1);
+        // The seed page again (the same bytes as when the entry was written)
+        // and a syndicated copy of it, fetched within the story's window:
+        // both are duplicates of that story.
+        for page in [SEED, COPY] {
+            let input = Input {
+                topic: "articles.raw",
+                partition: 0,
+                offset: 0,
+                key: None,
+                payload: page.as_bytes(),
+                headers: vec![("fetched_at", b"2024-11-12T10:00:00Z")],
+                timestamp: None,
+                received_at: Utc::now(),
+            };
+            let parsed = serde_json::to_vec(&parse.article_of(&input).unwrap()).unwrap();
+            let Outcome::Publish(records) = decide(&mut stage, &parsed) else {
+                panic!("published somewhere");
+            };
+            assert_eq!(records[0].topic, settings.topics.duplicates);
+            let record: serde_json::Value = serde_json::from_slice(&records[0].value).unwrap();
+            assert_eq!(record["story_id"], "416f56339b17781a");
+        }
+        // What this build writes carries its format.
+        let mut fresh = DedupeStage::new(&settings, ArticleMetrics::unregistered());
+        decide(&mut fresh, &parsed(&parse, SEED));
+        let written: serde_json::Value =
+            serde_json::from_slice(fresh.take_state_changes()[0].value.as_ref().unwrap()).unwrap();
+        assert_eq!(written["format"], STORY_FORMAT);
+    }
+
+    #[test]
+    fn a_story_in_a_newer_format_stops_the_restore_instead_of_being_dropped() {
+        let newer =
+            STORY_BEFORE_FORMATS.replacen('{', &format!("{{\"format\":{},", STORY_FORMAT + 1), 1);
+        let mut stage =
+            DedupeStage::new(&ArticlesSettings::default(), ArticleMetrics::unregistered());
+        let error = stage
+            .restore(0, vec![("416f56339b17781a".into(), newer.into_bytes())])
+            .unwrap_err();
+        assert!(
+            matches!(error, RestoreError::UnknownFormat { found, .. } if found == STORY_FORMAT + 1),
+            "{error}"
+        );
+        let error = stage
+            .restore(0, vec![("x".into(), b"{}".to_vec())])
+            .unwrap_err();
+        assert!(matches!(error, RestoreError::Unreadable { .. }), "{error}");
     }
 }

@@ -4,8 +4,12 @@
 //!
 //! Enrichment and fingerprinting read every character of every page, so
 //! the text is walked once: ASCII by table, the rest decoded. Each word's
-//! runs are hashed as the word is split off, eight bytes at a time for the
-//! plain ASCII words that are most of a page.
+//! runs are hashed as the word is split off.
+//!
+//! The word hash is persisted: it feeds the published `fingerprint` and
+//! the story index in the dedupe stage's changelog. Its values are pinned
+//! by tests; a change to it is a new story format
+//! ([`crate::dedupe::STORY_FORMAT`]).
 
 /// True for the characters of a word: letters, digits, `-`, `'` and `’`
 /// (possessive `'s` stays attached, which keeps "Russia's" out of name runs).
@@ -25,11 +29,6 @@ impl WordKind {
     const NON_ASCII: u8 = 2;
     /// Whitespace, or the start of the text, between this word and the last.
     const AFTER_SPACE: u8 = 4;
-
-    /// ASCII letters and digits only.
-    pub fn is_plain(self) -> bool {
-        self.0 & !Self::AFTER_SPACE == 0
-    }
 
     /// Whitespace, or the start of the text, comes between this word and the
     /// one before: it begins a word as a reader counts them.
@@ -186,34 +185,13 @@ impl<'t, 'h> TextHashes<'t, 'h> {
         }
     }
 
-    /// Adds the word at `start..end` of the text (the next one in order);
-    /// returns its hash when it is one run of ASCII letters and digits.
-    #[inline(always)]
-    pub fn add(&mut self, start: usize, end: usize, kind: WordKind) -> Option<u64> {
-        let bytes = self.text.as_bytes();
+    /// Adds the word at `start..end` of the text (the next one in order):
+    /// the hash of each of its runs of letters and digits.
+    pub fn add(&mut self, start: usize, end: usize, kind: WordKind) {
         self.after_space |= kind.after_space();
-        if kind.is_plain() {
-            let hash = ascii_run_hash(bytes, start, end);
-            self.hashes.push(hash);
-            self.count += usize::from(self.after_space);
-            self.after_space = false;
-            return Some(hash);
-        }
         let before = self.hashes.len();
-        self.add_runs(&self.text[start..end]);
-        if self.after_space && self.hashes.len() > before {
-            self.count += 1;
-            self.after_space = false;
-        }
-        None
-    }
-
-    /// A word with joiners or characters beyond ASCII: each run of letters
-    /// and digits, lower-cased character by character.
-    #[inline(never)]
-    fn add_runs(&mut self, word: &str) {
         let mut run: Option<RunHasher> = None;
-        for c in word.chars() {
+        for c in self.text[start..end].chars() {
             if c.is_alphanumeric() {
                 run.get_or_insert_with(RunHasher::new).push_lower_case(c);
             } else if let Some(done) = run.take() {
@@ -223,37 +201,17 @@ impl<'t, 'h> TextHashes<'t, 'h> {
         if let Some(done) = run {
             self.hashes.push(done.finish());
         }
-    }
-}
-
-/// A set of [`word_hash`]es that answers "maybe" or "no": a bit for each
-/// hash modulo 4,096. For a few dozen words, one bit test rules out almost
-/// every other word of a page before any table look-up.
-#[derive(Debug, Clone)]
-pub struct WordHashFilter([u64; 64]);
-
-impl Default for WordHashFilter {
-    fn default() -> Self {
-        WordHashFilter([0; 64])
-    }
-}
-
-impl WordHashFilter {
-    /// Adds a hash.
-    pub fn insert(&mut self, hash: u64) {
-        self.0[(hash >> 6 & 63) as usize] |= 1 << (hash & 63);
-    }
-
-    /// False when `hash` was never inserted; true when it may have been.
-    #[inline]
-    pub fn may_contain(&self, hash: u64) -> bool {
-        self.0[(hash >> 6 & 63) as usize] & 1 << (hash & 63) != 0
+        if self.after_space && self.hashes.len() > before {
+            self.count += 1;
+            self.after_space = false;
+        }
     }
 }
 
 /// The hash of a word as the page's runs are hashed: of its lower-cased
 /// UTF-8, eight bytes at a time, then a finaliser that spreads every bit
-/// (the fingerprint's shingles rely on uniform word hashes).
+/// (the fingerprint's shingles rely on uniform word hashes). Persisted:
+/// see the module doc.
 pub fn word_hash(word: &str) -> u64 {
     let mut run = RunHasher::new();
     for c in word.chars() {
@@ -263,7 +221,6 @@ pub fn word_hash(word: &str) -> u64 {
 }
 
 const SEED: u64 = 0x243f_6a88_85a3_08d3;
-const LOWER_CASE: u64 = 0x2020_2020_2020_2020;
 
 /// One eight-byte lane into the hash: a bijection of the lane for a given
 /// state, so words of up to eight bytes never collide.
@@ -281,40 +238,7 @@ fn finish(hash: u64, len: usize) -> u64 {
     x ^ (x >> 31)
 }
 
-/// The eight bytes of `bytes` from `at`, little-endian.
-#[inline]
-fn lane_at(bytes: &[u8], at: usize) -> Option<u64> {
-    let lane: [u8; 8] = bytes.get(at..at + 8)?.try_into().ok()?;
-    Some(u64::from_le_bytes(lane))
-}
-
-/// [`word_hash`] of `bytes[start..end]`, ASCII letters and digits only:
-/// `| 0x20` lower-cases those, eight at a time.
-#[inline]
-fn ascii_run_hash(bytes: &[u8], start: usize, end: usize) -> u64 {
-    let mut hash = SEED;
-    let mut at = start;
-    while at + 8 <= end {
-        hash = step(hash, lane_at(bytes, at).unwrap_or_default() | LOWER_CASE);
-        at += 8;
-    }
-    let rest = end - at;
-    if rest > 0 {
-        let keep = u64::MAX >> (64 - 8 * rest);
-        // Eight bytes read past the word, the bytes after it masked off;
-        // at the end of the text, byte by byte.
-        let lane = lane_at(bytes, at).unwrap_or_else(|| {
-            bytes[at..end]
-                .iter()
-                .rev()
-                .fold(0, |lane, &b| lane << 8 | u64::from(b))
-        });
-        hash = step(hash, (lane | LOWER_CASE) & keep);
-    }
-    finish(hash, end - start)
-}
-
-/// [`word_hash`] a byte at a time, for runs beyond ASCII.
+/// [`word_hash`], a byte of the lower-cased run at a time.
 struct RunHasher {
     hash: u64,
     lane: u64,
@@ -400,10 +324,6 @@ mod tests {
             let mut last_end = 0;
             for_each_word(text, |start, end, kind| {
                 let word = &text[start..end];
-                assert_eq!(
-                    kind.is_plain(),
-                    word.bytes().all(|b| b.is_ascii_alphanumeric())
-                );
                 assert_eq!(kind.has_joiner(), word.contains(['-', '\'', '’']));
                 assert_eq!(
                     kind.after_space(),
@@ -449,24 +369,34 @@ mod tests {
     }
 
     #[test]
-    fn ascii_words_hash_eight_bytes_at_a_time_as_they_would_byte_by_byte() {
-        let letters = "aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789";
-        for len in 1..=letters.len() {
-            let word = &letters[..len];
-            // Alone (read byte by byte at the end) and followed by text
-            // (read eight bytes at a time, the rest masked off).
-            for text in [word.to_owned(), format!("{word} and more text")] {
-                assert_eq!(
-                    ascii_run_hash(text.as_bytes(), 0, len),
-                    word_hash(word),
-                    "{text:?}"
-                );
-            }
+    fn the_word_hash_is_pinned() {
+        // Persisted in fingerprints and the story changelog: these values
+        // change only with a new story format (crate::dedupe::STORY_FORMAT).
+        let pinned: [(&str, u64); 9] = [
+            ("north", 0xf4cc0b8dcb211e0b),
+            ("Korea", 0xccefe9c7a83bf4bc),
+            ("ratifies", 0x96bea44e7190c949),
+            ("a", 0x487ea8d2b5b0a1e8),
+            ("Größe", 0x829dbed46c15d63c),
+            ("ΣΟΦΊΑ", 0xe0a0fec1b967d31d),
+            ("北朝鮮", 0x4cdf2d6ff6da0666),
+            ("abcdefghijklmnopq", 0x71d979063ed761e3),
+            ("12345678", 0xba844ecc8059ffcc),
+        ];
+        for (word, hash) in pinned {
+            assert_eq!(word_hash(word), hash, "{word}");
+            assert_eq!(WordHashes::of_body([word]).body, [hash], "{word}");
         }
+        assert_eq!(
+            WordHashes::of_body(["defence-treaty"]).body,
+            [0x638ef2dfc4551a1d, 0xeeb5fc8e091263eb],
+            "a joiner splits runs"
+        );
+        let letters = "aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789";
         let hashes: std::collections::HashSet<u64> = (1..=letters.len())
             .map(|len| word_hash(&letters[..len]))
             .chain(["b", "ba", "aa", "a0", "zz", "0"].map(word_hash))
             .collect();
-        assert_eq!(hashes.len(), letters.len() + 6);
+        assert_eq!(hashes.len(), letters.len() + 6, "no collisions among these");
     }
 }

@@ -151,64 +151,27 @@ pub(crate) fn parse_decimal(text: &str) -> Option<Decimal> {
     }
 }
 
-/// A JSON tick as it comes, generic over how its text and numbers are
-/// read. The fast path, [`FastWire`], borrows every string and takes
-/// numbers as [`Scalar`]s; when it fails (an escaped string, a number with
-/// a fraction, a wrong type), [`ExactWire`] reads the message again with
-/// owned-if-need-be strings and each number's raw text, and its errors are
-/// the ones reported.
+/// A JSON tick as it comes. Strings borrow from the message unless they
+/// have escapes; numbers are kept as their raw text, since serde_json would
+/// read a number with a fraction as a binary float.
 #[derive(Deserialize)]
-#[serde(bound(deserialize = "T: Deserialize<'de>, N: Deserialize<'de>"))]
-struct WireTick<T, N> {
-    symbol: T,
-    price: N,
-    ts: N,
-    #[serde(default)]
-    currency: Option<T>,
-    #[serde(default)]
-    venue: Option<T>,
-    #[serde(default)]
-    change_pct: Option<N>,
+struct WireTick<'a> {
+    #[serde(borrow)]
+    symbol: Text<'a>,
+    #[serde(borrow)]
+    price: &'a RawValue,
+    #[serde(borrow)]
+    ts: &'a RawValue,
+    #[serde(default, borrow)]
+    currency: Option<Text<'a>>,
+    #[serde(default, borrow)]
+    venue: Option<Text<'a>>,
+    #[serde(default, borrow)]
+    change_pct: Option<&'a RawValue>,
     #[serde(default)]
     seq: Option<u64>,
-    #[serde(default)]
-    source: Option<WireSource<T>>,
-}
-
-/// Borrowed strings, strings and integers only: serde_json borrows a
-/// `&str` several times faster than it fills a `Cow`.
-type FastWire<'a> = WireTick<&'a str, Scalar<'a>>;
-
-/// Any valid JSON tick, numbers kept as their raw text.
-type ExactWire<'a> = WireTick<Text<'a>, &'a RawValue>;
-
-/// What both read into.
-type Wire<'a> = WireTick<Cow<'a, str>, Scalar<'a>>;
-
-impl<T, N> WireTick<T, N> {
-    fn into_wire<'a>(
-        self,
-        text: impl Fn(T) -> Cow<'a, str>,
-        number: impl Fn(N) -> Scalar<'a>,
-    ) -> Wire<'a> {
-        WireTick {
-            symbol: text(self.symbol),
-            price: number(self.price),
-            ts: number(self.ts),
-            currency: self.currency.map(&text),
-            venue: self.venue.map(&text),
-            change_pct: self.change_pct.map(number),
-            seq: self.seq,
-            source: self.source.map(|source| match source {
-                WireSource::Name(name) => WireSource::Name(text(name)),
-                WireSource::Full { kind, name, url } => WireSource::Full {
-                    kind,
-                    name: name.map(&text),
-                    url: url.map(&text),
-                },
-            }),
-        }
-    }
+    #[serde(default, borrow)]
+    source: Option<WireSource<'a>>,
 }
 
 /// A JSON string, borrowed from the message unless it has escapes.
@@ -216,32 +179,28 @@ impl<T, N> WireTick<T, N> {
 #[serde(transparent)]
 struct Text<'a>(#[serde(borrow)] Cow<'a, str>);
 
-/// A price, day change or time as a JSON tick gives it.
-///
-/// serde_json reads a JSON number with a fraction only as a binary float,
-/// so the fast path takes strings and integers (exact either way) and
-/// refuses the rest; [`parse_tick`] then reads the message again keeping
-/// each value's raw text, which a price is parsed from.
+/// A price, day change or time as a JSON tick gives it: a string's text,
+/// or any other JSON value's raw text (`59.34`, `1731403800000`, `1e400`,
+/// `true`), which the rules then accept or refuse.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Scalar<'a> {
-    /// A JSON string's text.
     Text(Cow<'a, str>),
-    /// A JSON integer.
-    Integer(i64),
-    /// Any other JSON value, as its raw text (`59.34`, `1e400`, `true`).
     Raw(&'a str),
 }
 
 impl<'a> Scalar<'a> {
-    fn of_raw(raw: &'a RawValue) -> Scalar<'a> {
-        serde_json::from_str(raw.get()).unwrap_or(Scalar::Raw(raw.get()))
+    fn of(raw: &'a RawValue) -> Scalar<'a> {
+        let text = raw.get();
+        match serde_json::from_str::<Text<'a>>(text) {
+            Ok(Text(string)) => Scalar::Text(string),
+            Err(_) => Scalar::Raw(text),
+        }
     }
 
     /// The value as a plain decimal, if it is one.
     fn decimal(&self) -> Option<Decimal> {
         match self {
             Scalar::Text(text) => parse_decimal(text.trim()),
-            Scalar::Integer(integer) => Some(Decimal::from(*integer)),
             Scalar::Raw(text) => parse_decimal(text),
         }
     }
@@ -252,7 +211,6 @@ impl<'a> Scalar<'a> {
             Scalar::Text(text) => DateTime::parse_from_rfc3339(text)
                 .ok()
                 .map(|time| time.with_timezone(&Utc)),
-            Scalar::Integer(millis) => DateTime::from_timestamp_millis(*millis),
             Scalar::Raw(text) => text.parse().ok().and_then(DateTime::from_timestamp_millis),
         }
     }
@@ -262,50 +220,21 @@ impl std::fmt::Display for Scalar<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Scalar::Text(text) => write!(f, "{text:?}"),
-            Scalar::Integer(integer) => write!(f, "{integer}"),
             Scalar::Raw(text) => f.write_str(text),
         }
     }
 }
 
-impl<'de: 'a, 'a> Deserialize<'de> for Scalar<'a> {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct ScalarVisitor;
-        impl<'de> serde::de::Visitor<'de> for ScalarVisitor {
-            type Value = Scalar<'de>;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("a string or an integer")
-            }
-            fn visit_borrowed_str<E>(self, text: &'de str) -> Result<Self::Value, E> {
-                Ok(Scalar::Text(Cow::Borrowed(text)))
-            }
-            fn visit_str<E>(self, text: &str) -> Result<Self::Value, E> {
-                Ok(Scalar::Text(Cow::Owned(text.to_owned())))
-            }
-            fn visit_i64<E>(self, integer: i64) -> Result<Self::Value, E> {
-                Ok(Scalar::Integer(integer))
-            }
-            fn visit_u64<E: serde::de::Error>(self, integer: u64) -> Result<Self::Value, E> {
-                i64::try_from(integer)
-                    .map(Scalar::Integer)
-                    .map_err(|_| E::invalid_value(serde::de::Unexpected::Unsigned(integer), &self))
-            }
-        }
-        deserializer.deserialize_any(ScalarVisitor)
-    }
-}
-
 #[derive(Deserialize)]
 #[serde(untagged)]
-#[serde(bound(deserialize = "T: Deserialize<'de>"))]
-enum WireSource<T> {
-    Name(T),
+enum WireSource<'a> {
+    Name(#[serde(borrow)] Text<'a>),
     Full {
         kind: SourceKind,
-        #[serde(default)]
-        name: Option<T>,
-        #[serde(default)]
-        url: Option<T>,
+        #[serde(default, borrow)]
+        name: Option<Text<'a>>,
+        #[serde(default, borrow)]
+        url: Option<Text<'a>>,
     },
 }
 
@@ -337,40 +266,34 @@ pub fn parse_tick(payload: &[u8], fallback_time: DateTime<Utc>) -> Result<Tick<'
             },
         });
     }
-    // One UTF-8 check of the whole message (std's is fast on ASCII), so
-    // serde_json need not check each string it reads.
     let text = std::str::from_utf8(payload).map_err(|_| TickError::NotUtf8)?;
-    let wire = match serde_json::from_str::<FastWire<'_>>(text) {
-        Ok(wire) => wire.into_wire(Cow::Borrowed, |number| number),
-        Err(_) => serde_json::from_str::<ExactWire<'_>>(text)
-            .map_err(|error| match error.classify() {
-                serde_json::error::Category::Data => TickError::InvalidField(error.to_string()),
-                _ => TickError::InvalidJson(error.to_string()),
-            })?
-            .into_wire(|text| text.0, Scalar::of_raw),
-    };
-    let symbol = match wire.symbol {
+    let wire: WireTick<'_> =
+        serde_json::from_str(text).map_err(|error| match error.classify() {
+            serde_json::error::Category::Data => TickError::InvalidField(error.to_string()),
+            _ => TickError::InvalidJson(error.to_string()),
+        })?;
+    let symbol = match wire.symbol.0 {
         Cow::Borrowed(symbol) => Cow::Borrowed(symbol.trim()),
         Cow::Owned(symbol) => Cow::Owned(symbol.trim().to_owned()),
     };
     if !is_symbol(&symbol) {
         return Err(TickError::InvalidSymbol(symbol.into_owned()));
     }
-    let price = wire
-        .price
+    let price = Scalar::of(wire.price);
+    let price = price
         .decimal()
         .filter(|&p| is_valid_price(p))
-        .ok_or_else(|| TickError::InvalidPrice(wire.price.to_string()))?;
-    let change_pct = match &wire.change_pct {
+        .ok_or_else(|| TickError::InvalidPrice(price.to_string()))?;
+    let change_pct = match wire.change_pct.map(Scalar::of) {
         Some(Scalar::Raw("null")) | None => None,
         Some(reported) => Some(reported.decimal().ok_or_else(|| {
             TickError::InvalidField(format!("change_pct is not a decimal: {reported}"))
         })?),
     };
-    let event_time = wire
-        .ts
+    let ts = Scalar::of(wire.ts);
+    let event_time = ts
         .time()
-        .ok_or_else(|| TickError::InvalidTime(wire.ts.to_string()))?;
+        .ok_or_else(|| TickError::InvalidTime(ts.to_string()))?;
     let source = match wire.source {
         None => TickSource {
             kind: SourceKind::Feed,
@@ -379,17 +302,21 @@ pub fn parse_tick(payload: &[u8], fallback_time: DateTime<Utc>) -> Result<Tick<'
         },
         Some(WireSource::Name(name)) => TickSource {
             kind: SourceKind::Feed,
-            name: Some(name),
+            name: Some(name.0),
             url: None,
         },
-        Some(WireSource::Full { kind, name, url }) => TickSource { kind, name, url },
+        Some(WireSource::Full { kind, name, url }) => TickSource {
+            kind,
+            name: name.map(|name| name.0),
+            url: url.map(|url| url.0),
+        },
     };
     Ok(Tick {
         symbol,
         price,
         event_time,
-        currency: wire.currency,
-        venue: wire.venue,
+        currency: wire.currency.map(|currency| currency.0),
+        venue: wire.venue.map(|venue| venue.0),
         change_pct,
         seq: wire.seq,
         source,
@@ -445,9 +372,9 @@ mod tests {
     }
 
     #[test]
-    fn the_fast_and_the_exact_reading_agree() {
-        // Each pair: one the fast path reads, one only the exact path does
-        // (a fraction as a JSON number, or an escaped string).
+    fn strings_escapes_and_numbers_read_the_same() {
+        // Each pair: the same tick with plain strings, and with a fraction
+        // as a JSON number or an escaped string.
         let pairs: &[(&[u8], &[u8])] = &[
             (
                 br#"{"symbol":"BP","price":"28.570","ts":1731403800000,"change_pct":"-0.5"}"#,

@@ -1,0 +1,172 @@
+//! Entities by gazetteer and by rule. Names the gazetteers know are
+//! found by [`Names`]; people the gazetteers do not know, by a title or a
+//! speech verb before two to four capitalised words; organisations, by a
+//! capitalised run holding a keyword ("… Agency", "Ministry of …"), with
+//! the acronym bracketed after it when the text gives one.
+
+use std::collections::HashMap;
+
+use super::names::{Known, NameSpan, Names};
+use super::rule_words::titles_ending_with;
+use super::words::Word;
+use super::Entities;
+
+/// What the texts of one page name, gathered text by text.
+#[derive(Debug, Default)]
+pub(super) struct Found<'a, 't> {
+    pub entities: Entities,
+    /// Acronyms the page defines, to their organisation (`KCNA` → `Korean
+    /// Central News Agency`).
+    pub acronyms: HashMap<String, String>,
+    /// Instruments named, as (symbol, the words that matched), in text order.
+    pub instruments: Vec<(&'a str, &'t str)>,
+}
+
+/// Adds what `text` (whose words are `words`) names to `found`.
+pub(super) fn find_entities<'a, 't>(
+    names: &'a Names,
+    text: &'t str,
+    words: &[Word<'t>],
+    found: &mut Found<'a, 't>,
+) {
+    let entities = &mut found.entities;
+    let mut known_spans: Vec<(usize, usize)> = Vec::new();
+    for NameSpan {
+        start,
+        end,
+        pattern,
+    } in names.in_text(text, words)
+    {
+        for known in names.meanings(pattern) {
+            match known {
+                Known::Country(code) => push_new(&mut entities.countries, code),
+                Known::Person(name) => push_new(&mut entities.people, name),
+                Known::Organization(name) => push_new(&mut entities.organizations, name),
+                Known::Instrument(symbol) => {
+                    found.instruments.push((symbol, &text[start..end]));
+                    continue;
+                }
+            }
+            // Names the rules below must not find again.
+            if known_spans.last() != Some(&(start, end)) {
+                known_spans.push((start, end));
+            }
+        }
+    }
+    let overlaps_known =
+        |start: usize, end: usize| known_spans.iter().any(|&(s, e)| start < e && s < end);
+
+    // People by rule: a title or "said", then two to four capitalised words.
+    for (index, word) in words.iter().enumerate() {
+        let after_title = word.roles.ends_title
+            && titles_ending_with(word.text)
+                .iter()
+                .any(|title| ends_with_words(text, words, index, title));
+        let after_said = word.roles.speech_verb;
+        if !(after_title || after_said) {
+            continue;
+        }
+        let run = name_run(text, words, index + 1, 4);
+        if run.len() < 2 {
+            continue;
+        }
+        let (start, end) = (words[run.start].start, words[run.end - 1].end);
+        if overlaps_known(start, end) {
+            continue;
+        }
+        push_new(&mut entities.people, &text[start..end]);
+    }
+
+    // Organisations by rule: capitalised runs holding a keyword, with an
+    // acronym in brackets after them when the text gives one.
+    let mut index = 0;
+    while index < words.len() {
+        let Some(end) = org_run(text, words, index) else {
+            index += 1;
+            continue;
+        };
+        let (start_byte, end_byte) = (words[index].start, words[end - 1].end);
+        let name = &text[start_byte..end_byte];
+        let canonical = names
+            .canonical_organization(name)
+            .unwrap_or_else(|| name.to_owned());
+        if !overlaps_known(start_byte, end_byte) {
+            push_new(&mut entities.organizations, &canonical);
+        }
+        if let Some(acronym) = bracketed_acronym(&text[end_byte..]) {
+            found.acronyms.insert(acronym.to_owned(), canonical.clone());
+            if let Some(position) = entities.organizations.iter().position(|o| o == acronym) {
+                entities.organizations.remove(position);
+            }
+        }
+        index = end;
+    }
+}
+
+fn push_new(list: &mut Vec<String>, value: &str) {
+    if !list.iter().any(|existing| existing == value) {
+        list.push(value.to_owned());
+    }
+}
+
+fn is_name_word(word: &Word<'_>) -> bool {
+    word.capitalised
+        && !word.roles.not_name
+        && word.text.chars().all(|c| c.is_alphabetic() || c == '-')
+}
+
+/// The run of name words from `from`, at most `max`, each separated by a single space.
+pub(super) fn name_run(
+    text: &str,
+    words: &[Word<'_>],
+    from: usize,
+    max: usize,
+) -> std::ops::Range<usize> {
+    let mut end = from;
+    while end < words.len() && end - from < max && is_name_word(&words[end]) {
+        if end > from && &text[words[end - 1].end..words[end].start] != " " {
+            break;
+        }
+        end += 1;
+    }
+    from..end
+}
+
+/// True when the words ending just before `index` spell `title`.
+fn ends_with_words(text: &str, words: &[Word<'_>], index: usize, title: &str) -> bool {
+    let count = title.split(' ').count();
+    if index + 1 < count {
+        return false;
+    }
+    let first = index + 1 - count;
+    text[words[first].start..words[index].end] == *title
+}
+
+/// An organisation run starting at `from`: capitalised words and connectors,
+/// ending on a capitalised word, holding a keyword. Returns its end index.
+fn org_run(text: &str, words: &[Word<'_>], from: usize) -> Option<usize> {
+    let capitalised = |w: &Word<'_>| w.capitalised && !w.roles.not_name;
+    if !capitalised(&words[from]) {
+        return None;
+    }
+    let mut end = from + 1;
+    let mut last_capitalised = end;
+    while end < words.len() && &text[words[end - 1].end..words[end].start] == " " {
+        let word = &words[end];
+        if capitalised(word) {
+            last_capitalised = end + 1;
+        } else if !word.roles.org_connector {
+            break;
+        }
+        end += 1;
+    }
+    let run = &words[from..last_capitalised];
+    (run.len() >= 2 && run.iter().any(|w| w.roles.org_keyword)).then_some(last_capitalised)
+}
+
+fn bracketed_acronym(after: &str) -> Option<&str> {
+    let inner = after.strip_prefix(" (")?;
+    let (acronym, _) = inner.split_once(')')?;
+    ((2..=8).contains(&acronym.len()) && acronym.chars().all(|c| c.is_ascii_uppercase()))
+        .then_some(acronym)
+}

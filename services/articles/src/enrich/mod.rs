@@ -1,0 +1,269 @@
+//! Enrichment of a parsed page: language, length, entities, quotes,
+//! instruments and topics. Gazetteers and rules ship in `data/`; no model
+//! is downloaded. One module per concern:
+//!
+//! - [`words`]: the page's words, split once, each with its roles;
+//! - [`rule_words`]: the word lists the rules ask about;
+//! - [`names`]: the gazetteers' names in one automaton;
+//! - [`entities`]: countries, people and organisations, by gazetteer and by rule;
+//! - [`quotes`]: quotations and their speakers;
+//! - [`language`]: the language of the first paragraphs;
+//! - [`topics`]: IPTC Media Topics by keyword.
+//!
+//! [`Enricher`] holds what is compiled once and runs them in order.
+
+mod entities;
+mod language;
+mod names;
+mod quotes;
+mod rule_words;
+mod topics;
+mod words;
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+use tickertape_market::instruments::Catalog;
+
+use crate::page::Page;
+pub use words::PageWords;
+
+/// Words read per minute, for `reading_time_s` (adult silent reading of
+/// non-fiction is about 230 wpm).
+const WORDS_PER_MINUTE: usize = 230;
+
+/// Entities named in the text.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Entities {
+    /// ISO 3166-1 alpha-2 codes, in order of first mention.
+    pub countries: Vec<String>,
+    /// People, canonical names, in order of first mention.
+    pub people: Vec<String>,
+    /// Organisations, canonical names (acronyms resolved), in order of first mention.
+    pub organizations: Vec<String>,
+}
+
+/// A quotation and who said it, where the text says.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Quote {
+    /// The words inside the quotation marks.
+    pub text: String,
+    /// The speaker's canonical name, or null when the text does not attribute it.
+    pub speaker: Option<String>,
+}
+
+/// A company or instrument mentioned in the text (not the page's strip).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InstrumentMention {
+    /// Ticker symbol from the reference data.
+    pub symbol: String,
+    /// The instrument's name.
+    pub name: String,
+    /// Venue MIC.
+    pub mic: String,
+    /// The words that matched.
+    pub matched: String,
+}
+
+/// An IPTC Media Topic.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Topic {
+    /// IPTC Media Topics code, e.g. `16000000`.
+    pub code: String,
+    /// Its English label.
+    pub label: String,
+}
+
+/// Everything enrichment adds to a page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Enrichment {
+    /// ISO 639-1 code, or `und` when undetermined.
+    pub language: String,
+    /// Words in the paragraphs and subheadings.
+    pub word_count: usize,
+    /// Reading time at 230 words a minute, rounded up.
+    pub reading_time_s: usize,
+    /// Named entities.
+    pub entities: Entities,
+    /// Quotations.
+    pub quotes: Vec<Quote>,
+    /// Instruments mentioned.
+    pub instruments: Vec<InstrumentMention>,
+    /// Topics.
+    pub topics: Vec<Topic>,
+}
+
+/// Why the gazetteers cannot be compiled.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum GazetteerError {
+    /// The name automaton does not build (too many names for its state ids).
+    #[error("the name automaton does not build: {0}")]
+    Automaton(String),
+    /// A topic keyword must be one word.
+    #[error("topic keyword {0:?} is not one word")]
+    TopicKeyword(String),
+}
+
+/// The gazetteers, compiled once and shared.
+pub struct Enricher {
+    names: names::Names,
+    topics: topics::Topics,
+    language: language::LanguageDetector,
+    /// Listings of the instruments names resolve to, by the page's day.
+    catalog: Catalog,
+}
+
+impl Enricher {
+    /// The enricher built from the gazetteers shipped in `data/` and the
+    /// shipped instrument catalog (both checked by unit tests).
+    pub fn builtin() -> Self {
+        Self::new(
+            include_str!("../../data/countries.tsv"),
+            include_str!("../../data/people.tsv"),
+            include_str!("../../data/organizations.tsv"),
+            include_str!("../../data/topics.tsv"),
+            Catalog::builtin(),
+        )
+        .expect("the shipped gazetteers compile (checked by a unit test)")
+    }
+
+    /// Builds an enricher from gazetteers in the TSV format of `data/`.
+    ///
+    /// Fails when the names do not compile or a topic keyword is not one word.
+    pub fn new(
+        countries: &str,
+        people: &str,
+        organizations: &str,
+        topics: &str,
+        catalog: Catalog,
+    ) -> Result<Self, GazetteerError> {
+        Ok(Enricher {
+            names: names::Names::new(countries, people, organizations, &catalog)?,
+            topics: topics::Topics::new(topics)?,
+            language: language::LanguageDetector::new(),
+            catalog,
+        })
+    }
+
+    /// Enriches a parsed page, given its words ([`PageWords::of`] the page).
+    /// `day` picks the instrument listings valid then.
+    pub fn enrich(&self, page: &Page, words: &PageWords<'_>, day: NaiveDate) -> Enrichment {
+        let word_count = words.hashes.count;
+        let mut found = entities::Found::default();
+        for (text, text_words) in words.texts() {
+            entities::find_entities(&self.names, text, text_words, &mut found);
+        }
+        let instruments = self.listed(&found.instruments, day);
+        // The texts are the title, then the paragraphs.
+        let paragraphs = page
+            .paragraphs
+            .iter()
+            .zip(words.texts().skip(1).map(|(_, w)| w));
+        let quotes = quotes::find_quotes(&self.names, paragraphs, &found.entities, &found.acronyms);
+        Enrichment {
+            language: self.language.of(&page.paragraphs),
+            word_count,
+            reading_time_s: (word_count * 60).div_ceil(WORDS_PER_MINUTE),
+            entities: found.entities,
+            quotes,
+            instruments,
+            topics: self.topics.of(&words.hashes),
+        }
+    }
+
+    /// Instruments mentioned, as (symbol, words matched) in text order:
+    /// each symbol once, if the catalog lists it on `day`.
+    fn listed(&self, mentioned: &[(&str, &str)], day: NaiveDate) -> Vec<InstrumentMention> {
+        let mut mentions: Vec<InstrumentMention> = Vec::new();
+        for &(symbol, matched) in mentioned {
+            if mentions.iter().any(|m| m.symbol == symbol) {
+                continue;
+            }
+            if let Some(listing) = self.catalog.lookup(symbol, day) {
+                mentions.push(InstrumentMention {
+                    symbol: symbol.to_owned(),
+                    name: listing.name.clone(),
+                    mic: listing.mic.clone(),
+                    matched: matched.to_owned(),
+                });
+            }
+        }
+        mentions
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_shipped_gazetteers_compile_and_bad_ones_are_errors() {
+        let _ = Enricher::builtin();
+        let error = Enricher::new("", "", "", "01000000\tarts\tfine art", Catalog::builtin())
+            .err()
+            .expect("a keyword of two words is refused");
+        assert_eq!(error, GazetteerError::TopicKeyword("fine art".into()));
+    }
+
+    #[test]
+    fn overlapping_names_the_longest_wins() {
+        let page = crate::page::parse_page(
+            "Wire - Dividends\n\nBritish American Tobacco raised its dividend, BAT said. \
+             Vodafone fell in London.\n",
+        )
+        .unwrap();
+        let day = NaiveDate::from_ymd_opt(2026, 1, 5).unwrap();
+        let enrichment = Enricher::builtin().enrich(&page, &PageWords::of(&page), day);
+        let symbols: Vec<&str> = enrichment
+            .instruments
+            .iter()
+            .map(|m| m.symbol.as_str())
+            .collect();
+        assert_eq!(symbols, ["BTI", "VOD"]);
+        assert_eq!(
+            enrichment.instruments[0].matched,
+            "British American Tobacco"
+        );
+        // The company's name is not a mention of Britain or America; London is.
+        assert_eq!(enrichment.entities.countries, ["GB"]);
+    }
+
+    #[test]
+    fn a_speech_verb_of_several_words_attributes_the_quote_before_it() {
+        let page = crate::page::parse_page(
+            "Le Monde - Ukraine\n\n\
+             Emmanuel Macron a déclaré mardi que la France « restera aux côtés de Kiev ».\n\n\
+             Olaf Scholz l'a déclaré aussi : « nous ne céderons pas ».\n\n\
+             Olaf Scholz et « une phrase sans verbe » ici.\n",
+        )
+        .unwrap();
+        let day = NaiveDate::from_ymd_opt(2026, 1, 5).unwrap();
+        let quotes = Enricher::builtin()
+            .enrich(&page, &PageWords::of(&page), day)
+            .quotes;
+        let speakers: Vec<Option<&str>> = quotes.iter().map(|q| q.speaker.as_deref()).collect();
+        assert_eq!(
+            speakers,
+            [Some("Emmanuel Macron"), Some("Olaf Scholz"), None],
+            "{quotes:?}"
+        );
+    }
+
+    #[test]
+    fn language_by_script_then_model() {
+        let enricher = Enricher::builtin();
+        let cases = [
+            ("North Korea has ratified a defence treaty with Russia, state media reported on Tuesday, deepening military ties.", "en"),
+            ("Nordkorea hat den Verteidigungsvertrag mit Russland ratifiziert, wie die staatlichen Medien am Dienstag berichteten.", "de"),
+            ("La Corée du Nord a ratifié un traité de défense avec la Russie, ont rapporté mardi les médias d'État.", "fr"),
+            ("Corea del Norte ha ratificado un tratado de defensa con Rusia, informaron el martes los medios estatales.", "es"),
+            ("Η Βόρεια Κορέα επικύρωσε τη συνθήκη άμυνας με τη Ρωσία, ανέφεραν την Τρίτη τα κρατικά μέσα ενημέρωσης.", "el"),
+            ("Северная Корея ратифицировала договор об обороне с Россией, сообщили во вторник государственные СМИ.", "ru"),
+            ("Північна Корея ратифікувала оборонний договір з Росією, повідомили у вівторок державні ЗМІ, що їх цитує агентство.", "uk"),
+            ("北朝鮮はロシアとの防衛条約を批准したと、国営メディアが火曜日に報じた。", "ja"),
+            ("", "und"),
+        ];
+        for (text, expected) in cases {
+            assert_eq!(enricher.language.of(&[text.to_owned()]), expected, "{text}");
+        }
+    }
+}

@@ -1,0 +1,213 @@
+//! Quotations and who said them: the marks of several languages (`"…"`,
+//! `“…”`, `„…“`, `« … »`), the speaker named after the quotation (`," said
+//! Hong Min`) or before it in the sentence (`Choe Son Hui … said her
+//! country would "…"`), and the conventions of wire copy (a paragraph that
+//! is only a quotation continues the previous speaker).
+
+use std::collections::HashMap;
+
+use super::entities::name_run;
+use super::names::{whole_word, Names};
+use super::rule_words::SPEECH_VERBS;
+use super::words::Word;
+use super::{Entities, Quote};
+
+/// Quotations in `paragraphs`, each given with its words.
+pub(super) fn find_quotes<'p>(
+    names: &Names,
+    paragraphs: impl Iterator<Item = (&'p String, &'p [Word<'p>])>,
+    entities: &Entities,
+    acronyms: &HashMap<String, String>,
+) -> Vec<Quote> {
+    let mut quotes = Vec::new();
+    let mut previous_speaker: Option<String> = None;
+    for (paragraph, words) in paragraphs {
+        let spans = quote_spans(paragraph);
+        let starts_with_quote = paragraph.trim_start().starts_with(['"', '“', '„', '«']);
+        let mut last_speaker = None;
+        for (index, &(open, inner_end, close)) in spans.iter().enumerate() {
+            let inner = paragraph[open..inner_end]
+                .trim()
+                .trim_end_matches(',')
+                .trim();
+            if inner.split_whitespace().nth(1).is_none() {
+                continue;
+            }
+            let mut speaker = speaker_after(names, paragraph, words, close, entities, acronyms)
+                .or_else(|| speaker_before(paragraph, words, open, entities));
+            if speaker.is_none() && last_speaker.is_some() {
+                // A second quotation in the paragraph of an attributed one
+                // is the same speaker's.
+                speaker = last_speaker.clone();
+            }
+            if speaker.is_none() && index == 0 && starts_with_quote && spans.len() == 1 {
+                // A paragraph that is only a quotation continues the
+                // previous speaker's words (a wire-copy convention).
+                let rest = paragraph[close..].trim();
+                if rest.is_empty() || rest == "." {
+                    speaker = previous_speaker.clone();
+                }
+            }
+            last_speaker = speaker.clone().or(last_speaker);
+            quotes.push(Quote {
+                text: inner.to_owned(),
+                speaker,
+            });
+        }
+        previous_speaker = last_speaker;
+    }
+    quotes
+}
+
+/// `," said Hong Min, …`, `," Hong added.`, `," KCNA said.`
+/// The speaker named right after a quotation that closes at `close`
+/// in `paragraph` (whose words are `words`).
+fn speaker_after(
+    names: &Names,
+    paragraph: &str,
+    words: &[Word<'_>],
+    close: usize,
+    entities: &Entities,
+    acronyms: &HashMap<String, String>,
+) -> Option<String> {
+    let after = paragraph[close..].trim_start_matches([',', ' ']);
+    let start = paragraph.len() - after.len();
+    // The attribution must begin there: a verb and a name of at most
+    // four words, or a name and a verb.
+    let first = words.partition_point(|word| word.start < start);
+    if words.get(first).is_none_or(|word| word.start != start) {
+        return None;
+    }
+    let words = &words[first..words.len().min(first + 6)];
+    let run = if words[0].roles.speech_verb {
+        let run = name_run(paragraph, words, 1, 4);
+        (!run.is_empty()).then_some(run)?
+    } else {
+        let run = name_run(paragraph, words, 0, 4);
+        let verb = words.get(run.end)?;
+        (!run.is_empty() && verb.roles.speech_verb).then_some(run)?
+    };
+    let name = &paragraph[words[run.start].start..words[run.end - 1].end];
+    Some(resolve_speaker(name, entities, acronyms, names))
+}
+
+/// Quotation spans in a paragraph: (inner start, inner end, after closing mark).
+fn quote_spans(paragraph: &str) -> Vec<(usize, usize, usize)> {
+    let mut spans = Vec::new();
+    let mut rest = 0;
+    while let Some((offset, open)) = find_mark(&paragraph[rest..], &['"', '“', '„', '«']) {
+        let inner_start = rest + offset + open.len_utf8();
+        let closers: &[char] = match open {
+            '"' => &['"'],
+            '„' => &['“', '”'],
+            '«' => &['»'],
+            _ => &['”', '"'],
+        };
+        let Some((close_offset, close)) = find_mark(&paragraph[inner_start..], closers) else {
+            break;
+        };
+        let inner_end = inner_start + close_offset;
+        spans.push((inner_start, inner_end, inner_end + close.len_utf8()));
+        rest = inner_end + close.len_utf8();
+    }
+    spans
+}
+
+/// The first of `marks` in `text` and where it is. Marks are found by the
+/// first byte of their UTF-8 form (`memchr`), not by decoding every
+/// character: quotation marks are looked for in every paragraph. A lead
+/// byte never occurs inside another character, so each hit is a boundary.
+fn find_mark(text: &str, marks: &[char]) -> Option<(usize, char)> {
+    let mut leads = [0u8; 3];
+    let mut count = 0;
+    for mark in marks {
+        let lead = mark.encode_utf8(&mut [0; 4]).as_bytes()[0];
+        if !leads[..count].contains(&lead) {
+            if count == leads.len() {
+                // More than memchr3 takes: decode instead.
+                return text.char_indices().find(|(_, c)| marks.contains(c));
+            }
+            leads[count] = lead;
+            count += 1;
+        }
+    }
+    let (a, b, c) = match count {
+        1 => (leads[0], leads[0], leads[0]),
+        2 => (leads[0], leads[1], leads[1]),
+        _ => (leads[0], leads[1], leads[2]),
+    };
+    memchr::memchr3_iter(a, b, c, text.as_bytes()).find_map(|at| {
+        let found = text[at..].chars().next()?;
+        marks.contains(&found).then_some((at, found))
+    })
+}
+
+/// The person named last before a speech verb in the sentence leading to the
+/// quote: `Choe Son Hui recently visited Moscow and said her country would "…"`.
+fn speaker_before(
+    paragraph: &str,
+    words: &[Word<'_>],
+    open: usize,
+    entities: &Entities,
+) -> Option<String> {
+    let before = &paragraph[..open];
+    let sentence_start = memchr::memmem::rfind(before.as_bytes(), b". ").map_or(0, |at| at + 2);
+    let sentence = &before[sentence_start..];
+    // The last speech verb among the sentence's words: a verb of one word,
+    // or one of several ("a déclaré") that ends with the word.
+    let in_sentence = words.partition_point(|word| word.start < sentence_start)
+        ..words.partition_point(|word| word.end <= open);
+    let verb_start = words[in_sentence].iter().rev().find_map(|word| {
+        if word.roles.speech_verb {
+            return Some(word.start);
+        }
+        if !word.roles.ends_long_speech_verb {
+            return None;
+        }
+        SPEECH_VERBS.iter().find_map(|verb| {
+            let start = word.end.checked_sub(verb.len())?;
+            (start >= sentence_start
+                && paragraph.get(start..word.end) == Some(*verb)
+                && whole_word(paragraph, start, word.end))
+            .then_some(start)
+        })
+    })?;
+    let verb_at = verb_start - sentence_start;
+    entities
+        .people
+        .iter()
+        .filter_map(|person| find_word(&sentence[..verb_at], person).map(|at| (at, person)))
+        .max_by_key(|(at, _)| *at)
+        .map(|(_, person)| person.clone())
+}
+
+fn find_word(text: &str, word: &str) -> Option<usize> {
+    text.match_indices(word)
+        .filter(|(at, _)| whole_word(text, *at, at + word.len()))
+        .map(|(at, _)| at)
+        .last()
+}
+
+/// A speaker's canonical name: a known person whose name holds every word
+/// of `name` ("Hong" → "Hong Min"), an acronym's organisation, a gazetteer
+/// entry, or the name as written.
+fn resolve_speaker(
+    name: &str,
+    entities: &Entities,
+    acronyms: &HashMap<String, String>,
+    names: &Names,
+) -> String {
+    if let Some(person) = entities.people.iter().find(|person| {
+        name.split(' ')
+            .all(|part| person.split(' ').any(|p| p == part))
+    }) {
+        return person.clone();
+    }
+    if let Some(organization) = acronyms.get(name) {
+        return organization.clone();
+    }
+    if let Some(organization) = names.canonical_organization(name) {
+        return organization;
+    }
+    name.to_owned()
+}

@@ -1,0 +1,198 @@
+//! One input message through the processor: its [`Input`], the records it
+//! caused or its dead letter, and what happens when the producer refuses
+//! one of them.
+
+use std::time::Instant;
+
+use chrono::{DateTime, Utc};
+use rdkafka::error::KafkaError;
+use rdkafka::message::{BorrowedMessage, Headers, Message};
+use rdkafka::producer::{DeliveryFuture, FutureProducer};
+
+use crate::config::RuntimeConfig;
+use crate::metrics::RuntimeMetrics;
+use crate::processor::{dead_letter, Input, Outcome, Processor, Record, Rejection};
+use crate::{Error, Result};
+
+use super::{enqueue, RuntimeContext};
+
+/// What one input became, ready to send.
+pub(crate) struct Processed {
+    pub topic: String,
+    pub partition: i32,
+    pub offset: i64,
+    pub records: Vec<Record>,
+}
+
+/// Runs the processor on one message and turns a rejection into its dead letter.
+pub(crate) fn process_message<P: Processor>(
+    message: &BorrowedMessage<'_>,
+    processor: &mut P,
+    config: &RuntimeConfig,
+    metrics: &RuntimeMetrics,
+) -> Processed {
+    let input = input_of(message);
+    metrics.consumed.with_label_values(&[input.topic]).inc();
+    let started = Instant::now();
+    let outcome = processor.process(&input);
+    metrics
+        .processing_seconds
+        .with_label_values(&[input.topic])
+        .observe(started.elapsed().as_secs_f64());
+    let records = match outcome {
+        Outcome::Publish(records) => records,
+        Outcome::Reject(rejection) => vec![reject(&input, &rejection, config, metrics)],
+    };
+    for record in &records {
+        if let Some(event_time) = record.event_time {
+            let age = (input.received_at - event_time).num_milliseconds().max(0) as f64 / 1000.0;
+            metrics
+                .event_age_seconds
+                .with_label_values(&[&record.topic])
+                .observe(age);
+        }
+    }
+    metrics
+        .state_entries
+        .with_label_values(&[config.service])
+        .set(processor.state_entries() as i64);
+    Processed {
+        topic: input.topic.to_owned(),
+        partition: input.partition,
+        offset: input.offset,
+        records,
+    }
+}
+
+pub(crate) fn reject(
+    input: &Input<'_>,
+    rejection: &Rejection,
+    config: &RuntimeConfig,
+    metrics: &RuntimeMetrics,
+) -> Record {
+    metrics
+        .dead_letters
+        .with_label_values(&[input.topic, rejection.reason])
+        .inc();
+    tracing::warn!(
+        topic = input.topic,
+        partition = input.partition,
+        offset = input.offset,
+        reason = rejection.reason,
+        detail = %rejection.detail,
+        "Input dead-lettered."
+    );
+    dead_letter(input, rejection, &config.dead_letter_topic)
+}
+
+/// What [`send_or_dead_letter`] wrote.
+pub(crate) struct Sent {
+    /// The topic written to.
+    pub topic: String,
+    /// Its acknowledgement.
+    pub delivery: DeliveryFuture,
+    /// True when the producer refused the record and the input's dead letter
+    /// was written instead.
+    pub refused: bool,
+}
+
+/// Enqueues `record`, one of the records `processed` caused; if the producer
+/// refuses it outright, enqueues the input's dead letter instead.
+///
+/// Fails when the dead letter cannot be enqueued either.
+pub(crate) async fn send_or_dead_letter(
+    producer: &FutureProducer<RuntimeContext>,
+    processed: &Processed,
+    record: &Record,
+    config: &RuntimeConfig,
+    metrics: &RuntimeMetrics,
+) -> Result<Sent> {
+    match enqueue(producer, record).await {
+        Ok(delivery) => Ok(Sent {
+            topic: record.topic.clone(),
+            delivery,
+            refused: false,
+        }),
+        Err(error) => {
+            let letter = refused(processed, record, &error, config, metrics);
+            let delivery = enqueue(producer, &letter)
+                .await
+                .map_err(|source| Error::Delivery {
+                    topic: letter.topic.clone(),
+                    source,
+                })?;
+            Ok(Sent {
+                topic: letter.topic,
+                delivery,
+                refused: true,
+            })
+        }
+    }
+}
+
+/// The dead letter for an input whose record the producer refused outright
+/// (too large, unknown topic): better than stopping the service.
+pub(super) fn refused(
+    processed: &Processed,
+    record: &Record,
+    error: &KafkaError,
+    config: &RuntimeConfig,
+    metrics: &RuntimeMetrics,
+) -> Record {
+    metrics
+        .dead_letters
+        .with_label_values(&[&processed.topic, "output_rejected"])
+        .inc();
+    tracing::warn!(topic = %processed.topic, partition = processed.partition, offset = processed.offset, %error, "Output refused by the producer; input dead-lettered.");
+    Record {
+        topic: config.dead_letter_topic.clone(),
+        partition: None,
+        key: None,
+        headers: vec![
+            ("tickertape.reason".into(), "output_rejected".into()),
+            (
+                "tickertape.detail".into(),
+                format!(
+                    "record for {} not accepted by the producer: {error}",
+                    record.topic
+                ),
+            ),
+            ("tickertape.source.topic".into(), processed.topic.clone()),
+            (
+                "tickertape.source.partition".into(),
+                processed.partition.to_string(),
+            ),
+            (
+                "tickertape.source.offset".into(),
+                processed.offset.to_string(),
+            ),
+        ],
+        value: Vec::new(),
+        event_time: None,
+    }
+}
+
+pub(super) fn input_of<'a>(message: &'a BorrowedMessage<'a>) -> Input<'a> {
+    let headers = message
+        .headers()
+        .map(|headers| {
+            headers
+                .iter()
+                .map(|header| (header.key, header.value.unwrap_or_default()))
+                .collect()
+        })
+        .unwrap_or_default();
+    Input {
+        topic: message.topic(),
+        partition: message.partition(),
+        offset: message.offset(),
+        key: message.key(),
+        payload: message.payload().unwrap_or_default(),
+        headers,
+        timestamp: message
+            .timestamp()
+            .to_millis()
+            .and_then(DateTime::from_timestamp_millis),
+        received_at: Utc::now(),
+    }
+}
