@@ -6,7 +6,7 @@
 //! The mock cluster implements no transactions and keeps about 100,000
 //! messages per partition: it is for trying things, not for evidence.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -16,7 +16,7 @@ use rdkafka::consumer::{Consumer, StreamConsumer};
 use rdkafka::message::{Header, Message, OwnedHeaders};
 use rdkafka::mocking::MockCluster;
 use rdkafka::producer::{FutureProducer, FutureRecord};
-use tickertape_articles::config::{ArticlesArgs, ArticlesSettings};
+use tickertape_articles::config::{ArticleTopics, ArticlesArgs, ArticlesSettings};
 use tickertape_articles::input::{FETCHED_AT_HEADER, URL_HEADER};
 use tickertape_core::admin::group_lag;
 use tickertape_core::config::{Guarantee, KafkaArgs, ServiceArgs};
@@ -53,11 +53,17 @@ pub struct DemoArgs {
     timeout_s: u64,
 }
 
+/// Where the demo's prices service sends late ticks.
+const DEMO_LATE_TICKS_TOPIC: &str = "ticks.late";
+
 pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     let cluster = MockCluster::new(1).context("starting the embedded broker")?;
     let brokers = cluster.bootstrap_servers();
     let articles = ArticlesArgs::defaults().settings()?;
-    let prices = PricesArgs::defaults().settings()?;
+    let mut prices = PricesArgs::defaults().settings()?;
+    // Late ticks are dropped (and counted) unless a topic is named: the
+    // demo names one, so that they are shown too.
+    prices.topics.late_ticks = Some(DEMO_LATE_TICKS_TOPIC.to_owned());
     let topics = all_topics(&articles.topics, &prices.topics, args.partitions);
     for spec in &topics {
         cluster.create_topic(&spec.name, spec.partitions, 1)?;
@@ -124,8 +130,15 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         prices.topics.changes.as_str(),
         prices.topics.alerts.as_str(),
         prices.topics.dead_letters.as_str(),
+        DEMO_LATE_TICKS_TOPIC,
     ];
-    let printer = print_outputs(kafka.clone(), &outputs, args.json, shutdown.clone());
+    let printer = print_outputs(
+        kafka.clone(),
+        &outputs,
+        &articles.topics,
+        args.json,
+        shutdown.clone(),
+    );
     let feeder = async {
         feed(&kafka, &articles, &prices, &shutdown).await?;
         eprintln!("tickertape demo: all sample inputs sent");
@@ -303,9 +316,13 @@ async fn wait_until_processed(
         .map_err(|_| anyhow::anyhow!("inputs not processed within {} s", timeout.as_secs()))?
 }
 
+/// Prints every output as it arrives, except that a duplicate is held
+/// back until its story has been printed: the two come from different
+/// topics, whose messages a consumer may see in either order.
 async fn print_outputs(
     kafka: KafkaArgs,
     topics: &[&str],
+    articles: &ArticleTopics,
     json: bool,
     shutdown: CancellationToken,
 ) -> anyhow::Result<usize> {
@@ -318,8 +335,13 @@ async fn print_outputs(
         ])
         .create()?;
     consumer.subscribe(topics)?;
-    let mut printed = 0;
-    let mut per_topic: HashMap<String, usize> = HashMap::new();
+    let mut per_topic: BTreeMap<String, usize> = BTreeMap::new();
+    let mut stories_shown: HashSet<String> = HashSet::new();
+    let mut held_back: HashMap<String, Vec<(String, String)>> = HashMap::new();
+    let show = |per_topic: &mut BTreeMap<String, usize>, topic: &str, line: &str| {
+        println!("{line}");
+        *per_topic.entry(topic.to_owned()).or_default() += 1;
+    };
     let mut stream = consumer.stream();
     loop {
         tokio::select! {
@@ -328,21 +350,46 @@ async fn print_outputs(
             message = stream.next() => {
                 let Some(message) = message else { break };
                 let message = message?;
-                let value = message_value(&message);
-                if json {
-                    println!("{}", serde_json::json!({"topic": message.topic(), "key": message.key().map(String::from_utf8_lossy), "value": value}));
+                let (topic, value) = (message.topic(), message_value(&message));
+                let line = if json {
+                    serde_json::json!({"topic": topic, "key": message.key().map(String::from_utf8_lossy), "value": value}).to_string()
+                } else if topic == DEMO_LATE_TICKS_TOPIC {
+                    // Counted in the summary; one line each would drown the events.
+                    *per_topic.entry(topic.to_owned()).or_default() += 1;
+                    continue;
                 } else {
-                    println!("{}", readable(message.topic(), &value));
+                    readable(topic, &value)
+                };
+                let story_id = value.get("story_id").and_then(|id| id.as_str()).unwrap_or_default().to_owned();
+                if topic == articles.duplicates && !stories_shown.contains(&story_id) {
+                    held_back.entry(story_id).or_default().push((topic.to_owned(), line));
+                    continue;
                 }
-                printed += 1;
-                *per_topic.entry(message.topic().to_owned()).or_default() += 1;
+                show(&mut per_topic, topic, &line);
+                if topic == articles.enriched {
+                    for (topic, line) in held_back.remove(&story_id).unwrap_or_default() {
+                        show(&mut per_topic, &topic, &line);
+                    }
+                    stories_shown.insert(story_id);
+                }
             }
         }
     }
-    let mut counts: Vec<_> = per_topic.into_iter().collect();
-    counts.sort();
-    for (topic, count) in counts {
-        eprintln!("tickertape demo: {count:>4} on {topic}");
+    // Copies of a story the demo never saw (it ran before): shown last.
+    for (topic, line) in held_back.into_values().flatten() {
+        show(&mut per_topic, &topic, &line);
+    }
+    let printed = per_topic
+        .iter()
+        .filter(|(topic, _)| json || topic.as_str() != DEMO_LATE_TICKS_TOPIC)
+        .map(|(_, count)| count)
+        .sum();
+    for (topic, count) in per_topic {
+        if topic == DEMO_LATE_TICKS_TOPIC {
+            eprintln!("tickertape demo: {count:>4} late ticks on {topic} (older than their symbol's newest tick: kept out of the state)");
+        } else {
+            eprintln!("tickertape demo: {count:>4} on {topic}");
+        }
     }
     Ok(printed)
 }

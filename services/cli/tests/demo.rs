@@ -54,4 +54,25 @@ fn the_demo_prints_articles_and_price_changes() {
         })
         .expect("the seed story is published");
     assert_eq!(story["value"]["source"]["name"], "Berliner Tageblatt");
+    // The feed's ticks are older than the strips of the pages fetched
+    // later that day: late, and counted rather than silently dropped.
+    let late = count("ticks.late");
+    assert!(late >= 1, "late ticks are shown");
+
+    // Every copy is printed after the story it is a copy of.
+    for (at, event) in events.iter().enumerate() {
+        if event["topic"] != "articles.duplicates" {
+            continue;
+        }
+        let story_id = &event["value"]["story_id"];
+        let story_at = events
+            .iter()
+            .position(|e| e["topic"] == "articles.enriched" && &e["value"]["story_id"] == story_id)
+            .expect("the copy's story is printed");
+        assert!(story_at < at, "story {story_id} printed after its copy");
+    }
+    assert!(
+        stderr.contains(&format!("{late} late ticks on ticks.late")),
+        "the summary counts late ticks:\n{stderr}"
+    );
 }
