@@ -360,6 +360,14 @@ mod tests {
         serde_json::to_vec(&stage.article_of(&input).unwrap()).unwrap()
     }
 
+    fn parse_stage(settings: &ArticlesSettings) -> ParseStage {
+        ParseStage::new(
+            settings,
+            Arc::new(Enricher::builtin()),
+            ArticleMetrics::unregistered(),
+        )
+    }
+
     fn decide(stage: &mut DedupeStage, payload: &[u8]) -> Outcome {
         stage.process(&Input {
             topic: "articles.parsed",
@@ -376,11 +384,7 @@ mod tests {
     #[test]
     fn the_story_index_survives_a_round_trip_through_the_changelog() {
         let settings = ArticlesSettings::default();
-        let parse = ParseStage::new(
-            &settings,
-            Arc::new(Enricher::builtin()),
-            ArticleMetrics::unregistered(),
-        );
+        let parse = parse_stage(&settings);
         let mut before = DedupeStage::new(&settings, ArticleMetrics::unregistered());
         decide(&mut before, &parsed(&parse, SEED));
         let changes = before.take_state_changes();
@@ -418,11 +422,7 @@ mod tests {
     #[test]
     fn a_story_written_before_formats_is_read_and_still_catches_its_copies() {
         let settings = ArticlesSettings::default();
-        let parse = ParseStage::new(
-            &settings,
-            Arc::new(Enricher::builtin()),
-            ArticleMetrics::unregistered(),
-        );
+        let parse = parse_stage(&settings);
         let mut stage = DedupeStage::new(&settings, ArticleMetrics::unregistered());
         stage
             .restore(

@@ -30,6 +30,11 @@ impl WordKind {
     /// Whitespace, or the start of the text, between this word and the last.
     const AFTER_SPACE: u8 = 4;
 
+    /// ASCII letters and digits only: one run, lower-cased byte by byte.
+    pub fn is_plain(self) -> bool {
+        self.0 & !Self::AFTER_SPACE == 0
+    }
+
     /// Whitespace, or the start of the text, comes between this word and the
     /// one before: it begins a word as a reader counts them.
     pub fn after_space(self) -> bool {
@@ -190,8 +195,20 @@ impl<'t, 'h> TextHashes<'t, 'h> {
     pub fn add(&mut self, start: usize, end: usize, kind: WordKind) {
         self.after_space |= kind.after_space();
         let before = self.hashes.len();
+        let word = &self.text[start..end];
+        if kind.is_plain() {
+            // Most words of a page: no decoding, no runs to split.
+            let mut run = RunHasher::new();
+            for &byte in word.as_bytes() {
+                run.push(byte.to_ascii_lowercase());
+            }
+            self.hashes.push(run.finish());
+            self.count += usize::from(self.after_space);
+            self.after_space = false;
+            return;
+        }
         let mut run: Option<RunHasher> = None;
-        for c in self.text[start..end].chars() {
+        for c in word.chars() {
             if c.is_alphanumeric() {
                 run.get_or_insert_with(RunHasher::new).push_lower_case(c);
             } else if let Some(done) = run.take() {
@@ -324,6 +341,10 @@ mod tests {
             let mut last_end = 0;
             for_each_word(text, |start, end, kind| {
                 let word = &text[start..end];
+                assert_eq!(
+                    kind.is_plain(),
+                    word.bytes().all(|b| b.is_ascii_alphanumeric())
+                );
                 assert_eq!(kind.has_joiner(), word.contains(['-', '\'', '’']));
                 assert_eq!(
                     kind.after_space(),

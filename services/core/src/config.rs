@@ -248,8 +248,10 @@ pub fn parse_naming_env<T: clap::FromArgMatches>(
             let error = error.format(&mut command);
             match env_variable_behind(&command, &error, &args) {
                 Some(variable) => {
-                    eprint!("{}", error.render().ansi());
-                    eprintln!("  (the value comes from the environment variable {variable})");
+                    let message = error.to_string();
+                    let (problem, advice) =
+                        message.split_once("\n\n").unwrap_or((message.as_str(), ""));
+                    eprintln!("{problem}\n  (the value comes from the environment variable {variable})\n\n{advice}");
                     std::process::exit(error.exit_code())
                 }
                 None => error.exit(),

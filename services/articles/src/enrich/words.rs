@@ -39,10 +39,16 @@ impl<'p> PageWords<'p> {
         let texts = std::iter::once(page.title.as_str())
             .chain(page.paragraphs.iter().map(String::as_str))
             .chain(page.subheadings.iter().map(String::as_str));
+        // About one word in six bytes of news text: sized once, not grown.
+        let capacity = texts.clone().map(str::len).sum::<usize>() / 5;
         let mut page_words = PageWords {
-            texts: Vec::new(),
-            words: Vec::new(),
-            hashes: WordHashes::default(),
+            texts: Vec::with_capacity(page.paragraphs.len() + page.subheadings.len() + 1),
+            words: Vec::with_capacity(capacity),
+            hashes: WordHashes {
+                body: Vec::with_capacity(capacity),
+                title: Vec::with_capacity(page.title.len() / 2),
+                count: 0,
+            },
         };
         for (index, text) in texts.enumerate() {
             let words = &mut page_words.words;
