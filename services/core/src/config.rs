@@ -127,6 +127,15 @@ pub struct RuntimeConfig {
     pub instance_id_is_stable: bool,
 }
 
+/// The longest commit interval under exactly-once: half the transaction
+/// timeout the runtime's producer sets (10 s).
+pub const MAX_EXACTLY_ONCE_COMMIT_INTERVAL_MS: u64 = 5_000;
+/// The longest commit interval under at-least-once: the inputs of a batch
+/// are re-read after a crash, so a batch is kept to a minute.
+pub const MAX_COMMIT_INTERVAL_MS: u64 = 60_000;
+/// The longest drain on shutdown: Kubernetes' grace period is set above it.
+pub const MAX_DRAIN_TIMEOUT_MS: u64 = 3_600_000;
+
 impl RuntimeConfig {
     /// Resolves the shared flags for one service and checks them.
     ///
@@ -146,12 +155,27 @@ impl RuntimeConfig {
             )));
         }
         if args.max_in_flight == 0 {
-            return Err(Error::Config("--max-in-flight must be at least 1".into()));
-        }
-        if args.commit_interval_ms == 0 {
             return Err(Error::Config(
-                "--commit-interval-ms must be at least 1".into(),
+                "--max-in-flight (TICKERTAPE_MAX_IN_FLIGHT) must be at least 1".into(),
             ));
+        }
+        // An open transaction the broker times out (transaction.timeout.ms,
+        // 10 s) is aborted under the service: commit well inside it.
+        let longest_interval_ms = match args.processing_guarantee {
+            Guarantee::ExactlyOnce => MAX_EXACTLY_ONCE_COMMIT_INTERVAL_MS,
+            Guarantee::AtLeastOnce => MAX_COMMIT_INTERVAL_MS,
+        };
+        if !(1..=longest_interval_ms).contains(&args.commit_interval_ms) {
+            return Err(Error::Config(format!(
+                "--commit-interval-ms (TICKERTAPE_COMMIT_INTERVAL_MS) = {}: must be from 1 to {longest_interval_ms} under {:?}",
+                args.commit_interval_ms, args.processing_guarantee
+            )));
+        }
+        if args.drain_timeout_ms > MAX_DRAIN_TIMEOUT_MS {
+            return Err(Error::Config(format!(
+                "--drain-timeout-ms (TICKERTAPE_DRAIN_TIMEOUT_MS) = {}: must be at most {MAX_DRAIN_TIMEOUT_MS} (an hour)",
+                args.drain_timeout_ms
+            )));
         }
         let instance_id = args.instance_id.clone().unwrap_or_else(|| {
             let host = std::env::var("HOSTNAME")
@@ -312,6 +336,57 @@ mod tests {
         );
         assert!(parse_property("no-equals-sign").is_err());
         assert!(parse_property("=value").is_err());
+    }
+
+    #[test]
+    fn runtime_settings_at_their_extremes_are_accepted_or_named_never_a_panic() {
+        use clap::Parser;
+        #[derive(clap::Parser)]
+        struct Command {
+            #[command(flatten)]
+            service: ServiceArgs,
+        }
+        let with = |flags: &[&str]| {
+            let mut argv = vec!["x", "--brokers", "b:9092"];
+            argv.extend_from_slice(flags);
+            let args = Command::try_parse_from(argv).unwrap().service;
+            RuntimeConfig::new("test", &args, vec!["in".into()], "dlq".into())
+        };
+        assert!(with(&[]).is_ok());
+        assert!(with(&["--commit-interval-ms", "5000"]).is_ok());
+        assert!(with(&[
+            "--processing-guarantee",
+            "at_least_once",
+            "--commit-interval-ms",
+            "60000"
+        ])
+        .is_ok());
+        assert!(with(&[
+            "--drain-timeout-ms",
+            "3600000",
+            "--max-in-flight",
+            &usize::MAX.to_string()
+        ])
+        .is_ok());
+        for flags in [
+            &["--commit-interval-ms", "0"][..],
+            &["--commit-interval-ms", "10000"],
+            &["--commit-interval-ms", &u64::MAX.to_string()],
+            &[
+                "--processing-guarantee",
+                "at_least_once",
+                "--commit-interval-ms",
+                &u64::MAX.to_string(),
+            ],
+            &["--drain-timeout-ms", &u64::MAX.to_string()],
+            &["--max-in-flight", "0"],
+        ] {
+            let error = with(flags).unwrap_err();
+            assert!(
+                error.to_string().contains(flags[flags.len() - 2]),
+                "{error}"
+            );
+        }
     }
 
     #[test]
