@@ -207,23 +207,34 @@ pub mod dead_letter_headers {
 /// The dead letter for a rejected input: its original key and bytes, with the
 /// reason and the input's position in headers.
 pub fn dead_letter(input: &Input<'_>, rejection: &Rejection, dead_letter_topic: &str) -> Record {
-    use dead_letter_headers::*;
     Record {
         topic: dead_letter_topic.to_owned(),
         partition: None,
         key: input
             .key
             .map(|key| String::from_utf8_lossy(key).into_owned()),
-        headers: vec![
-            (REASON.into(), rejection.reason.into()),
-            (DETAIL.into(), rejection.detail.clone()),
-            (SOURCE_TOPIC.into(), input.topic.into()),
-            (SOURCE_PARTITION.into(), input.partition.to_string()),
-            (SOURCE_OFFSET.into(), input.offset.to_string()),
-        ],
+        headers: dead_letter_headers_of(rejection, input.topic, input.partition, input.offset),
         value: input.payload.to_vec(),
         event_time: None,
     }
+}
+
+/// The headers of every dead letter: the rejection, and where the input
+/// was read from.
+pub fn dead_letter_headers_of(
+    rejection: &Rejection,
+    topic: &str,
+    partition: i32,
+    offset: i64,
+) -> Vec<(String, String)> {
+    use dead_letter_headers::*;
+    vec![
+        (REASON.into(), rejection.reason.into()),
+        (DETAIL.into(), rejection.detail.clone()),
+        (SOURCE_TOPIC.into(), topic.into()),
+        (SOURCE_PARTITION.into(), partition.to_string()),
+        (SOURCE_OFFSET.into(), offset.to_string()),
+    ]
 }
 
 /// A JSON record for `value`, or the rejection that explains why it could not

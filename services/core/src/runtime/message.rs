@@ -11,7 +11,9 @@ use rdkafka::producer::{DeliveryFuture, FutureProducer};
 
 use crate::config::RuntimeConfig;
 use crate::metrics::RuntimeMetrics;
-use crate::processor::{dead_letter, Input, Outcome, Processor, Record, Rejection};
+use crate::processor::{
+    dead_letter, dead_letter_headers_of, Input, Outcome, Processor, Record, Rejection,
+};
 use crate::{Error, Result};
 
 use super::{enqueue, RuntimeContext};
@@ -144,29 +146,23 @@ pub(super) fn refused(
         .with_label_values(&[&processed.topic, "output_rejected"])
         .inc();
     tracing::warn!(topic = %processed.topic, partition = processed.partition, offset = processed.offset, %error, "Output refused by the producer; input dead-lettered.");
+    let rejection = Rejection::new(
+        "output_rejected",
+        format!(
+            "record for {} not accepted by the producer: {error}",
+            record.topic
+        ),
+    );
     Record {
         topic: config.dead_letter_topic.clone(),
         partition: None,
         key: None,
-        headers: vec![
-            ("tickertape.reason".into(), "output_rejected".into()),
-            (
-                "tickertape.detail".into(),
-                format!(
-                    "record for {} not accepted by the producer: {error}",
-                    record.topic
-                ),
-            ),
-            ("tickertape.source.topic".into(), processed.topic.clone()),
-            (
-                "tickertape.source.partition".into(),
-                processed.partition.to_string(),
-            ),
-            (
-                "tickertape.source.offset".into(),
-                processed.offset.to_string(),
-            ),
-        ],
+        headers: dead_letter_headers_of(
+            &rejection,
+            &processed.topic,
+            processed.partition,
+            processed.offset,
+        ),
         value: Vec::new(),
         event_time: None,
     }
