@@ -27,16 +27,7 @@ fn parse_enrich_fingerprint(c: &mut Criterion) {
         Arc::new(Enricher::builtin()),
         ArticleMetrics::unregistered(),
     );
-    let input = Input {
-        topic: "articles.raw",
-        partition: 0,
-        offset: 0,
-        key: None,
-        payload: SEED.as_bytes(),
-        headers: Vec::new(),
-        timestamp: None,
-        received_at: Utc::now(),
-    };
+    let input = Input::unkeyed("articles.raw", SEED.as_bytes(), Utc::now());
     let mut group = c.benchmark_group("articles");
     group.throughput(Throughput::Elements(1));
     group.bench_function("parse_enrich_fingerprint_seed_page", |b| {

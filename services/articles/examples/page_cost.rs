@@ -24,16 +24,7 @@ fn main() {
         ArticleMetrics::unregistered(),
     );
     let page = include_str!("../../../tests/fixtures/articles/seed-article.txt");
-    let input = Input {
-        topic: "articles.raw",
-        partition: 0,
-        offset: 0,
-        key: None,
-        payload: page.as_bytes(),
-        headers: Vec::new(),
-        timestamp: None,
-        received_at: chrono::Utc::now(),
-    };
+    let input = Input::unkeyed("articles.raw", page.as_bytes(), chrono::Utc::now());
     let mut words = 0;
     for _ in 0..n {
         words += std::hint::black_box(stage.article_of(&input).unwrap())

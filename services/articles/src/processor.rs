@@ -347,16 +347,7 @@ mod tests {
         include_str!("../../../tests/fixtures/articles/athens-news-syndicated-copy.txt");
 
     fn parsed(stage: &ParseStage, page: &str) -> Vec<u8> {
-        let input = Input {
-            topic: "articles.raw",
-            partition: 0,
-            offset: 0,
-            key: None,
-            payload: page.as_bytes(),
-            headers: Vec::new(),
-            timestamp: None,
-            received_at: Utc::now(),
-        };
+        let input = Input::unkeyed("articles.raw", page.as_bytes(), Utc::now());
         serde_json::to_vec(&stage.article_of(&input).unwrap()).unwrap()
     }
 
@@ -369,16 +360,7 @@ mod tests {
     }
 
     fn decide(stage: &mut DedupeStage, payload: &[u8]) -> Outcome {
-        stage.process(&Input {
-            topic: "articles.parsed",
-            partition: 0,
-            offset: 0,
-            key: None,
-            payload,
-            headers: Vec::new(),
-            timestamp: None,
-            received_at: Utc::now(),
-        })
+        stage.process(&Input::unkeyed("articles.parsed", payload, Utc::now()))
     }
 
     #[test]
@@ -439,14 +421,8 @@ mod tests {
         // both are duplicates of that story.
         for page in [SEED, COPY] {
             let input = Input {
-                topic: "articles.raw",
-                partition: 0,
-                offset: 0,
-                key: None,
-                payload: page.as_bytes(),
                 headers: vec![("fetched_at", b"2024-11-12T10:00:00Z")],
-                timestamp: None,
-                received_at: Utc::now(),
+                ..Input::unkeyed("articles.raw", page.as_bytes(), Utc::now())
             };
             let parsed = serde_json::to_vec(&parse.article_of(&input).unwrap()).unwrap();
             let Outcome::Publish(records) = decide(&mut stage, &parsed) else {

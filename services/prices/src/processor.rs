@@ -290,14 +290,8 @@ mod tests {
     fn tick(processor: &mut PriceProcessor, partition: i32, payload: &str) -> Outcome {
         let now: DateTime<Utc> = "2024-11-12T15:00:00Z".parse().unwrap();
         processor.process(&Input {
-            topic: "ticks.raw",
             partition,
-            offset: 0,
-            key: None,
-            payload: payload.as_bytes(),
-            headers: Vec::new(),
-            timestamp: None,
-            received_at: now,
+            ..Input::unkeyed("ticks.raw", payload.as_bytes(), now)
         })
     }
 

@@ -28,7 +28,22 @@ pub struct Input<'a> {
     pub received_at: DateTime<Utc>,
 }
 
-impl Input<'_> {
+impl<'a> Input<'a> {
+    /// A message as a file or a test gives it: partition 0, offset 0, no
+    /// key, headers or timestamp (set them with struct update syntax).
+    pub fn unkeyed(topic: &'a str, payload: &'a [u8], received_at: DateTime<Utc>) -> Self {
+        Input {
+            topic,
+            partition: 0,
+            offset: 0,
+            key: None,
+            payload,
+            headers: Vec::new(),
+            timestamp: None,
+            received_at,
+        }
+    }
+
     /// The value of the last header named `name` that is valid UTF-8.
     pub fn header_str(&self, name: &str) -> Option<&str> {
         self.headers
