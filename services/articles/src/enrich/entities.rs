@@ -53,8 +53,12 @@ pub(super) fn find_entities<'a, 't>(
             }
         }
     }
-    let overlaps_known =
-        |start: usize, end: usize| known_spans.iter().any(|&(s, e)| start < e && s < end);
+    // The spans are in text order and do not overlap: the first that ends
+    // after `start` is the only one that can overlap.
+    let overlaps_known = |start: usize, end: usize| {
+        let first_after = known_spans.partition_point(|&(_, e)| e <= start);
+        known_spans.get(first_after).is_some_and(|&(s, _)| s < end)
+    };
 
     // People by rule: a title or "said", then two to four capitalised words.
     for (index, word) in words.iter().enumerate() {
@@ -81,9 +85,12 @@ pub(super) fn find_entities<'a, 't>(
     // acronym in brackets after them when the text gives one.
     let mut index = 0;
     while index < words.len() {
-        let Some(end) = org_run(text, words, index) else {
-            index += 1;
-            continue;
+        let end = match org_run(text, words, index) {
+            Ok(end) => end,
+            Err(resume_at) => {
+                index = resume_at;
+                continue;
+            }
         };
         let (start_byte, end_byte) = (words[index].start, words[end - 1].end);
         let name = &text[start_byte..end_byte];
@@ -143,11 +150,15 @@ fn ends_with_words(text: &str, words: &[Word<'_>], index: usize, title: &str) ->
 }
 
 /// An organisation run starting at `from`: capitalised words and connectors,
-/// ending on a capitalised word, holding a keyword. Returns its end index.
-fn org_run(text: &str, words: &[Word<'_>], from: usize) -> Option<usize> {
+/// ending on a capitalised word, holding a keyword. Returns its end index,
+/// or where the next run may start: every later start inside a run that
+/// holds no keyword ends where it ends and holds none either, so the search
+/// goes on after it (trying each start would be quadratic in a long run of
+/// capitalised words).
+fn org_run(text: &str, words: &[Word<'_>], from: usize) -> Result<usize, usize> {
     let capitalised = |w: &Word<'_>| w.capitalised && !w.roles.not_name;
     if !capitalised(&words[from]) {
-        return None;
+        return Err(from + 1);
     }
     let mut end = from + 1;
     let mut last_capitalised = end;
@@ -161,7 +172,11 @@ fn org_run(text: &str, words: &[Word<'_>], from: usize) -> Option<usize> {
         end += 1;
     }
     let run = &words[from..last_capitalised];
-    (run.len() >= 2 && run.iter().any(|w| w.roles.org_keyword)).then_some(last_capitalised)
+    if run.len() >= 2 && run.iter().any(|w| w.roles.org_keyword) {
+        Ok(last_capitalised)
+    } else {
+        Err(last_capitalised)
+    }
 }
 
 fn bracketed_acronym(after: &str) -> Option<&str> {
