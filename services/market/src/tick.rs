@@ -191,10 +191,17 @@ enum Scalar<'a> {
 impl<'a> Scalar<'a> {
     fn of(raw: &'a RawValue) -> Scalar<'a> {
         let text = raw.get();
-        match serde_json::from_str::<Text<'a>>(text) {
-            Ok(Text(string)) => Scalar::Text(string),
-            Err(_) => Scalar::Raw(text),
+        if !text.starts_with('"') {
+            return Scalar::Raw(text);
         }
+        // A string without escapes is its text between the quotes (serde_json
+        // has checked it is a valid JSON string).
+        let inner = &text[1..text.len() - 1];
+        if !inner.contains('\\') {
+            return Scalar::Text(Cow::Borrowed(inner));
+        }
+        serde_json::from_str::<Text<'a>>(text)
+            .map_or(Scalar::Raw(text), |Text(string)| Scalar::Text(string))
     }
 
     /// The value as a plain decimal, if it is one.
