@@ -8,7 +8,8 @@ use crate::telemetry::LogFormat;
 use crate::{Error, Result};
 
 /// How to reach Kafka. Embedded in every command that talks to a broker.
-#[derive(Debug, Clone, clap::Args)]
+/// Its `Debug` leaves the property values out: they hold passwords.
+#[derive(Clone, clap::Args)]
 pub struct KafkaArgs {
     /// Kafka bootstrap servers, comma-separated.
     #[arg(long, env = "TICKERTAPE_BROKERS", default_value = "localhost:9092")]
@@ -17,13 +18,30 @@ pub struct KafkaArgs {
     /// A librdkafka property passed through unchanged, as `key=value`
     /// (repeat the flag; comma-separated in the environment variable). Use it
     /// for `security.protocol`, `sasl.*`, `ssl.*`, `client.id` and tuning.
+    /// Values from the environment are never shown by `--help` (clap shows
+    /// them by default): they hold `sasl.password`.
     #[arg(
         long = "kafka-property",
         env = "TICKERTAPE_KAFKA_PROPERTIES",
+        hide_env_values = true,
         value_delimiter = ',',
         value_parser = parse_property
     )]
     pub kafka_properties: Vec<(String, String)>,
+}
+
+impl std::fmt::Debug for KafkaArgs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let keys: Vec<&str> = self
+            .kafka_properties
+            .iter()
+            .map(|(k, _)| k.as_str())
+            .collect();
+        f.debug_struct("KafkaArgs")
+            .field("brokers", &self.brokers)
+            .field("kafka_properties (values hidden)", &keys)
+            .finish()
+    }
 }
 
 /// Settings of a long-running service process.
@@ -425,6 +443,34 @@ mod tests {
         let error = command.try_get_matches_from_mut(&args).unwrap_err();
         assert_eq!(env_variable_behind(&command, &error, &args), None);
         std::env::remove_var("TICKERTAPE_TEST_NAMING_ENV_BOUND");
+    }
+
+    #[test]
+    fn no_property_value_shows_in_help_or_debug() {
+        use clap::CommandFactory;
+        #[derive(clap::Parser)]
+        struct Command {
+            #[command(flatten)]
+            kafka: KafkaArgs,
+        }
+        // A variable only this test reads would be better, but the flag's
+        // variable is fixed: the secret is one no other test sets or reads.
+        std::env::set_var(
+            "TICKERTAPE_KAFKA_PROPERTIES",
+            "sasl.username=u,sasl.password=hunter2-secret",
+        );
+        let help = Command::command().render_long_help().to_string();
+        let parsed = <Command as clap::Parser>::try_parse_from(["x"]).map(|c| c.kafka);
+        std::env::remove_var("TICKERTAPE_KAFKA_PROPERTIES");
+        assert!(help.contains("TICKERTAPE_KAFKA_PROPERTIES"), "{help}");
+        assert!(!help.contains("hunter2"), "{help}");
+        let kafka = parsed.unwrap();
+        assert_eq!(kafka.kafka_properties.len(), 2);
+        let debug = format!("{kafka:?}");
+        assert!(
+            debug.contains("sasl.password") && !debug.contains("hunter2"),
+            "{debug}"
+        );
     }
 
     #[test]
