@@ -50,6 +50,8 @@ pub fn parse_strip_line(line: &str) -> Result<StripQuote, TickError> {
     let change_pct = change
         .strip_suffix('%')
         .and_then(|number| parse_decimal(number.strip_prefix('+').unwrap_or(number)))
+        // -100% or less would leave no positive price.
+        .filter(|change| *change > -Decimal::ONE_HUNDRED)
         .ok_or_else(invalid)?;
     let price = parse_decimal(price)
         .filter(|&p| is_valid_price(p))
@@ -136,6 +138,7 @@ mod tests {
             "XYZ 1% 1.2 $ extra",
             "XYZ 1% 1e3 $",
             "XYZ 1% NaN $",
+            "XYZ -100% 1.2 $",
         ] {
             assert_eq!(
                 parse_strip_line(line).unwrap_err().reason(),

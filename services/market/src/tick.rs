@@ -41,6 +41,12 @@ pub enum TickError {
     /// A strip line that does not read `SYMBOL CHANGE% PRICE $`.
     #[error("strip line does not parse: {0:?}")]
     InvalidStripLine(String),
+    /// The currency is not an ISO 4217 code (three upper-case letters).
+    #[error("currency {0:?} is not an ISO 4217 code")]
+    InvalidCurrency(String),
+    /// A day change of -100% or less: the price would be zero or negative.
+    #[error("day change {0}% contradicts a positive price")]
+    InvalidChange(Decimal),
 }
 
 impl TickError {
@@ -55,6 +61,8 @@ impl TickError {
             TickError::InvalidPrice(_) => "invalid_price",
             TickError::InvalidTime(_) => "invalid_time",
             TickError::InvalidStripLine(_) => "invalid_strip_line",
+            TickError::InvalidCurrency(_) => "invalid_currency",
+            TickError::InvalidChange(_) => "invalid_change",
         }
     }
 }
@@ -129,6 +137,11 @@ pub fn is_symbol(text: &str) -> bool {
         && text
             .bytes()
             .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'.' || b == b'-')
+}
+
+/// Three upper-case ASCII letters: the shape of an ISO 4217 code.
+pub fn is_currency_code(text: &str) -> bool {
+    text.len() == 3 && text.bytes().all(|b| b.is_ascii_uppercase())
 }
 
 /// A plain decimal number: digits with at most one point, an optional minus.
@@ -298,6 +311,13 @@ pub fn parse_tick(payload: &[u8], fallback_time: DateTime<Utc>) -> Result<Tick<'
         })?),
     };
     let ts = Scalar::of(wire.ts);
+    if let Some(change) = change_pct.filter(|change| *change <= -Decimal::ONE_HUNDRED) {
+        return Err(TickError::InvalidChange(change));
+    }
+    let currency = wire.currency.map(|currency| currency.0);
+    if let Some(code) = currency.as_deref().filter(|code| !is_currency_code(code)) {
+        return Err(TickError::InvalidCurrency(code.to_owned()));
+    }
     let event_time = ts
         .time()
         .ok_or_else(|| TickError::InvalidTime(ts.to_string()))?;
@@ -322,7 +342,7 @@ pub fn parse_tick(payload: &[u8], fallback_time: DateTime<Utc>) -> Result<Tick<'
         symbol,
         price,
         event_time,
-        currency: wire.currency.map(|currency| currency.0),
+        currency,
         venue: wire.venue.map(|venue| venue.0),
         change_pct,
         seq: wire.seq,
@@ -450,6 +470,22 @@ mod tests {
             (
                 br#"{"symbol":"BP","price":"1","ts":1,"change_pct":"x"}"#,
                 "invalid_field",
+            ),
+            (
+                br#"{"symbol":"BP","price":"1","ts":1,"currency":"<script>"}"#,
+                "invalid_currency",
+            ),
+            (
+                br#"{"symbol":"BP","price":"1","ts":1,"currency":"usd"}"#,
+                "invalid_currency",
+            ),
+            (
+                br#"{"symbol":"BP","price":"1","ts":1,"change_pct":"-100"}"#,
+                "invalid_change",
+            ),
+            (
+                br#"{"symbol":"BP","price":"1","ts":1,"change_pct":-250.5}"#,
+                "invalid_change",
             ),
             (b"XYZ abc% 1.2 $", "invalid_strip_line"),
             (b"XYZ 1% 1000000000000001 $", "invalid_strip_line"),

@@ -52,6 +52,10 @@ pub struct PricesArgs {
     /// Alert when a symbol moves by more than this percentage within the window.
     #[arg(long, env = "TICKERTAPE_ALERT_THRESHOLD_PCT", default_value = "2")]
     pub alert_threshold_pct: Decimal,
+    /// A tick reporting a day change of this many percent or more is
+    /// dead-lettered (`implausible_change`): a feed error, not a market.
+    #[arg(long, env = "TICKERTAPE_MAX_DAY_CHANGE_PCT", default_value = "1000")]
+    pub max_day_change_pct: Decimal,
     /// The alert window, in event time.
     #[arg(long, env = "TICKERTAPE_ALERT_WINDOW_S", default_value_t = 300)]
     pub alert_window_s: u64,
@@ -74,6 +78,13 @@ impl PricesArgs {
                 "--alert-threshold-pct (TICKERTAPE_ALERT_THRESHOLD_PCT)",
                 threshold,
                 format!("must be above 0 and at most {MAX_ALERT_THRESHOLD_PCT}"),
+            ));
+        }
+        if self.max_day_change_pct <= Decimal::ZERO {
+            return Err(SettingsError::new(
+                "--max-day-change-pct (TICKERTAPE_MAX_DAY_CHANGE_PCT)",
+                self.max_day_change_pct,
+                "must be above 0",
             ));
         }
         Ok(PricesSettings {
@@ -103,6 +114,7 @@ impl PricesArgs {
                     self.alert_window_s,
                 )?,
             },
+            max_day_change_pct: self.max_day_change_pct,
             max_future: span_ms(
                 "--max-future-ms (TICKERTAPE_MAX_FUTURE_MS)",
                 self.max_future_ms,
@@ -140,6 +152,8 @@ pub struct PricesSettings {
     pub rules: Rules,
     /// Ticks further ahead of the clock are dead-lettered (`future_time`).
     pub max_future: TimeDelta,
+    /// Ticks reporting a larger day change are dead-lettered (`implausible_change`).
+    pub max_day_change_pct: Decimal,
 }
 
 impl Default for PricesSettings {
@@ -208,6 +222,10 @@ mod tests {
             (|a| a.max_future_ms = u64::MAX, "--max-future-ms"),
             (|a| a.max_future_ms = i64::MAX as u64, "--max-future-ms"),
             (|a| a.tick_dedupe_capacity = 0, "--tick-dedupe-capacity"),
+            (
+                |a| a.max_day_change_pct = Decimal::ZERO,
+                "--max-day-change-pct",
+            ),
         ];
         for &(change, setting) in refused {
             let error = with(change).unwrap_err();

@@ -26,6 +26,7 @@ pub struct PriceProcessor {
     late_ticks_topic: Option<String>,
     rules: Rules,
     max_future: TimeDelta,
+    max_day_change_pct: Decimal,
     catalog: Catalog,
     /// One book per input partition: ticks are keyed by symbol, so a symbol's
     /// state lives with its partition and moves with it on rebalance.
@@ -46,6 +47,7 @@ impl PriceProcessor {
             late_ticks_topic: settings.topics.late_ticks.clone(),
             rules: settings.rules.clone(),
             max_future: settings.max_future,
+            max_day_change_pct: settings.max_day_change_pct,
             catalog,
             books: HashMap::new(),
             changed: HashMap::new(),
@@ -242,6 +244,30 @@ impl Processor for PriceProcessor {
                 return Outcome::Reject(Rejection::new(error.reason(), error.to_string()))
             }
         };
+        // The symbol's state lives in its key's partition: a tick keyed by
+        // another symbol would update the wrong partition's book.
+        if let Some(key) = input.key.filter(|key| *key != tick.symbol.as_bytes()) {
+            return Outcome::Reject(Rejection::new(
+                "key_mismatch",
+                format!(
+                    "tick of {} is keyed {:?}; ticks are keyed by their symbol",
+                    tick.symbol,
+                    String::from_utf8_lossy(key)
+                ),
+            ));
+        }
+        if let Some(change) = tick
+            .change_pct
+            .filter(|change| *change >= self.max_day_change_pct)
+        {
+            return Outcome::Reject(Rejection::new(
+                "implausible_change",
+                format!(
+                    "day change {change}% is at or above the bound of {}%",
+                    self.max_day_change_pct
+                ),
+            ));
+        }
         if tick.event_time - input.received_at > self.max_future {
             return Outcome::Reject(Rejection::new(
                 "future_time",
@@ -293,6 +319,52 @@ mod tests {
             partition,
             ..Input::unkeyed("ticks.raw", payload.as_bytes(), now)
         })
+    }
+
+    #[test]
+    fn ticks_that_contradict_themselves_or_their_key_are_dead_letters() {
+        let mut processor = processor();
+        let now: DateTime<Utc> = "2024-11-12T15:00:00Z".parse().unwrap();
+        let good =
+            br#"{"symbol":"BP","price":"28.57","ts":"2024-11-12T14:00:00Z","change_pct":"1.44"}"#;
+        let reason = |outcome: Outcome| match outcome {
+            Outcome::Reject(rejection) => rejection.reason,
+            Outcome::Publish(_) => "published",
+        };
+        let keyed = |key: &'static [u8], payload: &'static [u8]| Input {
+            key: Some(key),
+            ..Input::unkeyed("ticks.raw", payload, now)
+        };
+        assert_eq!(
+            reason(processor.process(&keyed(b"VOD", good))),
+            "key_mismatch"
+        );
+        assert_eq!(
+            reason(tick(
+                &mut processor,
+                0,
+                r#"{"symbol":"BP","price":"0.01","ts":"2024-11-12T14:00:00Z","change_pct":"1000000000"}"#
+            )),
+            "implausible_change"
+        );
+        assert_eq!(
+            reason(tick(
+                &mut processor,
+                0,
+                r#"{"symbol":"BP","price":"1","ts":"2024-11-12T14:00:00Z","currency":"<script>"}"#
+            )),
+            "invalid_currency"
+        );
+        assert_eq!(
+            reason(tick(
+                &mut processor,
+                0,
+                r#"{"symbol":"BP","price":"1","ts":"2024-11-12T14:00:00Z","change_pct":"-100"}"#
+            )),
+            "invalid_change"
+        );
+        // Keyed by its own symbol, or not keyed (files): accepted.
+        assert_eq!(reason(processor.process(&keyed(b"BP", good))), "published");
     }
 
     #[test]
