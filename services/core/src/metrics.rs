@@ -18,6 +18,9 @@ pub struct RuntimeMetrics {
     pub dead_letters: IntCounterVec,
     /// Time spent in the processor per input, by input topic.
     pub processing_seconds: HistogramVec,
+    /// The longest time one input took in the processor since start, by
+    /// input topic: where a poison pill shows before it stalls anything.
+    pub processing_max_seconds: prometheus::GaugeVec,
     /// Inputs whose outputs await acknowledgement, by service.
     pub in_flight: IntGaugeVec,
     /// Partition assignments and revocations, by service and kind.
@@ -80,6 +83,13 @@ impl RuntimeMetrics {
                 .buckets(vec![
                     1e-6, 5e-6, 1e-5, 5e-5, 1e-4, 5e-4, 1e-3, 5e-3, 1e-2, 5e-2, 0.1,
                 ]),
+                &["topic"],
+            )?,
+            processing_max_seconds: prometheus::GaugeVec::new(
+                Opts::new(
+                    "tickertape_processing_max_seconds",
+                    "The longest time one input took in the processor since start, by input topic.",
+                ),
                 &["topic"],
             )?,
             in_flight: IntGaugeVec::new(
@@ -158,6 +168,7 @@ impl RuntimeMetrics {
         registry.register(Box::new(metrics.produced.clone()))?;
         registry.register(Box::new(metrics.dead_letters.clone()))?;
         registry.register(Box::new(metrics.processing_seconds.clone()))?;
+        registry.register(Box::new(metrics.processing_max_seconds.clone()))?;
         registry.register(Box::new(metrics.in_flight.clone()))?;
         registry.register(Box::new(metrics.rebalances.clone()))?;
         registry.register(Box::new(metrics.assigned_partitions.clone()))?;

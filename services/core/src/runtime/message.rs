@@ -37,10 +37,17 @@ pub(crate) fn process_message<P: Processor>(
     metrics.consumed.with_label_values(&[input.topic]).inc();
     let started = Instant::now();
     let outcome = processor.process(&input);
+    let seconds = started.elapsed().as_secs_f64();
     metrics
         .processing_seconds
         .with_label_values(&[input.topic])
-        .observe(started.elapsed().as_secs_f64());
+        .observe(seconds);
+    let longest = metrics
+        .processing_max_seconds
+        .with_label_values(&[input.topic]);
+    if seconds > longest.get() {
+        longest.set(seconds);
+    }
     let records = match outcome {
         Outcome::Publish(records) => records,
         Outcome::Reject(rejection) => vec![reject(&input, &rejection, config, metrics)],
