@@ -2,7 +2,7 @@
 //! an operator sets ([`ArticlesArgs`]), and the checked settings the stages
 //! are built from ([`ArticlesSettings`]).
 
-use tickertape_processor::settings::{at_least_one, span_s};
+use tickertape_processor::settings::{at_least_one, span_s, TimeBounds, TimeBoundsArgs};
 use tickertape_processor::SettingsError;
 
 use crate::dedupe::DedupeRules;
@@ -57,7 +57,8 @@ pub struct ArticlesArgs {
         default_value_t = 1_048_576
     )]
     pub max_message_bytes: usize,
-    /// How long a story is remembered for deduplication.
+    /// How long a story is remembered for deduplication, on the processing
+    /// clock (not the pages' own times).
     #[arg(long, env = "TICKERTAPE_DEDUPE_WINDOW_S", default_value_t = 7 * 86_400)]
     pub dedupe_window_s: u64,
     /// Most stories remembered.
@@ -84,7 +85,10 @@ impl ArticlesArgs {
     ///
     /// Fails when the similarity is outside (0, 1], a bound is zero, or the
     /// window is longer than a century.
-    pub fn settings(&self) -> Result<ArticlesSettings, SettingsError> {
+    pub fn settings(
+        &self,
+        time_bounds: &TimeBoundsArgs,
+    ) -> Result<ArticlesSettings, SettingsError> {
         if !(self.update_similarity > 0.0 && self.update_similarity <= 1.0) {
             return Err(SettingsError::new(
                 "--update-similarity (TICKERTAPE_UPDATE_SIMILARITY)",
@@ -101,6 +105,7 @@ impl ArticlesArgs {
                 dead_letters: self.articles_dlq_topic.clone(),
                 strip_ticks: self.strip_ticks_topic.clone(),
             },
+            time_bounds: time_bounds.bounds()?,
             max_message_bytes: at_least_one(
                 "--max-message-bytes (TICKERTAPE_MAX_MESSAGE_BYTES)",
                 self.max_message_bytes,
@@ -144,6 +149,9 @@ pub struct ArticlesSettings {
     pub topics: ArticleTopics,
     /// Larger messages are dead-lettered (`too_large`).
     pub max_message_bytes: usize,
+    /// Pages fetched further ahead of the clock (`future_time`) or before
+    /// the earliest time (`too_early`) are dead-lettered.
+    pub time_bounds: TimeBounds,
     /// The dedupe stage's rules.
     pub dedupe: DedupeRules,
 }
@@ -152,7 +160,7 @@ impl Default for ArticlesSettings {
     /// The documented defaults.
     fn default() -> Self {
         ArticlesArgs::defaults()
-            .settings()
+            .settings(&TimeBoundsArgs::default())
             .expect("the defaults are valid (checked by a unit test)")
     }
 }
@@ -164,7 +172,9 @@ mod tests {
 
     #[test]
     fn the_defaults_are_valid() {
-        let settings = ArticlesArgs::defaults().settings().unwrap();
+        let settings = ArticlesArgs::defaults()
+            .settings(&TimeBoundsArgs::default())
+            .unwrap();
         assert_eq!(settings.dedupe, DedupeRules::default());
         assert_eq!(settings.topics.raw, "articles.raw");
     }
@@ -177,7 +187,7 @@ mod tests {
         let with = |change: fn(&mut ArticlesArgs)| {
             let mut args = ArticlesArgs::defaults();
             change(&mut args);
-            args.settings()
+            args.settings(&TimeBoundsArgs::default())
         };
         assert!(with(|a| a.dedupe_window_s = MAX_SPAN_S).is_ok());
         assert!(with(|a| a.dedupe_window_s = 0).is_ok());

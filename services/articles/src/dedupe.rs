@@ -13,8 +13,10 @@
 //!    unrelated stories on the same topic and day score below 0.1.
 //! 3. **New** otherwise.
 //!
-//! Memory is bounded: a story is forgotten when it was first seen more than
-//! `window` before the newest article, or when more than `max_stories` are held.
+//! Memory is bounded: a story is forgotten `window` after it was first seen,
+//! on the processing clock (a page's own fetch time is the sender's, and a
+//! wrong one must not evict the index), or when more than `max_stories`
+//! are held.
 
 use std::collections::{BTreeSet, HashMap, VecDeque};
 
@@ -109,7 +111,8 @@ pub struct Story {
     pub minhash: Vec<u32>,
     /// Body hashes of every version, with the article id that published it.
     pub versions: Vec<(u64, u32, String)>,
-    /// When the story was first seen.
+    /// When the story was first seen, on the processing clock (its first
+    /// page's fetch time in entries written before the window ran on it).
     pub first_seen: DateTime<Utc>,
 }
 
@@ -147,7 +150,10 @@ pub struct StoryIndex {
     stories: HashMap<String, Story>,
     by_body: HashMap<u64, String>,
     bands: HashMap<(u8, u64), Vec<String>>,
+    /// Stories by when they were first seen, oldest first.
     arrival: VecDeque<(DateTime<Utc>, String)>,
+    /// The latest processing time seen: the window is measured back from it
+    /// (a clock that steps back does not make stories younger).
     newest: Option<DateTime<Utc>>,
     /// Stories added, updated or forgotten since the changelog last took them.
     changed: BTreeSet<String>,
@@ -155,7 +161,7 @@ pub struct StoryIndex {
 
 impl StoryIndex {
     /// Decides what the article `article_id` with fingerprint `print`, seen at
-    /// `seen_at`, is, and remembers it.
+    /// `seen_at` on the processing clock, is, and remembers it.
     pub fn decide(
         &mut self,
         article_id: &str,

@@ -12,8 +12,10 @@
 
 use std::sync::Arc;
 
+use chrono::{DateTime, Utc};
 use tickertape_market::strip::{StripTick, StripTickSource};
 use tickertape_market::tick::SourceKind;
+use tickertape_processor::settings::TimeBounds;
 use tickertape_processor::{
     json_record, Input, Outcome, Processor, Record, Rejection, RestoreError, StateChange,
 };
@@ -38,6 +40,7 @@ pub struct ParseStage {
     parsed_topic: String,
     ticks_topic: String,
     max_message_bytes: usize,
+    time_bounds: TimeBounds,
     enricher: Arc<Enricher>,
     metrics: ArticleMetrics,
 }
@@ -53,6 +56,7 @@ impl ParseStage {
             parsed_topic: settings.topics.parsed.clone(),
             ticks_topic: settings.topics.strip_ticks.clone(),
             max_message_bytes: settings.max_message_bytes,
+            time_bounds: settings.time_bounds,
             enricher,
             metrics,
         }
@@ -63,6 +67,8 @@ impl ParseStage {
     /// Fails with the rejection for the dead-letter topic.
     pub fn article_of(&self, input: &Input<'_>) -> Result<ParsedArticle, Rejection> {
         let raw = decode(input, self.max_message_bytes)?;
+        self.time_bounds
+            .check("fetch time", raw.fetched_at, input.received_at)?;
         let page = parse_page(&raw.body).map_err(|e| Rejection::new(e.reason(), e.to_string()))?;
         self.metrics
             .strip_lines
@@ -177,18 +183,21 @@ impl DedupeStage {
         }
     }
 
-    /// Decides what a parsed article is and returns the record to publish.
+    /// Decides what a parsed article is, at `now` on the processing clock
+    /// (which the story window runs on), and returns the record to publish.
     ///
     /// Fails only when the record cannot be serialized.
-    pub fn decide(&mut self, parsed: ParsedArticle) -> Result<Record, Rejection> {
+    pub fn decide(
+        &mut self,
+        parsed: ParsedArticle,
+        now: DateTime<Utc>,
+    ) -> Result<Record, Rejection> {
         let print = Fingerprint {
             body_hash: parsed.body_hash,
             minhash: parsed.minhash,
         };
         let article = parsed.article;
-        let verdict = self
-            .index
-            .decide(&article.id, &print, article.fetched_at, &self.rules);
+        let verdict = self.index.decide(&article.id, &print, now, &self.rules);
         let (status, story_id, version, of, similarity) = match verdict {
             Verdict::Duplicate {
                 story_id,
@@ -290,7 +299,7 @@ impl Processor for DedupeStage {
                 ))
             }
         };
-        match self.decide(parsed) {
+        match self.decide(parsed, input.received_at) {
             Ok(record) => Outcome::Publish(vec![record]),
             Err(rejection) => Outcome::Reject(rejection),
         }
@@ -329,7 +338,7 @@ impl Processor for ArticlePipeline {
             Err(rejection) => return Outcome::Reject(rejection),
         };
         records.retain(|record| record.topic != self.parse.parsed_topic);
-        match self.dedupe.decide(parsed) {
+        match self.dedupe.decide(parsed, input.received_at) {
             Ok(record) => records.push(record),
             Err(rejection) => return Outcome::Reject(rejection),
         }
@@ -419,13 +428,18 @@ mod tests {
         // The seed page again (the same bytes as when the entry was written)
         // and a syndicated copy of it, fetched within the story's window:
         // both are duplicates of that story.
+        // The story's window runs on the processing clock: process them
+        // within it.
+        let then: DateTime<Utc> = "2024-11-12T10:00:00Z".parse().unwrap();
         for page in [SEED, COPY] {
             let input = Input {
                 headers: vec![("fetched_at", b"2024-11-12T10:00:00Z")],
-                ..Input::unkeyed("articles.raw", page.as_bytes(), Utc::now())
+                ..Input::unkeyed("articles.raw", page.as_bytes(), then)
             };
             let parsed = serde_json::to_vec(&parse.article_of(&input).unwrap()).unwrap();
-            let Outcome::Publish(records) = decide(&mut stage, &parsed) else {
+            let Outcome::Publish(records) =
+                stage.process(&Input::unkeyed("articles.parsed", &parsed, then))
+            else {
                 panic!("published somewhere");
             };
             assert_eq!(records[0].topic, settings.topics.duplicates);
@@ -438,6 +452,42 @@ mod tests {
         let written: serde_json::Value =
             serde_json::from_slice(fresh.take_state_changes()[0].value.as_ref().unwrap()).unwrap();
         assert_eq!(written["format"], STORY_FORMAT);
+    }
+
+    #[test]
+    fn a_page_from_the_future_or_the_far_past_is_a_dead_letter_not_news() {
+        let settings = ArticlesSettings::default();
+        let mut pipeline = ArticlePipeline::new(
+            &settings,
+            Arc::new(Enricher::builtin()),
+            ArticleMetrics::unregistered(),
+        );
+        let now: DateTime<Utc> = "2024-11-12T15:00:00Z".parse().unwrap();
+        for (fetched_at, reason) in [
+            (&b"9999-01-01T00:00:00Z"[..], "future_time"),
+            (b"2024-11-12T15:06:00Z", "future_time"),
+            (b"1969-12-31T23:59:59Z", "too_early"),
+        ] {
+            let input = Input {
+                headers: vec![("fetched_at", fetched_at)],
+                ..Input::unkeyed("articles.raw", SEED.as_bytes(), now)
+            };
+            let Outcome::Reject(rejection) = pipeline.process(&input) else {
+                panic!("{} published", String::from_utf8_lossy(fetched_at));
+            };
+            assert_eq!(rejection.reason, reason);
+        }
+        // The index was not touched: the seed page is still a new story.
+        let input = Input {
+            headers: vec![("fetched_at", &b"2024-11-12T09:30:00Z"[..])],
+            ..Input::unkeyed("articles.raw", SEED.as_bytes(), now)
+        };
+        let Outcome::Publish(records) = pipeline.process(&input) else {
+            panic!("the seed page is refused");
+        };
+        let event: serde_json::Value =
+            serde_json::from_slice(&records.last().unwrap().value).unwrap();
+        assert_eq!(event["dedupe"]["status"], "new");
     }
 
     #[test]

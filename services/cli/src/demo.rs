@@ -24,6 +24,7 @@ use tickertape_core::runtime::changelog::changelog_topic;
 use tickertape_core::telemetry::LogFormat;
 use tickertape_core::{shutdown, ProcessHost};
 use tickertape_prices::config::{PricesArgs, PricesSettings};
+use tickertape_processor::settings::TimeBoundsArgs;
 use tokio_util::sync::CancellationToken;
 
 use crate::output::{message_value, readable};
@@ -59,8 +60,8 @@ const DEMO_LATE_TICKS_TOPIC: &str = "ticks.late";
 pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     let cluster = MockCluster::new(1).context("starting the embedded broker")?;
     let brokers = cluster.bootstrap_servers();
-    let articles = ArticlesArgs::defaults().settings()?;
-    let mut prices = PricesArgs::defaults().settings()?;
+    let articles = ArticlesArgs::defaults().settings(&TimeBoundsArgs::default())?;
+    let mut prices = PricesArgs::defaults().settings(&TimeBoundsArgs::default())?;
     // Late ticks are dropped (and counted) unless a topic is named: the
     // demo names one, so that they are shown too.
     prices.topics.late_ticks = Some(DEMO_LATE_TICKS_TOPIC.to_owned());

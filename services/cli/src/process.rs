@@ -17,6 +17,7 @@ use tickertape_market::instruments::Catalog;
 use tickertape_prices::config::PricesArgs;
 use tickertape_prices::metrics::PriceMetrics;
 use tickertape_prices::processor::PriceProcessor;
+use tickertape_processor::settings::TimeBoundsArgs;
 use tickertape_processor::{dead_letter, Input, Outcome, Processor, Record};
 
 use crate::output::{value_of, RecordLine};
@@ -41,6 +42,8 @@ enum Kind {
         files: Vec<PathBuf>,
         #[command(flatten)]
         args: ArticlesArgs,
+        #[command(flatten)]
+        time_bounds: TimeBoundsArgs,
     },
     /// Ticks: a `.jsonl` file holds one tick (or one `{"topic": "ticks.raw", …}` record) per line, any other file strip lines; `-` is standard input.
     Ticks {
@@ -49,6 +52,8 @@ enum Kind {
         files: Vec<PathBuf>,
         #[command(flatten)]
         args: PricesArgs,
+        #[command(flatten)]
+        time_bounds: TimeBoundsArgs,
     },
 }
 
@@ -59,8 +64,9 @@ pub fn run(args: ProcessArgs) -> anyhow::Result<()> {
         Kind::Articles {
             files,
             args: articles,
+            time_bounds,
         } => {
-            let settings = articles.settings()?;
+            let settings = articles.settings(&time_bounds)?;
             let mut pipeline = ArticlePipeline::new(
                 &settings,
                 std::sync::Arc::new(Enricher::builtin()),
@@ -77,8 +83,9 @@ pub fn run(args: ProcessArgs) -> anyhow::Result<()> {
         Kind::Ticks {
             files,
             args: prices,
+            time_bounds,
         } => {
-            let settings = prices.settings()?;
+            let settings = prices.settings(&time_bounds)?;
             let mut processor =
                 PriceProcessor::new(&settings, Catalog::builtin(), PriceMetrics::unregistered());
             let topics = &settings.topics;

@@ -6,6 +6,7 @@ use tickertape_core::admin::{create_topics, describe_topics, TopicSpec, TopicSta
 use tickertape_core::config::KafkaArgs;
 use tickertape_core::runtime::changelog::{changelog_spec, changelog_topic};
 use tickertape_prices::config::{PriceTopics, PricesArgs};
+use tickertape_processor::settings::TimeBoundsArgs;
 
 /// The settings `topics create` sets, and reports for existing topics.
 const REPORTED_SETTINGS: [&str; 3] = ["cleanup.policy", "retention.ms", "min.insync.replicas"];
@@ -91,8 +92,9 @@ pub async fn run(args: TopicsArgs) -> anyhow::Result<()> {
         articles,
         prices,
     } = args.command;
-    let articles = articles.settings()?.topics;
-    let prices = prices.settings()?.topics;
+    // Only the topic names are needed here; the input clocks are the services'.
+    let articles = articles.settings(&TimeBoundsArgs::default())?.topics;
+    let prices = prices.settings(&TimeBoundsArgs::default())?.topics;
     let mut specs = all_topics(&articles, &prices, partitions);
     for (name, count) in partitions_for {
         let spec = specs

@@ -2,9 +2,8 @@
 //! operator sets ([`PricesArgs`]), and the checked settings the processor is
 //! built from ([`PricesSettings`]).
 
-use chrono::TimeDelta;
 use rust_decimal::Decimal;
-use tickertape_processor::settings::{at_least_one, span_ms, span_s};
+use tickertape_processor::settings::{at_least_one, span_ms, span_s, TimeBounds, TimeBoundsArgs};
 use tickertape_processor::SettingsError;
 
 use crate::book::Rules;
@@ -36,9 +35,6 @@ pub struct PricesArgs {
     /// How far behind a symbol's newest tick an older tick is still applied.
     #[arg(long, env = "TICKERTAPE_ALLOWED_LATENESS_MS", default_value_t = 0)]
     pub allowed_lateness_ms: u64,
-    /// A tick whose time is further than this ahead of the clock is refused.
-    #[arg(long, env = "TICKERTAPE_MAX_FUTURE_MS", default_value_t = 300_000)]
-    pub max_future_ms: u64,
     /// How long a seen observation is remembered for deduplication.
     #[arg(
         long,
@@ -71,7 +67,7 @@ impl PricesArgs {
     ///
     /// Fails when the threshold is not in (0, 1,000,000] percent, the dedupe
     /// capacity is zero, or a span is longer than a century.
-    pub fn settings(&self) -> Result<PricesSettings, SettingsError> {
+    pub fn settings(&self, time_bounds: &TimeBoundsArgs) -> Result<PricesSettings, SettingsError> {
         let threshold = self.alert_threshold_pct;
         if threshold <= Decimal::ZERO || threshold > MAX_ALERT_THRESHOLD_PCT {
             return Err(SettingsError::new(
@@ -115,10 +111,7 @@ impl PricesArgs {
                 )?,
             },
             max_day_change_pct: self.max_day_change_pct,
-            max_future: span_ms(
-                "--max-future-ms (TICKERTAPE_MAX_FUTURE_MS)",
-                self.max_future_ms,
-            )?,
+            time_bounds: time_bounds.bounds()?,
         })
     }
 }
@@ -150,8 +143,9 @@ pub struct PricesSettings {
     pub topics: PriceTopics,
     /// The book's rules.
     pub rules: Rules,
-    /// Ticks further ahead of the clock are dead-lettered (`future_time`).
-    pub max_future: TimeDelta,
+    /// Ticks further ahead of the clock (`future_time`) or before the
+    /// earliest time (`too_early`) are dead-lettered.
+    pub time_bounds: TimeBounds,
     /// Ticks reporting a larger day change are dead-lettered (`implausible_change`).
     pub max_day_change_pct: Decimal,
 }
@@ -160,7 +154,7 @@ impl Default for PricesSettings {
     /// The documented defaults.
     fn default() -> Self {
         PricesArgs::defaults()
-            .settings()
+            .settings(&TimeBoundsArgs::default())
             .expect("the defaults are valid (checked by a unit test)")
     }
 }
@@ -178,7 +172,9 @@ mod tests {
 
     #[test]
     fn the_defaults_are_valid() {
-        let settings = PricesArgs::defaults().settings().unwrap();
+        let settings = PricesArgs::defaults()
+            .settings(&TimeBoundsArgs::default())
+            .unwrap();
         assert_eq!(settings.rules, Rules::default());
         assert_eq!(settings.topics.late_ticks, None);
     }
@@ -191,7 +187,7 @@ mod tests {
         let with = |change: fn(&mut PricesArgs)| {
             let mut args = PricesArgs::defaults();
             change(&mut args);
-            args.settings()
+            args.settings(&TimeBoundsArgs::default())
         };
         assert!(with(|a| a.alert_threshold_pct = MAX_ALERT_THRESHOLD_PCT).is_ok());
         assert!(with(|a| a.alert_threshold_pct = Decimal::new(1, 28)).is_ok());
@@ -219,8 +215,6 @@ mod tests {
                 |a| a.allowed_lateness_ms = u64::MAX,
                 "--allowed-lateness-ms",
             ),
-            (|a| a.max_future_ms = u64::MAX, "--max-future-ms"),
-            (|a| a.max_future_ms = i64::MAX as u64, "--max-future-ms"),
             (|a| a.tick_dedupe_capacity = 0, "--tick-dedupe-capacity"),
             (
                 |a| a.max_day_change_pct = Decimal::ZERO,

@@ -4,8 +4,8 @@ use std::collections::{HashMap, HashSet};
 
 use ahash::RandomState;
 
-use chrono::TimeDelta;
 use rust_decimal::Decimal;
+use tickertape_processor::settings::TimeBounds;
 use tickertape_processor::{
     json_record, Input, Outcome, Processor, Record, Rejection, RestoreError, StateChange,
 };
@@ -25,7 +25,7 @@ pub struct PriceProcessor {
     alerts_topic: String,
     late_ticks_topic: Option<String>,
     rules: Rules,
-    max_future: TimeDelta,
+    time_bounds: TimeBounds,
     max_day_change_pct: Decimal,
     catalog: Catalog,
     /// One book per input partition: ticks are keyed by symbol, so a symbol's
@@ -46,7 +46,7 @@ impl PriceProcessor {
             alerts_topic: settings.topics.alerts.clone(),
             late_ticks_topic: settings.topics.late_ticks.clone(),
             rules: settings.rules.clone(),
-            max_future: settings.max_future,
+            time_bounds: settings.time_bounds,
             max_day_change_pct: settings.max_day_change_pct,
             catalog,
             books: HashMap::new(),
@@ -268,15 +268,11 @@ impl Processor for PriceProcessor {
                 ),
             ));
         }
-        if tick.event_time - input.received_at > self.max_future {
-            return Outcome::Reject(Rejection::new(
-                "future_time",
-                format!(
-                    "tick time {} is more than {} s ahead of the clock",
-                    tick.event_time.to_rfc3339(),
-                    self.max_future.num_seconds()
-                ),
-            ));
+        if let Err(rejection) =
+            self.time_bounds
+                .check("tick time", tick.event_time, input.received_at)
+        {
+            return Outcome::Reject(rejection);
         }
         let book = self.books.entry(input.partition).or_default();
         let entries_before = book.entries_of(&tick.symbol);
@@ -362,6 +358,15 @@ mod tests {
                 r#"{"symbol":"BP","price":"1","ts":"2024-11-12T14:00:00Z","change_pct":"-100"}"#
             )),
             "invalid_change"
+        );
+        // Seconds read as milliseconds: January 1970, before the earliest time.
+        assert_eq!(
+            reason(tick(
+                &mut processor,
+                0,
+                r#"{"symbol":"BP","price":"1","ts":1731403800}"#
+            )),
+            "too_early"
         );
         // Keyed by its own symbol, or not keyed (files): accepted.
         assert_eq!(reason(processor.process(&keyed(b"BP", good))), "published");

@@ -2,7 +2,9 @@
 //! the processor's settings are built, so no value can fail later (a time
 //! span that overflows `TimeDelta` panics where it is used).
 
-use chrono::TimeDelta;
+use chrono::{DateTime, TimeDelta, Utc};
+
+use crate::Rejection;
 
 /// A setting outside what the processor accepts.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -74,9 +76,141 @@ pub fn at_least_one(setting: &'static str, count: usize) -> Result<usize, Settin
     Ok(count)
 }
 
+/// The times an input may claim: an input's clock (a page's fetch time, a
+/// tick's time) is the sender's, and a wrong one must not become news or
+/// state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TimeBounds {
+    /// How far ahead of the processing clock an input's time may be.
+    pub max_future: TimeDelta,
+    /// The earliest time an input may claim.
+    pub earliest: DateTime<Utc>,
+}
+
+/// The flags of [`TimeBounds`], shared by every service (one setting for
+/// pages and ticks alike).
+#[derive(Debug, Clone, clap::Args)]
+pub struct TimeBoundsArgs {
+    /// An input whose own time (a page's fetch time, a tick's time) is
+    /// further than this ahead of the clock is refused (`future_time`).
+    #[arg(long, env = "TICKERTAPE_MAX_FUTURE_MS", default_value_t = 300_000)]
+    pub max_future_ms: u64,
+    /// An input whose own time is before this is refused (`too_early`): a
+    /// time in seconds read as milliseconds, or a feed's default date.
+    #[arg(long, env = "TICKERTAPE_EARLIEST_TIME", default_value = DEFAULT_EARLIEST)]
+    pub earliest_time: DateTime<Utc>,
+}
+
+impl TimeBoundsArgs {
+    /// The bounds, checked.
+    ///
+    /// Fails when the margin is longer than a century.
+    pub fn bounds(&self) -> Result<TimeBounds, SettingsError> {
+        Ok(TimeBounds {
+            max_future: span_ms(
+                "--max-future-ms (TICKERTAPE_MAX_FUTURE_MS)",
+                self.max_future_ms,
+            )?,
+            earliest: self.earliest_time,
+        })
+    }
+}
+
+impl Default for TimeBoundsArgs {
+    /// The documented defaults.
+    fn default() -> Self {
+        TimeBoundsArgs {
+            max_future_ms: 300_000,
+            earliest_time: DEFAULT_EARLIEST.parse().expect("a valid RFC 3339 time"),
+        }
+    }
+}
+
+/// The earliest time an input may claim unless configured otherwise:
+/// 1990-01-01, before any feed tickertape reads.
+pub const DEFAULT_EARLIEST: &str = "1990-01-01T00:00:00Z";
+
+impl TimeBounds {
+    /// Checks `time`, the input's `what` (`"tick time"`), against the
+    /// processing clock `now`.
+    ///
+    /// Fails with reason `future_time` or `too_early`.
+    pub fn check(
+        &self,
+        what: &str,
+        time: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<(), Rejection> {
+        if time - now > self.max_future {
+            return Err(Rejection::new(
+                "future_time",
+                format!(
+                    "{what} {} is more than {} s ahead of the clock",
+                    time.to_rfc3339(),
+                    self.max_future.num_seconds()
+                ),
+            ));
+        }
+        if time < self.earliest {
+            return Err(Rejection::new(
+                "too_early",
+                format!(
+                    "{what} {} is before the earliest accepted time {}",
+                    time.to_rfc3339(),
+                    self.earliest.to_rfc3339()
+                ),
+            ));
+        }
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn input_times_are_bounded_on_both_sides() {
+        let bounds = TimeBounds {
+            max_future: TimeDelta::minutes(5),
+            earliest: DEFAULT_EARLIEST.parse().unwrap(),
+        };
+        let now: DateTime<Utc> = "2024-11-12T15:00:00Z".parse().unwrap();
+        let at = |text: &str| -> DateTime<Utc> { text.parse().unwrap() };
+        assert!(bounds.check("t", now, now).is_ok());
+        assert!(bounds.check("t", at("2024-11-12T15:05:00Z"), now).is_ok());
+        assert!(bounds.check("t", at("1990-01-01T00:00:00Z"), now).is_ok());
+        for (time, reason) in [
+            ("2024-11-12T15:05:01Z", "future_time"),
+            ("9999-12-31T23:59:59Z", "future_time"),
+            ("1989-12-31T23:59:59Z", "too_early"),
+            ("1970-01-01T00:00:00Z", "too_early"),
+            ("0000-01-01T00:00:00Z", "too_early"),
+        ] {
+            assert_eq!(
+                bounds.check("t", at(time), now).unwrap_err().reason,
+                reason,
+                "{time}"
+            );
+        }
+        for max_future_ms in [u64::MAX, i64::MAX as u64] {
+            let args = TimeBoundsArgs {
+                max_future_ms,
+                ..TimeBoundsArgs::default()
+            };
+            assert!(args
+                .bounds()
+                .unwrap_err()
+                .setting
+                .starts_with("--max-future-ms"));
+        }
+        assert_eq!(TimeBoundsArgs::default().bounds().unwrap(), bounds);
+        let far_past = DateTime::<Utc>::MIN_UTC;
+        assert_eq!(
+            bounds.check("t", far_past, now).unwrap_err().reason,
+            "too_early"
+        );
+    }
 
     #[test]
     fn spans_up_to_a_century_are_accepted_and_longer_ones_named() {

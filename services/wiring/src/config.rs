@@ -4,6 +4,7 @@ use clap::{CommandFactory, FromArgMatches};
 use tickertape_articles::config::ArticlesArgs;
 use tickertape_core::config::{parse_naming_env, ServiceArgs};
 use tickertape_prices::config::PricesArgs;
+use tickertape_processor::settings::TimeBoundsArgs;
 use tickertape_processor::SettingsError;
 
 /// Why a service stopped (input problems never stop one: they are dead letters).
@@ -34,6 +35,9 @@ pub struct ArticlesCommand {
     /// This service's topics and limits.
     #[command(flatten)]
     pub articles: ArticlesArgs,
+    /// The times a page may claim.
+    #[command(flatten)]
+    pub time_bounds: TimeBoundsArgs,
 }
 
 /// Every flag of `tickertape-prices`.
@@ -50,6 +54,9 @@ pub struct PricesCommand {
     /// This service's topics and rules.
     #[command(flatten)]
     pub prices: PricesArgs,
+    /// The times a tick may claim.
+    #[command(flatten)]
+    pub time_bounds: TimeBoundsArgs,
 }
 
 /// Where each service serves `/metrics` unless told otherwise: one port

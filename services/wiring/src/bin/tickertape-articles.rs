@@ -11,7 +11,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 async fn main() -> anyhow::Result<()> {
     let command = ArticlesCommand::from_process();
     telemetry::init(command.service.log_format);
-    let settings = command.articles.settings()?;
+    let settings = command.articles.settings(&command.time_bounds)?;
     let shutdown = shutdown::on_signal();
     let host = ProcessHost::new();
     host.serve(command.service.metrics_addr, shutdown.clone())
