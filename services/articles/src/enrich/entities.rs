@@ -4,22 +4,59 @@
 //! capitalised run holding a keyword ("… Agency", "Ministry of …"), with
 //! the acronym bracketed after it when the text gives one.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use super::names::{Known, NameSpan, Names};
 use super::rule_words::titles_ending_with;
 use super::words::Word;
 use super::Entities;
 
+/// Names in order of first mention, each once. The set answers "seen?" in
+/// constant time: a page naming thousands of people must not cost their
+/// square.
+#[derive(Debug, Default)]
+pub(super) struct FirstMentions {
+    list: Vec<String>,
+    seen: HashSet<String>,
+}
+
+impl FirstMentions {
+    fn add(&mut self, name: &str) {
+        if !self.seen.contains(name) {
+            self.seen.insert(name.to_owned());
+            self.list.push(name.to_owned());
+        }
+    }
+
+    fn remove(&mut self, name: &str) {
+        if self.seen.remove(name) {
+            self.list.retain(|listed| listed != name);
+        }
+    }
+}
+
 /// What the texts of one page name, gathered text by text.
 #[derive(Debug, Default)]
 pub(super) struct Found<'a, 't> {
-    pub entities: Entities,
+    countries: FirstMentions,
+    people: FirstMentions,
+    organizations: FirstMentions,
     /// Acronyms the page defines, to their organisation (`KCNA` → `Korean
     /// Central News Agency`).
     pub acronyms: HashMap<String, String>,
     /// Instruments named, as (symbol, the words that matched), in text order.
     pub instruments: Vec<(&'a str, &'t str)>,
+}
+
+impl Found<'_, '_> {
+    /// The entities found, in order of first mention.
+    pub fn entities(&mut self) -> Entities {
+        Entities {
+            countries: std::mem::take(&mut self.countries.list),
+            people: std::mem::take(&mut self.people.list),
+            organizations: std::mem::take(&mut self.organizations.list),
+        }
+    }
 }
 
 /// Adds what `text` (whose words are `words`) names to `found`.
@@ -29,7 +66,6 @@ pub(super) fn find_entities<'a, 't>(
     words: &[Word<'t>],
     found: &mut Found<'a, 't>,
 ) {
-    let entities = &mut found.entities;
     let mut known_spans: Vec<(usize, usize)> = Vec::new();
     for NameSpan {
         start,
@@ -39,9 +75,9 @@ pub(super) fn find_entities<'a, 't>(
     {
         for known in names.meanings(pattern) {
             match known {
-                Known::Country(code) => push_new(&mut entities.countries, code),
-                Known::Person(name) => push_new(&mut entities.people, name),
-                Known::Organization(name) => push_new(&mut entities.organizations, name),
+                Known::Country(code) => found.countries.add(code),
+                Known::Person(name) => found.people.add(name),
+                Known::Organization(name) => found.organizations.add(name),
                 Known::Instrument(symbol) => {
                     found.instruments.push((symbol, &text[start..end]));
                     continue;
@@ -78,7 +114,7 @@ pub(super) fn find_entities<'a, 't>(
         if overlaps_known(start, end) {
             continue;
         }
-        push_new(&mut entities.people, &text[start..end]);
+        found.people.add(&text[start..end]);
     }
 
     // Organisations by rule: capitalised runs holding a keyword, with an
@@ -98,21 +134,13 @@ pub(super) fn find_entities<'a, 't>(
             .canonical_organization(name)
             .unwrap_or_else(|| name.to_owned());
         if !overlaps_known(start_byte, end_byte) {
-            push_new(&mut entities.organizations, &canonical);
+            found.organizations.add(&canonical);
         }
         if let Some(acronym) = bracketed_acronym(&text[end_byte..]) {
             found.acronyms.insert(acronym.to_owned(), canonical.clone());
-            if let Some(position) = entities.organizations.iter().position(|o| o == acronym) {
-                entities.organizations.remove(position);
-            }
+            found.organizations.remove(acronym);
         }
         index = end;
-    }
-}
-
-fn push_new(list: &mut Vec<String>, value: &str) {
-    if !list.iter().any(|existing| existing == value) {
-        list.push(value.to_owned());
     }
 }
 

@@ -158,12 +158,13 @@ impl Enricher {
             .paragraphs
             .iter()
             .zip(words.texts().skip(1).map(|(_, w)| w));
-        let quotes = quotes::find_quotes(&self.names, paragraphs, &found.entities, &found.acronyms);
+        let entities = found.entities();
+        let quotes = quotes::find_quotes(&self.names, paragraphs, &entities, &found.acronyms);
         Enrichment {
             language: self.language.of(&page.paragraphs),
             word_count,
             reading_time_s: (word_count * 60).div_ceil(WORDS_PER_MINUTE),
-            entities: found.entities,
+            entities,
             quotes,
             instruments,
             topics: self.topics.of(&words.hashes),

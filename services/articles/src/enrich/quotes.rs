@@ -19,6 +19,7 @@ pub(super) fn find_quotes<'p>(
     entities: &Entities,
     acronyms: &HashMap<String, String>,
 ) -> Vec<Quote> {
+    let people = KnownPeople::new(&entities.people);
     let mut quotes = Vec::new();
     let mut previous_speaker: Option<String> = None;
     for (paragraph, words) in paragraphs {
@@ -33,8 +34,8 @@ pub(super) fn find_quotes<'p>(
             if inner.split_whitespace().nth(1).is_none() {
                 continue;
             }
-            let mut speaker = speaker_after(names, paragraph, words, close, entities, acronyms)
-                .or_else(|| speaker_before(paragraph, words, open, entities));
+            let mut speaker = speaker_after(names, paragraph, words, close, &people, acronyms)
+                .or_else(|| speaker_before(paragraph, words, open, &people));
             if speaker.is_none() && last_speaker.is_some() {
                 // A second quotation in the paragraph of an attributed one
                 // is the same speaker's.
@@ -67,7 +68,7 @@ fn speaker_after(
     paragraph: &str,
     words: &[Word<'_>],
     close: usize,
-    entities: &Entities,
+    people: &KnownPeople<'_>,
     acronyms: &HashMap<String, String>,
 ) -> Option<String> {
     let after = paragraph[close..].trim_start_matches([',', ' ']);
@@ -88,7 +89,7 @@ fn speaker_after(
         (!run.is_empty() && verb.roles.speech_verb).then_some(run)?
     };
     let name = &paragraph[words[run.start].start..words[run.end - 1].end];
-    Some(resolve_speaker(name, entities, acronyms, names))
+    Some(resolve_speaker(name, people, acronyms, names))
 }
 
 /// Quotation spans in a paragraph: (inner start, inner end, after closing mark).
@@ -142,17 +143,25 @@ fn find_mark(text: &str, marks: &[char]) -> Option<(usize, char)> {
     })
 }
 
+/// How far before a quotation its sentence is looked for: a sentence is
+/// rarely longer, and an unbounded look-back would cost a paragraph of many
+/// quotations the square of its length.
+const LOOK_BACK_BYTES: usize = 600;
+
 /// The person named last before a speech verb in the sentence leading to the
 /// quote: `Choe Son Hui recently visited Moscow and said her country would "…"`.
 fn speaker_before(
     paragraph: &str,
     words: &[Word<'_>],
     open: usize,
-    entities: &Entities,
+    people: &KnownPeople<'_>,
 ) -> Option<String> {
-    let before = &paragraph[..open];
-    let sentence_start = memchr::memmem::rfind(before.as_bytes(), b". ").map_or(0, |at| at + 2);
-    let sentence = &before[sentence_start..];
+    let window_start = (open.saturating_sub(LOOK_BACK_BYTES)..=open)
+        .find(|&at| paragraph.is_char_boundary(at))
+        .unwrap_or(open);
+    let before = &paragraph[window_start..open];
+    let sentence_start =
+        window_start + memchr::memmem::rfind(before.as_bytes(), b". ").map_or(0, |at| at + 2);
     // The last speech verb among the sentence's words: a verb of one word,
     // or one of several ("a déclaré") that ends with the word.
     let in_sentence = words.partition_point(|word| word.start < sentence_start)
@@ -172,20 +181,88 @@ fn speaker_before(
             .then_some(start)
         })
     })?;
-    let verb_at = verb_start - sentence_start;
-    entities
-        .people
-        .iter()
-        .filter_map(|person| find_word(&sentence[..verb_at], person).map(|at| (at, person)))
-        .max_by_key(|(at, _)| *at)
-        .map(|(_, person)| person.clone())
+    people
+        .named_last_in(&paragraph[sentence_start..verb_start])
+        .cloned()
 }
 
-fn find_word(text: &str, word: &str) -> Option<usize> {
-    text.match_indices(word)
-        .filter(|(at, _)| whole_word(text, *at, at + word.len()))
-        .map(|(at, _)| at)
-        .last()
+/// The people a page names, indexed for the two questions quotations ask.
+struct KnownPeople<'e> {
+    /// In order of first mention.
+    people: &'e [String],
+    /// Each word of each name → the people whose names hold it, in order.
+    by_word: HashMap<&'e str, Vec<usize>>,
+    /// The first run of letters and digits of each name → those people.
+    by_first_run: HashMap<&'e str, Vec<usize>>,
+}
+
+/// The first run of letters and digits of `text`.
+fn first_run(text: &str) -> &str {
+    text.split(|c: char| !c.is_alphanumeric())
+        .next()
+        .unwrap_or("")
+}
+
+impl<'e> KnownPeople<'e> {
+    fn new(people: &'e [String]) -> Self {
+        let mut by_word: HashMap<&str, Vec<usize>> = HashMap::new();
+        let mut by_first_run: HashMap<&str, Vec<usize>> = HashMap::new();
+        for (index, person) in people.iter().enumerate() {
+            by_first_run
+                .entry(first_run(person))
+                .or_default()
+                .push(index);
+            for word in person.split(' ') {
+                let holders = by_word.entry(word).or_default();
+                if holders.last() != Some(&index) {
+                    holders.push(index);
+                }
+            }
+        }
+        KnownPeople {
+            people,
+            by_word,
+            by_first_run,
+        }
+    }
+
+    /// The first person whose name holds every word of `name` ("Hong" →
+    /// "Hong Min").
+    fn holding_every_word_of(&self, name: &str) -> Option<&'e String> {
+        let first_word = name.split(' ').next()?;
+        self.by_word
+            .get(first_word)?
+            .iter()
+            .map(|&index| &self.people[index])
+            .find(|person| {
+                name.split(' ')
+                    .all(|part| person.split(' ').any(|p| p == part))
+            })
+    }
+
+    /// The person whose name, as whole words, starts last in `text` (of
+    /// two starting at the same place, the later mentioned).
+    fn named_last_in(&self, text: &str) -> Option<&'e String> {
+        let word_starts = text.char_indices().filter(|&(at, c)| {
+            c.is_alphanumeric()
+                && !text[..at]
+                    .chars()
+                    .next_back()
+                    .is_some_and(char::is_alphanumeric)
+        });
+        let starts: Vec<usize> = word_starts.map(|(at, _)| at).collect();
+        starts.into_iter().rev().find_map(|at| {
+            self.by_first_run
+                .get(first_run(&text[at..]))?
+                .iter()
+                .rev()
+                .map(|&index| &self.people[index])
+                .find(|person| {
+                    text[at..].starts_with(person.as_str())
+                        && whole_word(text, at, at + person.len())
+                })
+        })
+    }
 }
 
 /// A speaker's canonical name: a known person whose name holds every word
@@ -193,14 +270,11 @@ fn find_word(text: &str, word: &str) -> Option<usize> {
 /// entry, or the name as written.
 fn resolve_speaker(
     name: &str,
-    entities: &Entities,
+    people: &KnownPeople<'_>,
     acronyms: &HashMap<String, String>,
     names: &Names,
 ) -> String {
-    if let Some(person) = entities.people.iter().find(|person| {
-        name.split(' ')
-            .all(|part| person.split(' ').any(|p| p == part))
-    }) {
+    if let Some(person) = people.holding_every_word_of(name) {
         return person.clone();
     }
     if let Some(organization) = acronyms.get(name) {
