@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the test suites need beyond Rust: kcat (an independent Kafka
 # client), Prometheus/promtool, Java + Maven for the real broker,
-# docker-compose and helm to validate the deployment files, the AsyncAPI
+# docker-compose and helm to validate the deployment files, valgrind for
+# the linearity check (instructions), the AsyncAPI
 # parser (npm), and confluent-kafka (PyPI) for the example subscriber.
 # Idempotent: it installs only what is missing. Tools that are not Debian
 # packages go to ~/.cache/tickertape.
@@ -17,6 +18,7 @@ python3 -c 'import yaml' 2>/dev/null || need+=(python3-yaml)
 python3 -c 'import ensurepip' 2>/dev/null || need+=(python3-venv)
 command -v node >/dev/null || need+=(nodejs npm)
 command -v go >/dev/null || need+=(golang-go)
+command -v valgrind >/dev/null || need+=(valgrind)
 if ((${#need[@]})); then
   echo "install-deps: apt-get install ${need[*]}" >&2
   export DEBIAN_FRONTEND=noninteractive
