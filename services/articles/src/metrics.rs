@@ -37,6 +37,17 @@ impl ArticleMetrics {
             )?,
             duplicates,
         };
+        // Every series of a fixed label set exists from start-up, at 0: a
+        // dashboard shows 0, not "no data".
+        for status in ["new", "update", "duplicate"] {
+            metrics.articles.with_label_values(&[status]);
+        }
+        for outcome in ["published", "malformed"] {
+            metrics.strip_lines.with_label_values(&[outcome]);
+        }
+        for kind in ["syndicated_copy", "update"] {
+            metrics.duplicates.with_label_values(&[kind]);
+        }
         registry.register(Box::new(metrics.articles.clone()))?;
         registry.register(Box::new(metrics.strip_lines.clone()))?;
         Ok(metrics)

@@ -208,6 +208,10 @@ impl DedupeStage {
                     .articles
                     .with_label_values(&["duplicate"])
                     .inc();
+                self.metrics
+                    .duplicates
+                    .with_label_values(&["syndicated_copy"])
+                    .inc();
                 let record = DuplicateRecord {
                     schema: DUPLICATE_SCHEMA.to_owned(),
                     story_id: story_id.clone(),

@@ -61,6 +61,17 @@ pub async fn run<P: Processor>(
     ready: ReadyFlag,
     shutdown: CancellationToken,
 ) -> Result<()> {
+    // Series of fixed label sets exist from start-up, at 0.
+    if config.guarantee == Guarantee::ExactlyOnce {
+        for outcome in ["committed", "aborted"] {
+            metrics
+                .transactions
+                .with_label_values(&[config.service, outcome]);
+        }
+    }
+    for kind in ["assign", "revoke", "error"] {
+        metrics.rebalances.with_label_values(&[config.service, kind]);
+    }
     let (events, rebalances) = mpsc::unbounded_channel();
     let transaction = Arc::new(Mutex::new(exactly_once::OpenTransaction::default()));
     let producer = create_producer(&config, metrics.clone())?;
