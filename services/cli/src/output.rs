@@ -18,7 +18,15 @@ pub struct RecordLine<'a> {
 /// The JSON value shown for a record: the event itself, or for a dead
 /// letter `{reason, detail, original_b64}`.
 pub fn value_of(headers: &[(&str, &str)], value: &[u8]) -> Value {
-    let header = |name: &str| headers.iter().find(|(k, _)| *k == name).map(|(_, v)| *v);
+    // The last header of a name wins: a redriven dead letter refused again
+    // carries both reasons, the newest last.
+    let header = |name: &str| {
+        headers
+            .iter()
+            .rev()
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| *v)
+    };
     if let Some(reason) = header(dead_letter_headers::REASON) {
         return serde_json::json!({
             "reason": reason,

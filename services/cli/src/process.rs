@@ -151,15 +151,20 @@ impl<'a> Feed<'a> {
     }
 }
 
+/// One JSON line for a record. Keys and header values are shown as text
+/// (bytes that are not UTF-8 with replacement characters; the record
+/// itself keeps them exact).
 fn write_record(record: &Record, out: &mut impl Write) -> anyhow::Result<()> {
-    let headers: Vec<(&str, &str)> = record
+    let header_texts: Vec<(&str, std::borrow::Cow<'_, str>)> = record
         .headers
         .iter()
-        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .map(|(k, v)| (k.as_str(), String::from_utf8_lossy(v)))
         .collect();
+    let headers: Vec<(&str, &str)> = header_texts.iter().map(|(k, v)| (*k, v.as_ref())).collect();
+    let key = record.key.as_deref().map(String::from_utf8_lossy);
     let line = RecordLine {
         topic: &record.topic,
-        key: record.key.as_deref(),
+        key: key.as_deref(),
         headers: headers.iter().copied().collect(),
         value: value_of(&headers, &record.value),
     };

@@ -80,7 +80,7 @@ impl PriceProcessor {
                     .map(|topic| Record {
                         topic: topic.clone(),
                         partition: None,
-                        key: Some(tick.symbol.clone().into_owned()),
+                        key: Some(tick.symbol.as_bytes().to_vec()),
                         headers: Vec::new(),
                         value: input.payload.to_vec(),
                         event_time: Some(tick.event_time),

@@ -61,10 +61,11 @@ pub struct Record {
     pub topic: String,
     /// The destination partition; None lets the key decide.
     pub partition: Option<i32>,
-    /// The partitioning key.
-    pub key: Option<String>,
-    /// Headers, in order.
-    pub headers: Vec<(String, String)>,
+    /// The partitioning key, as bytes: a dead letter keeps its input's key
+    /// exactly, whatever it holds.
+    pub key: Option<Vec<u8>>,
+    /// Headers, in order; values as bytes, for the same reason.
+    pub headers: Vec<(String, Vec<u8>)>,
     /// The serialized value (JSON for every tickertape event).
     pub value: Vec<u8>,
     /// The event's own time, for the event-age metric; None for records
@@ -78,8 +79,8 @@ impl Record {
         Record {
             topic: topic.to_owned(),
             partition: None,
-            key: Some(key.into()),
-            headers: vec![("content-type".into(), "application/json".into())],
+            key: Some(key.into().into_bytes()),
+            headers: vec![("content-type".into(), b"application/json".to_vec())],
             value,
             event_time: None,
         }
@@ -89,6 +90,15 @@ impl Record {
     pub fn at(mut self, event_time: DateTime<Utc>) -> Self {
         self.event_time = Some(event_time);
         self
+    }
+
+    /// The value of the last header named `name`, if it is UTF-8.
+    pub fn header_str(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .rev()
+            .find(|(key, _)| key == name)
+            .and_then(|(_, value)| std::str::from_utf8(value).ok())
     }
 }
 
@@ -219,36 +229,64 @@ pub mod dead_letter_headers {
     pub const SOURCE_OFFSET: &str = "tickertape.source.offset";
 }
 
-/// The dead letter for a rejected input: its original key and bytes, with the
-/// reason and the input's position in headers.
+/// The dead letter for a rejected input: its original key, bytes and
+/// headers (as they were), then the reason and the input's position in
+/// `tickertape.*` headers. A reader takes the last header of a name, so a
+/// dead letter redriven and refused again says why the second time.
 pub fn dead_letter(input: &Input<'_>, rejection: &Rejection, dead_letter_topic: &str) -> Record {
+    let mut headers: Vec<(String, Vec<u8>)> = input
+        .headers
+        .iter()
+        .map(|(name, value)| ((*name).to_owned(), value.to_vec()))
+        .collect();
+    headers.extend(dead_letter_headers_of(
+        rejection,
+        input.topic,
+        input.partition,
+        input.offset,
+    ));
     Record {
         topic: dead_letter_topic.to_owned(),
         partition: None,
-        key: input
-            .key
-            .map(|key| String::from_utf8_lossy(key).into_owned()),
-        headers: dead_letter_headers_of(rejection, input.topic, input.partition, input.offset),
+        key: input.key.map(<[u8]>::to_vec),
+        headers,
         value: input.payload.to_vec(),
         event_time: None,
     }
 }
 
-/// The headers of every dead letter: the rejection, and where the input
-/// was read from.
+/// The longest `tickertape.detail` header: a sentence for a person, not a
+/// copy of the input (a 600 KB symbol quoted in full made a header the
+/// broker refused).
+pub const MAX_DETAIL_BYTES: usize = 2048;
+
+/// The headers of every dead letter: the rejection (its detail cut to
+/// [`MAX_DETAIL_BYTES`]), and where the input was read from.
 pub fn dead_letter_headers_of(
     rejection: &Rejection,
     topic: &str,
     partition: i32,
     offset: i64,
-) -> Vec<(String, String)> {
+) -> Vec<(String, Vec<u8>)> {
     use dead_letter_headers::*;
+    let mut detail = rejection.detail.as_str();
+    if detail.len() > MAX_DETAIL_BYTES {
+        let cut = (0..=MAX_DETAIL_BYTES)
+            .rev()
+            .find(|&at| detail.is_char_boundary(at))
+            .unwrap_or(0);
+        detail = &detail[..cut];
+    }
+    let mut detail = detail.to_owned();
+    if detail.len() < rejection.detail.len() {
+        detail.push('…');
+    }
     vec![
-        (REASON.into(), rejection.reason.into()),
-        (DETAIL.into(), rejection.detail.clone()),
-        (SOURCE_TOPIC.into(), topic.into()),
-        (SOURCE_PARTITION.into(), partition.to_string()),
-        (SOURCE_OFFSET.into(), offset.to_string()),
+        (REASON.into(), rejection.reason.as_bytes().to_vec()),
+        (DETAIL.into(), detail.into_bytes()),
+        (SOURCE_TOPIC.into(), topic.as_bytes().to_vec()),
+        (SOURCE_PARTITION.into(), partition.to_string().into_bytes()),
+        (SOURCE_OFFSET.into(), offset.to_string().into_bytes()),
     ]
 }
 
@@ -264,4 +302,51 @@ pub fn json_record<T: serde::Serialize>(
     serde_json::to_writer(&mut bytes, value)
         .map(|()| Record::json(topic, key, bytes))
         .map_err(|error| Rejection::new("serialization", error.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_dead_letter_keeps_the_input_whole_and_bounds_its_detail() {
+        let now = "2024-11-12T15:00:00Z".parse().unwrap();
+        let input = Input {
+            key: Some(b"\xff\x00binary"),
+            headers: vec![
+                ("url", b"https://x/a"),
+                ("fetched_at", b"2024-11-12T09:30:00Z"),
+                ("raw", b"\xfe"),
+            ],
+            offset: 7,
+            ..Input::unkeyed("articles.raw", b"\x00page", now)
+        };
+        let long = "é".repeat(5_000);
+        let letter = dead_letter(&input, &Rejection::new("too_large", long), "articles.dlq");
+        assert_eq!(letter.key.as_deref(), Some(&b"\xff\x00binary"[..]));
+        assert_eq!(letter.value, b"\x00page");
+        assert_eq!(
+            &letter.headers[..3],
+            &[
+                ("url".to_owned(), b"https://x/a".to_vec()),
+                ("fetched_at".to_owned(), b"2024-11-12T09:30:00Z".to_vec()),
+                ("raw".to_owned(), b"\xfe".to_vec()),
+            ]
+        );
+        assert_eq!(
+            letter.header_str(dead_letter_headers::REASON),
+            Some("too_large")
+        );
+        assert_eq!(
+            letter.header_str(dead_letter_headers::SOURCE_OFFSET),
+            Some("7")
+        );
+        let detail = letter.header_str(dead_letter_headers::DETAIL).unwrap();
+        assert!(
+            detail.len() <= MAX_DETAIL_BYTES + '…'.len_utf8(),
+            "{}",
+            detail.len()
+        );
+        assert!(detail.ends_with('…'));
+    }
 }

@@ -73,7 +73,7 @@ pub(crate) async fn run<P: Processor>(
                 }
                 let processed = process_message(&message, processor, config, metrics);
                 for record in &processed.records {
-                    let sent = send_or_dead_letter(producer, &processed, record, config, metrics).await?;
+                    let sent = send_or_dead_letter(producer, &message, record, config, metrics).await?;
                     batch.deliveries.push((sent.topic, sent.delivery));
                     if sent.refused {
                         break;

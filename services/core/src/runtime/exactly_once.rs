@@ -109,7 +109,7 @@ pub(crate) async fn run<P: Processor>(
                     let processed = process_message(&message, processor, config, metrics);
                     for record in &processed.records {
                         // The commit waits for every delivery of the transaction.
-                        let sent = send_or_dead_letter(producer, &processed, record, config, metrics).await?;
+                        let sent = send_or_dead_letter(producer, &message, record, config, metrics).await?;
                         *lock(transaction).records.entry(sent.topic).or_default() += 1;
                     }
                     let batch_full = {

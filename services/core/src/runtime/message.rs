@@ -5,15 +5,12 @@
 use std::time::Instant;
 
 use chrono::{DateTime, Utc};
-use rdkafka::error::KafkaError;
 use rdkafka::message::{BorrowedMessage, Headers, Message};
 use rdkafka::producer::{DeliveryFuture, FutureProducer};
 
 use crate::config::RuntimeConfig;
 use crate::metrics::RuntimeMetrics;
-use crate::processor::{
-    dead_letter, dead_letter_headers_of, Input, Outcome, Processor, Record, Rejection,
-};
+use crate::processor::{dead_letter, Input, Outcome, Processor, Record, Rejection};
 use crate::{Error, Result};
 
 use super::{enqueue, RuntimeContext};
@@ -105,13 +102,15 @@ pub(crate) struct Sent {
     pub refused: bool,
 }
 
-/// Enqueues `record`, one of the records `processed` caused; if the producer
-/// refuses it outright, enqueues the input's dead letter instead.
+/// Enqueues `record`, one of the records `message` caused; if the producer
+/// refuses it outright (too large, an unknown topic), enqueues the input's
+/// dead letter instead: its original key, bytes and headers, reason
+/// `output_rejected`. Better than stopping the service on one input.
 ///
 /// Fails when the dead letter cannot be enqueued either.
 pub(crate) async fn send_or_dead_letter(
     producer: &FutureProducer<RuntimeContext>,
-    processed: &Processed,
+    message: &BorrowedMessage<'_>,
     record: &Record,
     config: &RuntimeConfig,
     metrics: &RuntimeMetrics,
@@ -123,7 +122,14 @@ pub(crate) async fn send_or_dead_letter(
             refused: false,
         }),
         Err(error) => {
-            let letter = refused(processed, record, &error, config, metrics);
+            let rejection = Rejection::new(
+                "output_rejected",
+                format!(
+                    "record for {} not accepted by the producer: {error}",
+                    record.topic
+                ),
+            );
+            let letter = reject(&input_of(message), &rejection, config, metrics);
             let delivery = enqueue(producer, &letter)
                 .await
                 .map_err(|source| Error::Delivery {
@@ -136,42 +142,6 @@ pub(crate) async fn send_or_dead_letter(
                 refused: true,
             })
         }
-    }
-}
-
-/// The dead letter for an input whose record the producer refused outright
-/// (too large, unknown topic): better than stopping the service.
-pub(super) fn refused(
-    processed: &Processed,
-    record: &Record,
-    error: &KafkaError,
-    config: &RuntimeConfig,
-    metrics: &RuntimeMetrics,
-) -> Record {
-    metrics
-        .dead_letters
-        .with_label_values(&[&processed.topic, "output_rejected"])
-        .inc();
-    tracing::warn!(topic = %processed.topic, partition = processed.partition, offset = processed.offset, %error, "Output refused by the producer; input dead-lettered.");
-    let rejection = Rejection::new(
-        "output_rejected",
-        format!(
-            "record for {} not accepted by the producer: {error}",
-            record.topic
-        ),
-    );
-    Record {
-        topic: config.dead_letter_topic.clone(),
-        partition: None,
-        key: None,
-        headers: dead_letter_headers_of(
-            &rejection,
-            &processed.topic,
-            processed.partition,
-            processed.offset,
-        ),
-        value: Vec::new(),
-        event_time: None,
     }
 }
 

@@ -70,7 +70,9 @@ pub async fn run<P: Processor>(
         }
     }
     for kind in ["assign", "revoke", "error"] {
-        metrics.rebalances.with_label_values(&[config.service, kind]);
+        metrics
+            .rebalances
+            .with_label_values(&[config.service, kind]);
     }
     let (events, rebalances) = mpsc::unbounded_channel();
     let transaction = Arc::new(Mutex::new(exactly_once::OpenTransaction::default()));

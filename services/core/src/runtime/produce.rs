@@ -24,7 +24,7 @@ pub(crate) async fn enqueue(
     for (key, value) in &record.headers {
         headers = headers.insert(Header {
             key,
-            value: Some(value.as_bytes()),
+            value: Some(value.as_slice()),
         });
     }
     loop {
@@ -69,7 +69,7 @@ pub(crate) fn changelog_records(
         .map(|change| Record {
             topic: topic.to_owned(),
             partition: Some(change.partition),
-            key: Some(change.key),
+            key: Some(change.key.into_bytes()),
             headers: Vec::new(),
             value: change.value.unwrap_or_default(),
             event_time: None,
