@@ -157,7 +157,9 @@ pub struct ArticlesSettings {
 }
 
 impl Default for ArticlesSettings {
-    /// The documented defaults.
+    /// The documented defaults, with any `TICKERTAPE_…` variable of this
+    /// service applied (they are read as the flags' defaults are); for
+    /// tests, benchmarks and the demo.
     fn default() -> Self {
         ArticlesArgs::defaults()
             .settings(&TimeBoundsArgs::default())

@@ -151,7 +151,9 @@ pub struct PricesSettings {
 }
 
 impl Default for PricesSettings {
-    /// The documented defaults.
+    /// The documented defaults, with any `TICKERTAPE_…` variable of this
+    /// service applied (they are read as the flags' defaults are); for
+    /// tests, benchmarks and the demo.
     fn default() -> Self {
         PricesArgs::defaults()
             .settings(&TimeBoundsArgs::default())
