@@ -3,9 +3,11 @@
 //! the wait for the input topics.
 
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
+use rdkafka::config::RDKafkaLogLevel;
 use rdkafka::consumer::{BaseConsumer, Consumer, ConsumerContext, Rebalance, StreamConsumer};
+use rdkafka::error::KafkaError;
 use rdkafka::producer::FutureProducer;
 use rdkafka::{ClientContext, Statistics, TopicPartitionList};
 use tokio::sync::mpsc;
@@ -117,6 +119,7 @@ pub(super) fn create_producer(
         .kafka
         .client_config(&settings)
         .create_with_context(RuntimeContext {
+            log_limiter: LogLimiter::new(),
             service: config.service,
             metrics,
             events,
@@ -131,6 +134,8 @@ pub(crate) struct RuntimeContext {
     pub(super) metrics: Arc<RuntimeMetrics>,
     pub(super) events: mpsc::UnboundedSender<PartitionEvent>,
     /// Under exactly-once: the open transaction, committed on a normal revoke.
+    /// Shared by the client's log and error callbacks.
+    pub(super) log_limiter: LogLimiter,
     pub(super) transaction: Option<(
         Arc<Mutex<exactly_once::OpenTransaction>>,
         FutureProducer<RuntimeContext>,
@@ -140,6 +145,78 @@ pub(crate) struct RuntimeContext {
 impl ClientContext for RuntimeContext {
     fn stats(&self, statistics: Statistics) {
         self.metrics.record_statistics(self.service, &statistics);
+    }
+
+    /// librdkafka's own lines: warnings and errors at WARN (the client
+    /// retries; the runtime reports what stops it), rate-limited.
+    fn log(&self, level: RDKafkaLogLevel, facility: &str, message: &str) {
+        let Some(suppressed) = self.log_limiter.admit(Instant::now()) else {
+            return;
+        };
+        let service = self.service;
+        match level {
+            RDKafkaLogLevel::Emerg | RDKafkaLogLevel::Alert | RDKafkaLogLevel::Critical => {
+                tracing::error!(service, facility, suppressed, "librdkafka: {message}")
+            }
+            RDKafkaLogLevel::Error | RDKafkaLogLevel::Warning => {
+                tracing::warn!(service, facility, suppressed, "librdkafka: {message}")
+            }
+            RDKafkaLogLevel::Notice | RDKafkaLogLevel::Info => {
+                tracing::info!(service, facility, suppressed, "librdkafka: {message}")
+            }
+            RDKafkaLogLevel::Debug => {
+                tracing::debug!(service, facility, suppressed, "librdkafka: {message}")
+            }
+        }
+    }
+
+    /// librdkafka's client-wide errors (a broker away, a name that does not
+    /// resolve: librdkafka names the broker in `reason`). The client keeps
+    /// retrying, so WARN, at most a few a minute.
+    fn error(&self, error: KafkaError, reason: &str) {
+        if let Some(suppressed) = self.log_limiter.admit(Instant::now()) {
+            tracing::warn!(service = self.service, %error, suppressed, "Kafka client: {reason}");
+        }
+    }
+}
+
+/// Lets through at most [`LogLimiter::PER_WINDOW`] lines each
+/// [`LogLimiter::WINDOW`]: against a broker that is away, librdkafka
+/// reports the same failure many times a second (780 lines in 30 s seen).
+#[derive(Debug)]
+pub(crate) struct LogLimiter {
+    /// When the current window began, lines let through in it, lines held back.
+    state: Mutex<(Option<Instant>, u32, u64)>,
+}
+
+impl LogLimiter {
+    const WINDOW: Duration = Duration::from_secs(10);
+    const PER_WINDOW: u32 = 5;
+
+    pub(crate) fn new() -> Self {
+        LogLimiter {
+            state: Mutex::new((None, 0, 0)),
+        }
+    }
+
+    /// Whether a line at `now` may be logged: `Some(n)` with the number of
+    /// lines held back before it, or None to drop it.
+    pub(crate) fn admit(&self, now: Instant) -> Option<u64> {
+        let mut state = self
+            .state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let (started, let_through, held_back) = &mut *state;
+        if started.is_none_or(|started| now.duration_since(started) >= Self::WINDOW) {
+            *started = Some(now);
+            *let_through = 0;
+        }
+        if *let_through >= Self::PER_WINDOW {
+            *held_back += 1;
+            return None;
+        }
+        *let_through += 1;
+        Some(std::mem::take(held_back))
     }
 }
 
@@ -203,4 +280,27 @@ pub(super) fn partitions_of(list: &TopicPartitionList) -> Vec<(String, i32)> {
         .iter()
         .map(|element| (element.topic().to_owned(), element.partition()))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_log_limiter_lets_a_few_lines_through_each_window_and_counts_the_rest() {
+        let limiter = LogLimiter::new();
+        let start = Instant::now();
+        for _ in 0..LogLimiter::PER_WINDOW {
+            assert_eq!(limiter.admit(start), Some(0));
+        }
+        for _ in 0..100 {
+            assert_eq!(limiter.admit(start + Duration::from_secs(1)), None);
+        }
+        assert_eq!(
+            limiter.admit(start + LogLimiter::WINDOW),
+            Some(100),
+            "the next window's first line says how many were held back"
+        );
+        assert_eq!(limiter.admit(start + LogLimiter::WINDOW), Some(0));
+    }
 }

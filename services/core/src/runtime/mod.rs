@@ -78,6 +78,7 @@ pub async fn run<P: Processor>(
     let transaction = Arc::new(Mutex::new(exactly_once::OpenTransaction::default()));
     let producer = create_producer(&config, metrics.clone())?;
     let context = RuntimeContext {
+        log_limiter: clients::LogLimiter::new(),
         service: config.service,
         metrics: metrics.clone(),
         events,
