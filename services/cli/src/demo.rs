@@ -99,6 +99,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         log_format: LogFormat::Text,
         drain_timeout_ms: 5_000,
         max_in_flight: 10_000,
+        max_output_bytes: 1_000_000,
         // The embedded broker accepts transaction calls but stores neither
         // their offsets nor their aborts: the demo runs at-least-once.
         processing_guarantee: Guarantee::AtLeastOnce,

@@ -79,6 +79,14 @@ pub struct ServiceArgs {
     #[arg(long, env = "TICKERTAPE_DRAIN_TIMEOUT_MS", default_value_t = 10_000)]
     pub drain_timeout_ms: u64,
 
+    /// The largest output record, in bytes (value, key and headers, before
+    /// compression). An input that causes a larger one is dead-lettered
+    /// (`output_too_large`) before any of its records is sent, so no input
+    /// is half published. Keep it at or below the producer's
+    /// `message.max.bytes` (librdkafka's default: 1,000,000).
+    #[arg(long, env = "TICKERTAPE_MAX_OUTPUT_BYTES", default_value_t = 1_000_000)]
+    pub max_output_bytes: usize,
+
     /// Most input messages whose outputs may await acknowledgement at once;
     /// bounds memory when the broker is slow.
     #[arg(long, env = "TICKERTAPE_MAX_IN_FLIGHT", default_value_t = 10_000)]
@@ -132,6 +140,8 @@ pub struct RuntimeConfig {
     pub dead_letter_topic: String,
     /// See [`ServiceArgs::max_in_flight`].
     pub max_in_flight: usize,
+    /// See [`ServiceArgs::max_output_bytes`].
+    pub max_output_bytes: usize,
     /// See [`ServiceArgs::drain_timeout_ms`].
     pub drain_timeout: Duration,
     /// See [`ServiceArgs::processing_guarantee`].
@@ -189,6 +199,12 @@ impl RuntimeConfig {
                 args.commit_interval_ms, args.processing_guarantee
             )));
         }
+        if args.max_output_bytes < 1024 {
+            return Err(Error::Config(format!(
+                "--max-output-bytes (TICKERTAPE_MAX_OUTPUT_BYTES) = {}: must be at least 1024",
+                args.max_output_bytes
+            )));
+        }
         if args.drain_timeout_ms > MAX_DRAIN_TIMEOUT_MS {
             return Err(Error::Config(format!(
                 "--drain-timeout-ms (TICKERTAPE_DRAIN_TIMEOUT_MS) = {}: must be at most {MAX_DRAIN_TIMEOUT_MS} (an hour)",
@@ -217,6 +233,7 @@ impl RuntimeConfig {
             input_topics,
             dead_letter_topic,
             max_in_flight: args.max_in_flight,
+            max_output_bytes: args.max_output_bytes,
             drain_timeout: Duration::from_millis(args.drain_timeout_ms),
             guarantee: args.processing_guarantee,
             commit_interval: Duration::from_millis(args.commit_interval_ms),
@@ -398,6 +415,7 @@ mod tests {
             ],
             &["--drain-timeout-ms", &u64::MAX.to_string()],
             &["--max-in-flight", "0"],
+            &["--max-output-bytes", "10"],
         ] {
             let error = with(flags).unwrap_err();
             assert!(

@@ -92,6 +92,17 @@ impl Record {
         self
     }
 
+    /// Bytes the record takes before compression: value, key and headers.
+    pub fn encoded_len(&self) -> usize {
+        self.value.len()
+            + self.key.as_ref().map_or(0, Vec::len)
+            + self
+                .headers
+                .iter()
+                .map(|(name, value)| name.len() + value.len())
+                .sum::<usize>()
+    }
+
     /// The value of the last header named `name`, if it is UTF-8.
     pub fn header_str(&self, name: &str) -> Option<&str> {
         self.headers

@@ -46,7 +46,10 @@ pub(crate) fn process_message<P: Processor>(
         longest.set(seconds);
     }
     let records = match outcome {
-        Outcome::Publish(records) => records,
+        Outcome::Publish(records) => match oversized(&records, config.max_output_bytes) {
+            None => records,
+            Some(rejection) => vec![reject(&input, &rejection, config, metrics)],
+        },
         Outcome::Reject(rejection) => vec![reject(&input, &rejection, config, metrics)],
     };
     for record in &records {
@@ -89,6 +92,23 @@ pub(crate) fn reject(
         "Input dead-lettered."
     );
     dead_letter(input, rejection, &config.dead_letter_topic)
+}
+
+/// The rejection for an input one of whose records is larger than the
+/// producer takes: checked before any is sent, so that no input is half
+/// published (its strip ticks out, its article refused).
+fn oversized(records: &[Record], max_output_bytes: usize) -> Option<Rejection> {
+    let record = records
+        .iter()
+        .find(|record| record.encoded_len() > max_output_bytes)?;
+    Some(Rejection::new(
+        "output_too_large",
+        format!(
+            "its record for {} would be {} bytes; the limit is {max_output_bytes}",
+            record.topic,
+            record.encoded_len()
+        ),
+    ))
 }
 
 /// What [`send_or_dead_letter`] wrote.
@@ -167,5 +187,27 @@ pub(super) fn input_of<'a>(message: &'a BorrowedMessage<'a>) -> Input<'a> {
             .to_millis()
             .and_then(DateTime::from_timestamp_millis),
         received_at: Utc::now(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_input_with_one_oversized_record_is_refused_whole() {
+        let small = Record::json("ticks.raw", "BP", vec![b'x'; 100]);
+        let large = Record::json("articles.parsed", "a1", vec![b'x'; 2_000]);
+        assert!(oversized(&[small.clone(), small.clone()], 1_000).is_none());
+        let rejection = oversized(&[small.clone(), large, small], 1_000).unwrap();
+        assert_eq!(rejection.reason, "output_too_large");
+        assert!(
+            rejection.detail.contains("articles.parsed"),
+            "{}",
+            rejection.detail
+        );
+        // Key and headers count too.
+        let keyed = Record::json("t", "k".repeat(990), vec![]);
+        assert!(oversized(&[keyed], 1_000).is_some());
     }
 }
