@@ -46,8 +46,9 @@ def settings_of(text):
     """{VARIABLE: default or None} from clap's help text."""
     found = {}
     # clap prints `[env: NAME=]` or `[env: NAME=] [default: value]`, possibly
-    # wrapped; the default follows the env in the same bracket run.
-    for match in re.finditer(r"\[env: (TICKERTAPE_[A-Z0-9_]+)=[^\]]*\](?:\s*\[default: ([^\]]*)\])?", text):
+    # wrapped; the default follows the env in the same bracket run. A
+    # variable whose values are hidden (secrets) prints as `[env: NAME]`.
+    for match in re.finditer(r"\[env: (TICKERTAPE_[A-Z0-9_]+)(?:=[^\]]*)?\](?:\s*\[default: ([^\]]*)\])?", text):
         found[match.group(1)] = match.group(2)
     return found
 
