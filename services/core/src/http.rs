@@ -46,15 +46,44 @@ impl Health {
         ReadyFlag(flag)
     }
 
-    /// The names of the parts that are not ready; empty when all are.
+    /// The names of the parts that are not ready; empty when all are. A
+    /// process with no part registered yet is still starting, not ready.
     pub fn not_ready(&self) -> Vec<String> {
-        self.parts
+        let parts = self
+            .parts
             .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if parts.is_empty() {
+            return vec!["starting".to_owned()];
+        }
+        parts
             .iter()
             .filter(|(_, flag)| !flag.load(Ordering::Relaxed))
             .map(|(name, _)| name.clone())
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn readiness_needs_a_part_and_every_part_ready() {
+        let health = Health::default();
+        assert_eq!(
+            health.not_ready(),
+            ["starting"],
+            "nothing registered is not ready"
+        );
+        let articles = health.part("articles");
+        let dedupe = health.part("articles-dedupe");
+        assert_eq!(health.not_ready(), ["articles", "articles-dedupe"]);
+        articles.set(true);
+        dedupe.set(true);
+        assert!(health.not_ready().is_empty());
+        dedupe.set(false);
+        assert_eq!(health.not_ready(), ["articles-dedupe"]);
     }
 }
 

@@ -38,7 +38,16 @@ pub async fn run(
         topics.dead_letters.clone(),
     )?;
     dedupe_config.group_id = format!("{}-dedupe", parse_config.group_id);
-    check_parsed_topic(service, &topics.parsed).await?;
+    // Registered first, so /readyz says what it waits for from the start.
+    let (parse_ready, dedupe_ready) = (
+        host.health.part("articles"),
+        host.health.part("articles-dedupe"),
+    );
+    tokio::select! {
+        // SIGTERM is honoured while the broker is still being asked.
+        _ = shutdown.cancelled() => return Ok(()),
+        checked = check_parsed_topic(service, &topics.parsed) => checked?,
+    }
 
     let metrics =
         ArticleMetrics::register(&host.registry, host.runtime_metrics.duplicates.clone())?;
@@ -51,14 +60,14 @@ pub async fn run(
         parse_config,
         parse,
         host.runtime_metrics.clone(),
-        host.health.part("articles"),
+        parse_ready,
         stop.clone(),
     );
     let dedupe_run = runtime::run(
         dedupe_config,
         dedupe,
         host.runtime_metrics.clone(),
-        host.health.part("articles-dedupe"),
+        dedupe_ready,
         stop.clone(),
     );
     let (parsed, deduped) = tokio::join!(

@@ -7,15 +7,15 @@ use tickertape_wiring::config::ArticlesCommand;
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
+fn main() -> anyhow::Result<()> {
     let command = ArticlesCommand::from_process();
     telemetry::init(command.service.log_format);
     let settings = command.articles.settings(&command.time_bounds)?;
-    let shutdown = shutdown::on_signal();
-    let host = ProcessHost::new();
-    host.serve(command.service.metrics_addr, shutdown.clone())
-        .await?;
-    tickertape_wiring::articles::run(&command.service, &settings, &host, shutdown).await?;
-    Ok(())
+    shutdown::run_service(|shutdown| async move {
+        let host = ProcessHost::new();
+        host.serve(command.service.metrics_addr, shutdown.clone())
+            .await?;
+        tickertape_wiring::articles::run(&command.service, &settings, &host, shutdown).await?;
+        Ok(())
+    })?
 }
