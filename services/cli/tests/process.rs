@@ -452,6 +452,65 @@ fn articles_and_ticks_chain_through_standard_input() {
         .all(|c| c["source"]["kind"] == "page" && c["source"]["name"] == "Berliner Tageblatt"));
 }
 
+/// The tick schema is the input contract: whatever it refuses, the prices
+/// processor dead-letters too (it refuses more: prices past its bound, times
+/// out of range, contradictions).
+#[test]
+fn every_tick_the_schema_refuses_is_a_dead_letter() {
+    use tickertape_market::instruments::Catalog;
+    use tickertape_prices::config::PricesSettings;
+    use tickertape_prices::metrics::PriceMetrics;
+    use tickertape_prices::processor::PriceProcessor;
+    use tickertape_processor::{Input, Outcome, Processor};
+
+    let schema = validator("tick.v1.json");
+    let now = "2024-11-12T15:00:00Z".parse().unwrap();
+    let cases = [
+        r#"{"symbol":"BP","price":"28.57","ts":"2024-11-12T14:00:00Z"}"#,
+        r#"{"symbol":"BP","price":28.57,"ts":1731420000000,"currency":"GBP","seq":3}"#,
+        r#"{"symbol":"BRK.B","price":"1","ts":"2024-11-12T14:00:00Z","change_pct":null,"source":"feed-a"}"#,
+        r#"{"symbol":"BP","price":"1","ts":"2024-11-12T14:00:00Z","source":{"kind":"page","name":null}}"#,
+        r#"{"symbol":"bp","price":"1","ts":"2024-11-12T14:00:00Z"}"#,
+        r#"{"symbol":" BP ","price":"1","ts":"2024-11-12T14:00:00Z"}"#,
+        r#"{"symbol":"BP","price":" 28.57","ts":"2024-11-12T14:00:00Z"}"#,
+        r#"{"symbol":"BP","price":"-1","ts":"2024-11-12T14:00:00Z"}"#,
+        r#"{"symbol":"BP","price":0,"ts":"2024-11-12T14:00:00Z"}"#,
+        r#"{"symbol":"BP","price":"1e3","ts":"2024-11-12T14:00:00Z"}"#,
+        r#"{"symbol":"BP","price":"1","ts":"yesterday"}"#,
+        r#"{"symbol":"BP","price":"1","ts":1.5}"#,
+        r#"{"symbol":"BP","price":"1","ts":"2024-11-12T14:00:00Z","currency":"usd"}"#,
+        r#"{"symbol":"BP","price":"1","ts":"2024-11-12T14:00:00Z","change_pct":"+1.5"}"#,
+        r#"{"symbol":"BP","price":"1","ts":"2024-11-12T14:00:00Z","seq":-1}"#,
+        r#"{"symbol":"BP","price":"1","ts":"2024-11-12T14:00:00Z","source":{"kind":"radio"}}"#,
+        r#"{"symbol":"BP","price":"1"}"#,
+        r#"{"price":"1","ts":"2024-11-12T14:00:00Z"}"#,
+        r#"["BP","1"]"#,
+    ];
+    let mut refused_by_schema = 0;
+    for case in cases {
+        let mut processor = PriceProcessor::new(
+            &PricesSettings::default(),
+            Catalog::builtin(),
+            PriceMetrics::unregistered(),
+        );
+        let json: Value = serde_json::from_str(case).unwrap();
+        let outcome = processor.process(&Input::unkeyed("ticks.raw", case.as_bytes(), now));
+        if !schema.is_valid(&json) {
+            refused_by_schema += 1;
+            assert!(
+                matches!(outcome, Outcome::Reject(_)),
+                "the schema refuses {case}, the processor published it"
+            );
+        } else {
+            assert!(
+                matches!(outcome, Outcome::Publish(_)),
+                "the schema accepts {case}, the processor refused it: {outcome:?}"
+            );
+        }
+    }
+    assert_eq!(refused_by_schema, 15, "the cases test both sides");
+}
+
 fn validator(name: &str) -> jsonschema::Validator {
     let text = std::fs::read_to_string(repo().join("schemas").join(name)).expect("schema exists");
     let schema: Value = serde_json::from_str(&text).expect("schema is JSON");

@@ -220,7 +220,7 @@ impl<'a> Scalar<'a> {
     /// The value as a plain decimal, if it is one.
     fn decimal(&self) -> Option<Decimal> {
         match self {
-            Scalar::Text(text) => parse_decimal(text.trim()),
+            Scalar::Text(text) => parse_decimal(text),
             Scalar::Raw(text) => parse_decimal(text),
         }
     }
@@ -292,10 +292,8 @@ pub fn parse_tick(payload: &[u8], fallback_time: DateTime<Utc>) -> Result<Tick<'
             serde_json::error::Category::Data => TickError::InvalidField(error.to_string()),
             _ => TickError::InvalidJson(error.to_string()),
         })?;
-    let symbol = match wire.symbol.0 {
-        Cow::Borrowed(symbol) => Cow::Borrowed(symbol.trim()),
-        Cow::Owned(symbol) => Cow::Owned(symbol.trim().to_owned()),
-    };
+    // As `schemas/tick.v1.json` says: no padding around a symbol or a price.
+    let symbol = wire.symbol.0;
     if !is_symbol(&symbol) {
         return Err(TickError::InvalidSymbol(symbol.into_owned()));
     }
