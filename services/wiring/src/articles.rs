@@ -54,37 +54,53 @@ pub async fn run(
     let parse = ParseStage::new(settings, Arc::new(Enricher::builtin()), metrics.clone());
     let dedupe = DedupeStage::new(settings, metrics);
 
-    // If either stage fails, stop the other too, so the process exits and is restarted whole.
+    // Each stage is a task of its own, so the scheduler runs them side by
+    // side: joined on one task, the dedupe stage got no time while the
+    // parse stage had input (nothing came out for the first 10-12 s of a
+    // backlog under exactly-once). If either fails, the other is stopped
+    // too, so the process exits and is restarted whole.
     let stop = shutdown.child_token();
-    let parse_run = runtime::run(
-        parse_config,
-        parse,
-        host.runtime_metrics.clone(),
-        parse_ready,
+    let parse_task = spawn_stage(
+        runtime::run(
+            parse_config,
+            parse,
+            host.runtime_metrics.clone(),
+            parse_ready,
+            stop.clone(),
+        ),
         stop.clone(),
     );
-    let dedupe_run = runtime::run(
-        dedupe_config,
-        dedupe,
-        host.runtime_metrics.clone(),
-        dedupe_ready,
+    let dedupe_task = spawn_stage(
+        runtime::run(
+            dedupe_config,
+            dedupe,
+            host.runtime_metrics.clone(),
+            dedupe_ready,
+            stop.clone(),
+        ),
         stop.clone(),
     );
-    let (parsed, deduped) = tokio::join!(
-        async {
-            let result = parse_run.await;
-            stop.cancel();
-            result
-        },
-        async {
-            let result = dedupe_run.await;
-            stop.cancel();
-            result
-        }
-    );
-    parsed?;
-    deduped?;
+    let (parsed, deduped) = tokio::join!(parse_task, dedupe_task);
+    for finished in [parsed, deduped] {
+        finished.map_err(|source| tickertape_core::Error::Task {
+            task: "an articles stage",
+            source,
+        })??;
+    }
     Ok(())
+}
+
+/// Runs one stage as a task of its own; when it ends, for any reason, the
+/// other stage is told to stop.
+fn spawn_stage(
+    run: impl std::future::Future<Output = tickertape_core::Result<()>> + Send + 'static,
+    stop: CancellationToken,
+) -> tokio::task::JoinHandle<tickertape_core::Result<()>> {
+    tokio::spawn(async move {
+        let result = run.await;
+        stop.cancel();
+        result
+    })
 }
 
 /// One partition is what lets one dedupe consumer see every article.
