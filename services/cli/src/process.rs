@@ -127,14 +127,8 @@ impl<'a> Feed<'a> {
         out: &mut impl Write,
     ) -> anyhow::Result<()> {
         let input = Input {
-            topic: self.topic,
-            partition: 0,
             offset: self.offset,
-            key: None,
-            payload,
-            headers: Vec::new(),
-            timestamp: None,
-            received_at: self.clock.unwrap_or_else(Utc::now),
+            ..Input::unkeyed(self.topic, payload, self.clock.unwrap_or_else(Utc::now))
         };
         self.offset += 1;
         let records = match processor.process(&input) {

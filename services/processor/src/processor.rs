@@ -273,7 +273,7 @@ pub const MAX_DETAIL_BYTES: usize = 2048;
 
 /// The headers of every dead letter: the rejection (its detail cut to
 /// [`MAX_DETAIL_BYTES`]), and where the input was read from.
-pub fn dead_letter_headers_of(
+fn dead_letter_headers_of(
     rejection: &Rejection,
     topic: &str,
     partition: i32,

@@ -93,7 +93,7 @@ pub struct TimeBounds {
 pub struct TimeBoundsArgs {
     /// An input whose own time (a page's fetch time, a tick's time) is
     /// further than this ahead of the clock is refused (`future_time`).
-    #[arg(long, env = "TICKERTAPE_MAX_FUTURE_MS", default_value_t = 300_000)]
+    #[arg(long, env = "TICKERTAPE_MAX_FUTURE_MS", default_value_t = DEFAULT_MAX_FUTURE_MS)]
     pub max_future_ms: u64,
     /// An input whose own time is before this is refused (`too_early`): a
     /// time in seconds read as milliseconds, or a feed's default date.
@@ -120,7 +120,7 @@ impl Default for TimeBoundsArgs {
     /// The documented defaults.
     fn default() -> Self {
         TimeBoundsArgs {
-            max_future_ms: 300_000,
+            max_future_ms: DEFAULT_MAX_FUTURE_MS,
             earliest_time: DEFAULT_EARLIEST.parse().expect("a valid RFC 3339 time"),
         }
     }
@@ -129,6 +129,10 @@ impl Default for TimeBoundsArgs {
 /// The earliest time an input may claim unless configured otherwise:
 /// 1990-01-01, before any feed tickertape reads.
 pub const DEFAULT_EARLIEST: &str = "1990-01-01T00:00:00Z";
+
+/// How far ahead of the processing clock an input's time may be unless
+/// configured otherwise: five minutes of clock skew between hosts.
+pub const DEFAULT_MAX_FUTURE_MS: u64 = 300_000;
 
 impl TimeBounds {
     /// Checks `time`, the input's `what` (`"tick time"`), against the
