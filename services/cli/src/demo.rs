@@ -89,7 +89,6 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
 
     let kafka = KafkaArgs {
         brokers: brokers.clone(),
-        // Commit each second so progress is visible quickly.
         kafka_properties: Vec::new(),
     };
     let service = ServiceArgs {
@@ -100,6 +99,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         drain_timeout_ms: 5_000,
         max_in_flight: 10_000,
         max_output_bytes: 1_000_000,
+        max_attempts: 5,
         // The embedded broker accepts transaction calls but stores neither
         // their offsets nor their aborts: the demo runs at-least-once.
         processing_guarantee: Guarantee::AtLeastOnce,

@@ -87,10 +87,19 @@ pub struct ServiceArgs {
     #[arg(long, env = "TICKERTAPE_MAX_OUTPUT_BYTES", default_value_t = 1_000_000)]
     pub max_output_bytes: usize,
 
-    /// Most input messages whose outputs may await acknowledgement at once;
-    /// bounds memory when the broker is slow.
-    #[arg(long, env = "TICKERTAPE_MAX_IN_FLIGHT", default_value_t = 10_000)]
+    /// Most input messages in one batch (one transaction under
+    /// exactly-once): a batch closes after the commit interval or at this
+    /// many inputs, whichever comes first. Bounds memory when the broker is slow.
+    #[arg(long, env = "TICKERTAPE_MAX_IN_FLIGHT", default_value_t = 100_000)]
     pub max_in_flight: usize,
+
+    /// How many times an input whose records fail to be delivered for a
+    /// reason that may pass (the broker busy, a replica away) is read and
+    /// tried again before it is dead-lettered (`output_failed`). An input
+    /// whose record the broker refuses for good is dead-lettered at once
+    /// (`output_rejected`); a broker outage counts against no input.
+    #[arg(long, env = "TICKERTAPE_MAX_ATTEMPTS", default_value_t = 5)]
+    pub max_attempts: u32,
 
     /// `exactly_once`: inputs' offsets, outputs, dead letters and state
     /// changes commit in one Kafka transaction. `at_least_once`: an input's
@@ -142,6 +151,8 @@ pub struct RuntimeConfig {
     pub max_in_flight: usize,
     /// See [`ServiceArgs::max_output_bytes`].
     pub max_output_bytes: usize,
+    /// See [`ServiceArgs::max_attempts`].
+    pub max_attempts: u32,
     /// See [`ServiceArgs::drain_timeout_ms`].
     pub drain_timeout: Duration,
     /// See [`ServiceArgs::processing_guarantee`].
@@ -181,6 +192,11 @@ impl RuntimeConfig {
             return Err(Error::Config(format!(
                 "dead-letter topic {dead_letter_topic} is also an input topic; that would loop"
             )));
+        }
+        if args.max_attempts == 0 {
+            return Err(Error::Config(
+                "--max-attempts (TICKERTAPE_MAX_ATTEMPTS) must be at least 1".into(),
+            ));
         }
         if args.max_in_flight == 0 {
             return Err(Error::Config(
@@ -234,6 +250,7 @@ impl RuntimeConfig {
             dead_letter_topic,
             max_in_flight: args.max_in_flight,
             max_output_bytes: args.max_output_bytes,
+            max_attempts: args.max_attempts,
             drain_timeout: Duration::from_millis(args.drain_timeout_ms),
             guarantee: args.processing_guarantee,
             commit_interval: Duration::from_millis(args.commit_interval_ms),

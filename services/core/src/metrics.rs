@@ -33,6 +33,10 @@ pub struct RuntimeMetrics {
     pub transactions: IntCounterVec,
     /// Time to restore assigned partitions' state from the changelog.
     pub restore_seconds: HistogramVec,
+    /// Time the loop spent closing a batch (committing its transaction, or
+    /// awaiting its records and storing its offsets), by service: the
+    /// commit's share of the time.
+    pub commit_seconds: HistogramVec,
     /// Entries held in the processor's state, by service.
     pub state_entries: IntGaugeVec,
     /// Consumer lag per input partition (end of partition minus the next
@@ -132,6 +136,14 @@ impl RuntimeMetrics {
                 .buckets(vec![0.01, 0.1, 0.5, 1.0, 5.0, 15.0, 60.0, 300.0]),
                 &["service"],
             )?,
+            commit_seconds: HistogramVec::new(
+                HistogramOpts::new(
+                    "tickertape_batch_close_duration_seconds",
+                    "Time the loop spent closing a batch: committing its transaction (exactly-once), or awaiting its records and storing its offsets (at-least-once).",
+                )
+                .buckets(vec![0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0, 5.0, 30.0]),
+                &["service"],
+            )?,
             state_entries: IntGaugeVec::new(
                 Opts::new("tickertape_state_entries", "Entries held in the processor's state (stories, symbol observations)."),
                 &["service"],
@@ -175,6 +187,7 @@ impl RuntimeMetrics {
         registry.register(Box::new(metrics.consume_errors.clone()))?;
         registry.register(Box::new(metrics.transactions.clone()))?;
         registry.register(Box::new(metrics.restore_seconds.clone()))?;
+        registry.register(Box::new(metrics.commit_seconds.clone()))?;
         registry.register(Box::new(metrics.state_entries.clone()))?;
         registry.register(Box::new(metrics.consumer_lag.clone()))?;
         registry.register(Box::new(metrics.broker_rtt_seconds.clone()))?;

@@ -121,15 +121,26 @@ pub struct Rejection {
     pub reason: &'static str,
     /// A sentence for the person who reads the dead letter.
     pub detail: String,
+    /// How many times the input was tried: 1 unless its outputs failed and
+    /// it was read again.
+    pub attempts: u32,
 }
 
 impl Rejection {
-    /// A rejection with a reason code and a human explanation.
+    /// A rejection with a reason code and a human explanation, on the
+    /// input's first attempt.
     pub fn new(reason: &'static str, detail: impl Into<String>) -> Self {
         Rejection {
             reason,
             detail: detail.into(),
+            attempts: 1,
         }
+    }
+
+    /// The same rejection after `attempts` tries.
+    pub fn after_attempts(mut self, attempts: u32) -> Self {
+        self.attempts = attempts.max(1);
+        self
     }
 }
 
@@ -199,6 +210,12 @@ pub trait Processor: Send + 'static {
     fn state_entries(&self) -> usize {
         0
     }
+
+    /// Every reason code this processor's rejections use, so that the
+    /// dead-letter counter has a series for each from start-up, at 0.
+    fn rejection_reasons(&self) -> &'static [&'static str] {
+        &[]
+    }
 }
 
 /// Why a changelog entry could not be restored. The runtime stops rather
@@ -238,6 +255,8 @@ pub mod dead_letter_headers {
     pub const SOURCE_PARTITION: &str = "tickertape.source.partition";
     /// Its offset.
     pub const SOURCE_OFFSET: &str = "tickertape.source.offset";
+    /// How many times it was tried (decimal; 1 unless its outputs failed).
+    pub const ATTEMPTS: &str = "tickertape.attempts";
 }
 
 /// The dead letter for a rejected input: its original key, bytes and
@@ -298,6 +317,7 @@ fn dead_letter_headers_of(
         (SOURCE_TOPIC.into(), topic.as_bytes().to_vec()),
         (SOURCE_PARTITION.into(), partition.to_string().into_bytes()),
         (SOURCE_OFFSET.into(), offset.to_string().into_bytes()),
+        (ATTEMPTS.into(), rejection.attempts.to_string().into_bytes()),
     ]
 }
 

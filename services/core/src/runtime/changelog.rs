@@ -13,6 +13,8 @@ use rdkafka::error::KafkaError;
 use rdkafka::message::Message;
 use rdkafka::{Offset, TopicPartitionList};
 
+use tokio_util::sync::CancellationToken;
+
 use crate::admin::{create_topics, partition_count, TopicSpec, TopicStatus};
 use crate::config::{KafkaArgs, RuntimeConfig};
 use crate::{Error, Result};
@@ -97,17 +99,15 @@ impl Store {
 
     /// For each of `partitions`, the latest value of every key, oldest write
     /// first; deleted keys left out. Reads committed data only, up to the
-    /// end, all partitions at once.
+    /// end, all partitions at once. Blocking; `None` if `shutdown` came first.
     ///
     /// Fails when the partitions cannot be read to their end in time.
-    pub async fn read(&self, partitions: Vec<i32>) -> Result<Restored> {
-        let (kafka, topic) = (self.kafka.clone(), self.topic.clone());
-        tokio::task::spawn_blocking(move || read_partitions(&kafka, &topic, &partitions))
-            .await
-            .map_err(|source| Error::Task {
-                task: "the changelog restore",
-                source,
-            })?
+    pub fn read(
+        &self,
+        partitions: &[i32],
+        shutdown: &CancellationToken,
+    ) -> Result<Option<Restored>> {
+        read_partitions(&self.kafka, &self.topic, partitions, shutdown)
     }
 }
 
@@ -125,7 +125,12 @@ pub fn changelog_spec(topic: &str, partitions: i32) -> TopicSpec {
         .with("segment.ms", "3600000")
 }
 
-fn read_partitions(kafka: &KafkaArgs, topic: &str, partitions: &[i32]) -> Result<Restored> {
+fn read_partitions(
+    kafka: &KafkaArgs,
+    topic: &str,
+    partitions: &[i32],
+    shutdown: &CancellationToken,
+) -> Result<Option<Restored>> {
     let consumer: BaseConsumer = kafka
         .client_config(&[
             ("group.id", "tickertape-restore"),
@@ -151,6 +156,9 @@ fn read_partitions(kafka: &KafkaArgs, topic: &str, partitions: &[i32]) -> Result
     let mut sequence = 0u64;
     let started = Instant::now();
     while !open.is_empty() {
+        if shutdown.is_cancelled() {
+            return Ok(None);
+        }
         if started.elapsed() > RESTORE_TIMEOUT {
             return Err(Error::RestoreTimeout {
                 changelog: topic.to_owned(),
@@ -186,7 +194,7 @@ fn read_partitions(kafka: &KafkaArgs, topic: &str, partitions: &[i32]) -> Result
             }
         }
     }
-    Ok(latest
+    Ok(Some(latest
         .into_iter()
         .map(|(partition, entries)| {
             let mut entries: Vec<(u64, String, Vec<u8>)> = entries
@@ -202,5 +210,5 @@ fn read_partitions(kafka: &KafkaArgs, topic: &str, partitions: &[i32]) -> Result
                     .collect(),
             )
         })
-        .collect())
+        .collect()))
 }

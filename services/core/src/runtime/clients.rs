@@ -1,35 +1,46 @@
 //! The runtime's Kafka clients: the consumer and producer settings each
-//! guarantee needs, the context that sees rebalances and statistics, and
-//! the wait for the input topics.
+//! guarantee needs, the contexts that see rebalances, delivery reports,
+//! statistics and logs, and the wait for the input topics.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use rdkafka::config::RDKafkaLogLevel;
-use rdkafka::consumer::{BaseConsumer, Consumer, ConsumerContext, Rebalance, StreamConsumer};
+use rdkafka::consumer::{BaseConsumer, Consumer, ConsumerContext, Rebalance};
 use rdkafka::error::KafkaError;
-use rdkafka::producer::FutureProducer;
+use rdkafka::message::Message;
+use rdkafka::producer::{DeliveryResult, ProducerContext, ThreadedProducer};
 use rdkafka::{ClientContext, Statistics, TopicPartitionList};
-use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::{Guarantee, RuntimeConfig};
 use crate::metrics::RuntimeMetrics;
 use crate::{Error, Result};
 
-use super::{exactly_once, PartitionEvent};
+use super::batch::OpenBatch;
+use super::state::Readiness;
+use super::{transaction, PartitionEvent};
+
+/// The runtime's producer: its own thread serves delivery reports, which
+/// are counted in its [`DeliveryContext`], not awaited one by one.
+pub(crate) type Producer = ThreadedProducer<DeliveryContext>;
+
+/// The runtime's consumer, polled by the service's loop thread.
+pub(crate) type InputConsumer = BaseConsumer<RuntimeContext>;
 
 /// Waits until the cluster answers and every input topic exists: a
 /// subscription to a missing topic would otherwise wait for librdkafka's
-/// next periodic metadata refresh (minutes). Returns false if shutdown came first.
-pub(super) async fn wait_for_topics(
-    consumer: &StreamConsumer<RuntimeContext>,
+/// next periodic metadata refresh (minutes). Blocking; returns false if
+/// shutdown came first.
+pub(super) fn wait_for_topics(
+    consumer: &InputConsumer,
     topics: &[&str],
     shutdown: &CancellationToken,
 ) -> bool {
     let mut backoff = Duration::from_millis(100);
     loop {
-        match consumer.fetch_metadata(None, Duration::from_secs(5)) {
+        match consumer.fetch_metadata(None, Duration::from_secs(2)) {
             Ok(metadata) => {
                 let missing: Vec<&str> = topics
                     .iter()
@@ -48,18 +59,31 @@ pub(super) async fn wait_for_topics(
             }
             Err(error) => tracing::warn!(%error, "Kafka not reachable yet; retrying."),
         }
-        tokio::select! {
-            _ = shutdown.cancelled() => return false,
-            _ = tokio::time::sleep(backoff) => {}
+        if sleep_unless_cancelled(backoff, shutdown) {
+            return false;
         }
         backoff = (backoff * 2).min(Duration::from_secs(5));
     }
 }
 
+/// Sleeps for `pause` on the calling thread, waking early when `shutdown`
+/// is cancelled; returns whether it was.
+pub(super) fn sleep_unless_cancelled(pause: Duration, shutdown: &CancellationToken) -> bool {
+    let until = Instant::now() + pause;
+    while !shutdown.is_cancelled() {
+        let left = until.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return false;
+        }
+        std::thread::sleep(left.min(Duration::from_millis(20)));
+    }
+    true
+}
+
 pub(super) fn create_consumer(
     config: &RuntimeConfig,
     context: RuntimeContext,
-) -> Result<StreamConsumer<RuntimeContext>> {
+) -> Result<InputConsumer> {
     let client_id = format!("tickertape-{}-{}", config.service, config.instance_id);
     let exactly_once = config.guarantee == Guarantee::ExactlyOnce;
     let mut settings = vec![
@@ -81,6 +105,9 @@ pub(super) fn create_consumer(
         ("statistics.interval.ms", "5000"),
         // A crashed member is noticed in 10 s rather than librdkafka's 45.
         ("session.timeout.ms", "10000"),
+        // Incremental rebalancing: partitions an instance keeps are never
+        // paused while others move.
+        ("partition.assignment.strategy", "cooperative-sticky"),
     ];
     if config.instance_id_is_stable {
         // Static membership: a restarted instance takes its partitions back
@@ -97,7 +124,7 @@ pub(super) fn create_consumer(
 pub(super) fn create_producer(
     config: &RuntimeConfig,
     metrics: Arc<RuntimeMetrics>,
-) -> Result<FutureProducer<RuntimeContext>> {
+) -> Result<Producer> {
     let client_id = format!("tickertape-{}-{}", config.service, config.instance_id);
     let transactional_id = format!("{}-{}", config.group_id, config.instance_id);
     let mut settings = vec![
@@ -114,70 +141,197 @@ pub(super) fn create_producer(
         // readers until it times out: keep that short.
         settings.push(("transaction.timeout.ms", "10000"));
     }
-    let (events, _) = mpsc::unbounded_channel();
     config
         .kafka
         .client_config(&settings)
-        .create_with_context(RuntimeContext {
+        .create_with_context(DeliveryContext {
             log_limiter: LogLimiter::new(),
             service: config.service,
             metrics,
-            events,
-            transaction: None,
+            failures: Mutex::new(Vec::new()),
         })
         .map_err(|e| Error::kafka("creating the producer", e))
 }
 
-/// Rebalance handling, statistics and logs for the runtime's clients.
+/// A delivery report that failed: which batch and input its record came
+/// from ([`delivery_opaque`]) and the producer's error.
+#[derive(Debug)]
+pub(crate) struct DeliveryFailure {
+    pub generation: u32,
+    /// The input's index in its batch; `None` for a changelog record.
+    pub input: Option<usize>,
+    pub topic: String,
+    pub error: KafkaError,
+}
+
+/// The number a record carries to its delivery report: its batch's
+/// generation and its input's index in the batch.
+pub(crate) fn delivery_opaque(generation: u32, input: Option<usize>) -> usize {
+    let index = input.map_or(u32::MAX, |i| i.min(u32::MAX as usize - 1) as u32);
+    ((generation as usize) << 32) | index as usize
+}
+
+fn from_opaque(opaque: usize) -> (u32, Option<usize>) {
+    let index = (opaque & 0xffff_ffff) as u32;
+    ((opaque >> 32) as u32, (index != u32::MAX).then_some(index as usize))
+}
+
+/// The producer's context: failed deliveries are collected for the loop,
+/// which rewinds their batch; statistics and logs as the consumer's.
+pub(crate) struct DeliveryContext {
+    service: &'static str,
+    metrics: Arc<RuntimeMetrics>,
+    log_limiter: LogLimiter,
+    failures: Mutex<Vec<DeliveryFailure>>,
+}
+
+impl DeliveryContext {
+    /// The failed deliveries reported since the last call.
+    pub(crate) fn take_failures(&self) -> Vec<DeliveryFailure> {
+        std::mem::take(&mut *lock(&self.failures))
+    }
+}
+
+impl ClientContext for DeliveryContext {
+    fn stats(&self, statistics: Statistics) {
+        self.metrics.record_statistics(self.service, &statistics);
+    }
+
+    fn log(&self, level: RDKafkaLogLevel, facility: &str, message: &str) {
+        log_line(&self.log_limiter, self.service, level, facility, message);
+    }
+
+    fn error(&self, error: KafkaError, reason: &str) {
+        if let Some(suppressed) = self.log_limiter.admit(Instant::now()) {
+            tracing::warn!(service = self.service, %error, suppressed, "Kafka producer: {reason}");
+        }
+    }
+}
+
+impl ProducerContext for DeliveryContext {
+    type DeliveryOpaque = usize;
+
+    fn delivery(&self, result: &DeliveryResult<'_>, opaque: usize) {
+        if let Err((error, message)) = result {
+            let (generation, input) = from_opaque(opaque);
+            lock(&self.failures).push(DeliveryFailure {
+                generation,
+                input,
+                topic: message.topic().to_owned(),
+                error: error.clone(),
+            });
+        }
+    }
+}
+
+/// Partition assignment changes, from the rebalance callback (which runs
+/// inside the loop's own `poll`) to the loop. `pending` lets the loop see
+/// at a glance that one came in while it was collecting a round.
+#[derive(Debug, Default)]
+pub(crate) struct PartitionEvents {
+    queue: Mutex<Vec<PartitionEvent>>,
+    pending: AtomicUsize,
+}
+
+impl PartitionEvents {
+    fn push(&self, event: PartitionEvent) {
+        lock(&self.queue).push(event);
+        self.pending.fetch_add(1, Ordering::Release);
+    }
+
+    /// How many events were pushed so far (a generation number).
+    pub(crate) fn pushed(&self) -> usize {
+        self.pending.load(Ordering::Acquire)
+    }
+
+    pub(crate) fn take(&self) -> Vec<PartitionEvent> {
+        std::mem::take(&mut *lock(&self.queue))
+    }
+}
+
+/// What the consumer's rebalance callback needs to commit the open
+/// transaction on a revoke (exactly-once).
+pub(crate) struct RevokeCommit {
+    pub batch: Arc<Mutex<OpenBatch>>,
+    pub producer: Arc<Producer>,
+    pub input_topics: Vec<String>,
+}
+
+/// Rebalance handling, statistics and logs for the runtime's consumer.
 pub(crate) struct RuntimeContext {
     pub(super) service: &'static str,
     pub(super) metrics: Arc<RuntimeMetrics>,
-    pub(super) events: mpsc::UnboundedSender<PartitionEvent>,
-    /// Under exactly-once: the open transaction, committed on a normal revoke.
+    pub(super) events: Arc<PartitionEvents>,
+    pub(super) readiness: Arc<Readiness>,
     /// Shared by the client's log and error callbacks.
     pub(super) log_limiter: LogLimiter,
-    pub(super) transaction: Option<(
-        Arc<Mutex<exactly_once::OpenTransaction>>,
-        FutureProducer<RuntimeContext>,
-    )>,
+    /// Under exactly-once: the open transaction, committed on a normal revoke.
+    pub(super) revoke_commit: Option<RevokeCommit>,
 }
 
 impl ClientContext for RuntimeContext {
     fn stats(&self, statistics: Statistics) {
         self.metrics.record_statistics(self.service, &statistics);
+        // Back to ready once a broker is up again (every 5 s at most).
+        if statistics.brokers.values().any(|b| b.nodeid >= 0 && b.state == "UP") {
+            self.readiness.set_broker_lost(false);
+        }
     }
 
     /// librdkafka's own lines: warnings and errors at WARN (the client
     /// retries; the runtime reports what stops it), rate-limited.
     fn log(&self, level: RDKafkaLogLevel, facility: &str, message: &str) {
-        let Some(suppressed) = self.log_limiter.admit(Instant::now()) else {
-            return;
-        };
-        let service = self.service;
-        match level {
-            RDKafkaLogLevel::Emerg | RDKafkaLogLevel::Alert | RDKafkaLogLevel::Critical => {
-                tracing::error!(service, facility, suppressed, "librdkafka: {message}")
-            }
-            RDKafkaLogLevel::Error | RDKafkaLogLevel::Warning => {
-                tracing::warn!(service, facility, suppressed, "librdkafka: {message}")
-            }
-            RDKafkaLogLevel::Notice | RDKafkaLogLevel::Info => {
-                tracing::info!(service, facility, suppressed, "librdkafka: {message}")
-            }
-            RDKafkaLogLevel::Debug => {
-                tracing::debug!(service, facility, suppressed, "librdkafka: {message}")
-            }
-        }
+        log_line(&self.log_limiter, self.service, level, facility, message);
     }
 
     /// librdkafka's client-wide errors (a broker away, a name that does not
     /// resolve: librdkafka names the broker in `reason`). The client keeps
     /// retrying, so WARN, at most a few a minute.
     fn error(&self, error: KafkaError, reason: &str) {
+        if is_all_brokers_down(&error) {
+            self.readiness.set_broker_lost(true);
+        }
         if let Some(suppressed) = self.log_limiter.admit(Instant::now()) {
             tracing::warn!(service = self.service, %error, suppressed, "Kafka client: {reason}");
         }
     }
+}
+
+/// Whether `error` says that no broker can be reached.
+pub(super) fn is_all_brokers_down(error: &KafkaError) -> bool {
+    error.rdkafka_error_code() == Some(rdkafka::types::RDKafkaErrorCode::AllBrokersDown)
+}
+
+fn log_line(
+    limiter: &LogLimiter,
+    service: &'static str,
+    level: RDKafkaLogLevel,
+    facility: &str,
+    message: &str,
+) {
+    let Some(suppressed) = limiter.admit(Instant::now()) else {
+        return;
+    };
+    match level {
+        RDKafkaLogLevel::Emerg | RDKafkaLogLevel::Alert | RDKafkaLogLevel::Critical => {
+            tracing::error!(service, facility, suppressed, "librdkafka: {message}")
+        }
+        RDKafkaLogLevel::Error | RDKafkaLogLevel::Warning => {
+            tracing::warn!(service, facility, suppressed, "librdkafka: {message}")
+        }
+        RDKafkaLogLevel::Notice | RDKafkaLogLevel::Info => {
+            tracing::info!(service, facility, suppressed, "librdkafka: {message}")
+        }
+        RDKafkaLogLevel::Debug => {
+            tracing::debug!(service, facility, suppressed, "librdkafka: {message}")
+        }
+    }
+}
+
+pub(super) fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// Lets through at most [`LogLimiter::PER_WINDOW`] lines each
@@ -235,21 +389,15 @@ impl ConsumerContext for RuntimeContext {
                     .rebalances
                     .with_label_values(&[self.service, "revoke"])
                     .inc();
-                if let Some((transaction, producer)) = &self.transaction {
-                    // A normal revoke commits what was processed; a lost
-                    // assignment (fenced generation) can only abort.
-                    exactly_once::finish_on_revoke(
-                        transaction,
-                        producer,
-                        consumer,
-                        self.service,
-                        &self.metrics,
-                    );
+                if let Some(revoke) = &self.revoke_commit {
+                    // A normal revoke commits what was processed (every
+                    // processed input's state changes are already in the
+                    // transaction); a lost assignment can only abort.
+                    transaction::finish_on_revoke(revoke, consumer, self.service, &self.metrics);
                 }
                 tracing::info!(service = self.service, partitions = ?partitions_of(list), "Partitions revoked.");
-                let _ = self
-                    .events
-                    .send(PartitionEvent::Revoked(partitions_of(list)));
+                self.events
+                    .push(PartitionEvent::Revoked(partitions_of(list)));
             }
             Rebalance::Error(error) => {
                 self.metrics
@@ -263,9 +411,8 @@ impl ConsumerContext for RuntimeContext {
 
     fn post_rebalance(&self, consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
         if let Rebalance::Assign(list) = rebalance {
-            let _ = self
-                .events
-                .send(PartitionEvent::Assigned(partitions_of(list)));
+            self.events
+                .push(PartitionEvent::Assigned(partitions_of(list)));
         }
         let assigned = consumer.assignment().map(|a| a.count()).unwrap_or(0);
         self.metrics
@@ -285,6 +432,13 @@ pub(super) fn partitions_of(list: &TopicPartitionList) -> Vec<(String, i32)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_delivery_report_names_its_batch_and_input() {
+        assert_eq!(from_opaque(delivery_opaque(7, Some(12))), (7, Some(12)));
+        assert_eq!(from_opaque(delivery_opaque(u32::MAX, None)), (u32::MAX, None));
+        assert_eq!(from_opaque(delivery_opaque(0, Some(0))), (0, Some(0)));
+    }
 
     #[test]
     fn the_log_limiter_lets_a_few_lines_through_each_window_and_counts_the_rest() {

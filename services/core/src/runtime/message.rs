@@ -1,39 +1,59 @@
 //! One input message through the processor: its [`Input`], the records it
-//! caused or its dead letter, and what happens when the producer refuses
-//! one of them.
+//! caused or its dead letter. A processor that panics on an input
+//! dead-letters that input; the service goes on.
 
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::time::Instant;
 
 use chrono::{DateTime, Utc};
 use rdkafka::message::{BorrowedMessage, Headers, Message};
-use rdkafka::producer::{DeliveryFuture, FutureProducer};
 
 use crate::config::RuntimeConfig;
 use crate::metrics::RuntimeMetrics;
 use crate::processor::{dead_letter, Input, Outcome, Processor, Record, Rejection};
-use crate::{Error, Result};
 
-use super::{enqueue, RuntimeContext};
+use super::batch::Verdict;
 
 /// What one input became, ready to send.
 pub(crate) struct Processed {
-    pub topic: String,
-    pub partition: i32,
-    pub offset: i64,
     pub records: Vec<Record>,
+    /// The reason, when the records are the input's dead letter.
+    pub dead_letter: Option<&'static str>,
 }
 
-/// Runs the processor on one message and turns a rejection into its dead letter.
+/// Runs the processor on one message (unless `verdict` says its outputs
+/// failed for good) and turns a rejection into its dead letter.
 pub(crate) fn process_message<P: Processor>(
     message: &BorrowedMessage<'_>,
     processor: &mut P,
+    verdict: Verdict,
     config: &RuntimeConfig,
     metrics: &RuntimeMetrics,
 ) -> Processed {
     let input = input_of(message);
     metrics.consumed.with_label_values(&[input.topic]).inc();
+    if let Verdict::DeadLetter {
+        reason,
+        detail,
+        attempts,
+    } = verdict
+    {
+        let rejection = Rejection::new(reason, detail).after_attempts(attempts);
+        return rejected(&input, &rejection, config);
+    }
     let started = Instant::now();
-    let outcome = processor.process(&input);
+    let outcome = catch_unwind(AssertUnwindSafe(|| processor.process(&input)))
+        .unwrap_or_else(|panic| {
+            let what = panic
+                .downcast_ref::<&str>()
+                .map(|s| (*s).to_owned())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_default();
+            Outcome::Reject(Rejection::new(
+                "processor_panic",
+                format!("the processor failed on this input: {what}"),
+            ))
+        });
     let seconds = started.elapsed().as_secs_f64();
     metrics
         .processing_seconds
@@ -45,14 +65,17 @@ pub(crate) fn process_message<P: Processor>(
     if seconds > longest.get() {
         longest.set(seconds);
     }
-    let records = match outcome {
+    let processed = match outcome {
         Outcome::Publish(records) => match oversized(&records, config.max_output_bytes) {
-            None => records,
-            Some(rejection) => vec![reject(&input, &rejection, config, metrics)],
+            None => Processed {
+                records,
+                dead_letter: None,
+            },
+            Some(rejection) => rejected(&input, &rejection, config),
         },
-        Outcome::Reject(rejection) => vec![reject(&input, &rejection, config, metrics)],
+        Outcome::Reject(rejection) => rejected(&input, &rejection, config),
     };
-    for record in &records {
+    for record in &processed.records {
         if let Some(event_time) = record.event_time {
             let age = (input.received_at - event_time).num_milliseconds().max(0) as f64 / 1000.0;
             metrics
@@ -61,33 +84,25 @@ pub(crate) fn process_message<P: Processor>(
                 .observe(age);
         }
     }
-    metrics
-        .state_entries
-        .with_label_values(&[config.service])
-        .set(processor.state_entries() as i64);
+    processed
+}
+
+fn rejected(input: &Input<'_>, rejection: &Rejection, config: &RuntimeConfig) -> Processed {
     Processed {
-        topic: input.topic.to_owned(),
-        partition: input.partition,
-        offset: input.offset,
-        records,
+        records: vec![reject(input, rejection, config)],
+        dead_letter: Some(rejection.reason),
     }
 }
 
-pub(crate) fn reject(
-    input: &Input<'_>,
-    rejection: &Rejection,
-    config: &RuntimeConfig,
-    metrics: &RuntimeMetrics,
-) -> Record {
-    metrics
-        .dead_letters
-        .with_label_values(&[input.topic, rejection.reason])
-        .inc();
+/// The dead letter of `input`, logged. Counted when its batch commits, so
+/// that the count equals what is on the dead-letter topic.
+pub(crate) fn reject(input: &Input<'_>, rejection: &Rejection, config: &RuntimeConfig) -> Record {
     tracing::warn!(
         topic = input.topic,
         partition = input.partition,
         offset = input.offset,
         reason = rejection.reason,
+        attempts = rejection.attempts,
         detail = %rejection.detail,
         "Input dead-lettered."
     );
@@ -109,60 +124,6 @@ fn oversized(records: &[Record], max_output_bytes: usize) -> Option<Rejection> {
             record.encoded_len()
         ),
     ))
-}
-
-/// What [`send_or_dead_letter`] wrote.
-pub(crate) struct Sent {
-    /// The topic written to.
-    pub topic: String,
-    /// Its acknowledgement.
-    pub delivery: DeliveryFuture,
-    /// True when the producer refused the record and the input's dead letter
-    /// was written instead.
-    pub refused: bool,
-}
-
-/// Enqueues `record`, one of the records `message` caused; if the producer
-/// refuses it outright (too large, an unknown topic), enqueues the input's
-/// dead letter instead: its original key, bytes and headers, reason
-/// `output_rejected`. Better than stopping the service on one input.
-///
-/// Fails when the dead letter cannot be enqueued either.
-pub(crate) async fn send_or_dead_letter(
-    producer: &FutureProducer<RuntimeContext>,
-    message: &BorrowedMessage<'_>,
-    record: &Record,
-    config: &RuntimeConfig,
-    metrics: &RuntimeMetrics,
-) -> Result<Sent> {
-    match enqueue(producer, record).await {
-        Ok(delivery) => Ok(Sent {
-            topic: record.topic.clone(),
-            delivery,
-            refused: false,
-        }),
-        Err(error) => {
-            let rejection = Rejection::new(
-                "output_rejected",
-                format!(
-                    "record for {} not accepted by the producer: {error}",
-                    record.topic
-                ),
-            );
-            let letter = reject(&input_of(message), &rejection, config, metrics);
-            let delivery = enqueue(producer, &letter)
-                .await
-                .map_err(|source| Error::Delivery {
-                    topic: letter.topic.clone(),
-                    source,
-                })?;
-            Ok(Sent {
-                topic: letter.topic,
-                delivery,
-                refused: true,
-            })
-        }
-    }
 }
 
 pub(super) fn input_of<'a>(message: &'a BorrowedMessage<'a>) -> Input<'a> {

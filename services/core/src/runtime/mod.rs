@@ -1,39 +1,40 @@
 //! The consume → process → produce loop.
 //!
-//! Where a message enters: the consumer created here reads the input topics.
-//! Where it is decided: the service's [`Processor`]. Where it leaves: the
-//! records it returned (or its dead letter) go to the producer, and the
-//! input's offset is committed only together with them:
+//! Where a message enters: the consumer created here reads the input
+//! topics, on a thread of its own ([`pipeline`]). Where it is decided: the
+//! service's [`Processor`]. Where it leaves: the records it returned (or its
+//! dead letter) go to the producer, and the input's offset is committed
+//! only together with them, a batch at a time:
 //!
-//! - [`exactly_once`] (the default): inputs are processed in batches inside a
-//!   Kafka transaction that also holds the outputs, the dead letters, the
-//!   state changes (to the changelog) and the input offsets
-//!   (`send_offsets_to_transaction` with the consumer's group metadata,
-//!   KIP-447). A `read_committed` consumer sees each output exactly once.
-//! - [`at_least_once`]: an input's offset is stored after everything it
+//! - exactly-once (the default): a batch is a Kafka [`transaction`] that
+//!   also holds the outputs, the dead letters, the state changes (to the
+//!   changelog) and the input offsets (`send_offsets_to_transaction` with
+//!   the consumer's group metadata, KIP-447). A `read_committed` consumer
+//!   sees each output exactly once.
+//! - at-least-once: a batch's offsets are stored after everything it
 //!   caused is acknowledged; a crash re-reads what was not finished.
 //!
-//! Either way, a processor with state has it restored from its [`changelog`]
-//! when a partition is assigned, before any message of that partition is
-//! processed, and dropped when the partition is revoked.
-
+//! Either way, a processor with state has it restored from its
+//! [`changelog`] when a partition is assigned, before any message of that
+//! partition is processed, and dropped when the partition is revoked.
 //!
-//! Modules: [`clients`] (the consumer, the producer and their context),
-//! [`state`] (assignments and restores), [`message`] (one input through
-//! the processor, and its dead letter), [`produce`] (enqueueing records).
+//! Modules: [`clients`] (the consumer, the producer and their contexts),
+//! [`batch`] (the open batch and the retry book, plain data), [`state`]
+//! (assignments, restores, readiness), [`message`] (one input through the
+//! processor), [`produce`] (enqueueing records).
 
-pub mod at_least_once;
+mod batch;
 pub mod changelog;
 mod clients;
-pub mod exactly_once;
 mod message;
+mod pipeline;
 mod produce;
 mod state;
+mod transaction;
 
 use std::sync::{Arc, Mutex};
 
 use rdkafka::consumer::Consumer;
-use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::{Guarantee, RuntimeConfig};
@@ -42,26 +43,113 @@ use crate::metrics::RuntimeMetrics;
 use crate::processor::Processor;
 use crate::{Error, Result};
 
+use batch::{Backoff, OpenBatch, RetryBook};
+use clients::{create_consumer, create_producer, wait_for_topics, PartitionEvents, RevokeCommit};
 pub(crate) use clients::RuntimeContext;
-use clients::{create_consumer, create_producer, wait_for_topics};
-pub(crate) use message::{process_message, send_or_dead_letter};
-pub(crate) use produce::{changelog_records, consumer_error, enqueue};
-pub(crate) use state::{PartitionEvent, StateKeeper};
+pub(crate) use state::PartitionEvent;
+use state::{Readiness, StateKeeper};
+
+/// The runtime's own dead-letter reasons, on top of each processor's.
+pub const RUNTIME_REJECTION_REASONS: &[&str] = &[
+    "output_too_large",
+    "output_rejected",
+    "output_failed",
+    "processor_panic",
+];
 
 /// Runs `processor` over the configured input topics until `shutdown` is
-/// cancelled, under the configured guarantee.
+/// cancelled, under the configured guarantee. The loop runs on a blocking
+/// thread of its own: nothing that waits on the network runs on an async
+/// worker.
 ///
 /// Fails when a Kafka client cannot be created, the subscription fails, a
-/// record is not acknowledged, or a transaction cannot commit. Whatever was
-/// not committed is processed again by whoever owns the partition next.
+/// partition's state cannot be restored, or the producer is fenced. A batch
+/// that fails otherwise (the broker away) is rewound and read again
+/// in-process.
 pub async fn run<P: Processor>(
     config: RuntimeConfig,
-    mut processor: P,
+    processor: P,
     metrics: Arc<RuntimeMetrics>,
     ready: ReadyFlag,
     shutdown: CancellationToken,
 ) -> Result<()> {
-    // Series of fixed label sets exist from start-up, at 0.
+    let runtime = tokio::runtime::Handle::current();
+    tokio::task::spawn_blocking(move || {
+        run_blocking(config, processor, metrics, ready, shutdown, runtime)
+    })
+    .await
+    .map_err(|source| Error::Task {
+        task: "the consume-process-produce loop",
+        source,
+    })?
+}
+
+fn run_blocking<P: Processor>(
+    config: RuntimeConfig,
+    processor: P,
+    metrics: Arc<RuntimeMetrics>,
+    ready: ReadyFlag,
+    shutdown: CancellationToken,
+    runtime: tokio::runtime::Handle,
+) -> Result<()> {
+    zero_series(&config, &processor, &metrics);
+    let batch = Arc::new(Mutex::new(OpenBatch::default()));
+    let producer = Arc::new(create_producer(&config, metrics.clone())?);
+    let events = Arc::new(PartitionEvents::default());
+    let readiness = Arc::new(Readiness::new(ready));
+    let context = RuntimeContext {
+        log_limiter: clients::LogLimiter::new(),
+        service: config.service,
+        metrics: metrics.clone(),
+        events: events.clone(),
+        readiness: readiness.clone(),
+        revoke_commit: (config.guarantee == Guarantee::ExactlyOnce).then(|| RevokeCommit {
+            batch: batch.clone(),
+            producer: producer.clone(),
+            input_topics: config.input_topics.clone(),
+        }),
+    };
+    let consumer = create_consumer(&config, context)?;
+
+    let topics: Vec<&str> = config.input_topics.iter().map(String::as_str).collect();
+    if !wait_for_topics(&consumer, &topics, &shutdown) {
+        return Ok(());
+    }
+    let store = match processor.state_store() {
+        Some(store) => Some(runtime.block_on(changelog::Store::ensure(&config, store, topics[0]))?),
+        None => None,
+    };
+    consumer
+        .subscribe(&topics)
+        .map_err(|e| Error::kafka(format!("subscribing to {topics:?}"), e))?;
+    tracing::info!(service = config.service, group = %config.group_id, ?topics, guarantee = ?config.guarantee, "Consuming.");
+
+    let state = StateKeeper {
+        store,
+        events,
+        readiness: readiness.clone(),
+        metrics: metrics.clone(),
+        service: config.service,
+    };
+    pipeline::Pipeline {
+        config: &config,
+        consumer: &consumer,
+        producer: &producer,
+        batch: &batch,
+        processor,
+        state,
+        readiness: &readiness,
+        metrics: &metrics,
+        shutdown: &shutdown,
+        retries: RetryBook::default(),
+        backoff: Backoff::new(),
+    }
+    .run()
+}
+
+/// Series of fixed label sets exist from start-up, at 0, so a dashboard
+/// shows 0 rather than "no data".
+fn zero_series<P: Processor>(config: &RuntimeConfig, processor: &P, metrics: &RuntimeMetrics) {
     if config.guarantee == Guarantee::ExactlyOnce {
         for outcome in ["committed", "aborted"] {
             metrics
@@ -74,65 +162,16 @@ pub async fn run<P: Processor>(
             .rebalances
             .with_label_values(&[config.service, kind]);
     }
-    let (events, rebalances) = mpsc::unbounded_channel();
-    let transaction = Arc::new(Mutex::new(exactly_once::OpenTransaction::default()));
-    let producer = create_producer(&config, metrics.clone())?;
-    let context = RuntimeContext {
-        log_limiter: clients::LogLimiter::new(),
-        service: config.service,
-        metrics: metrics.clone(),
-        events,
-        transaction: (config.guarantee == Guarantee::ExactlyOnce)
-            .then(|| (transaction.clone(), producer.clone())),
-    };
-    let consumer = create_consumer(&config, context)?;
-
-    let topics: Vec<&str> = config.input_topics.iter().map(String::as_str).collect();
-    if !wait_for_topics(&consumer, &topics, &shutdown).await {
-        return Ok(());
-    }
-    let store = match processor.state_store() {
-        Some(store) => Some(changelog::Store::ensure(&config, store, topics[0]).await?),
-        None => None,
-    };
-    consumer
-        .subscribe(&topics)
-        .map_err(|e| Error::kafka(format!("subscribing to {topics:?}"), e))?;
-    tracing::info!(service = config.service, group = %config.group_id, ?topics, guarantee = ?config.guarantee, "Consuming.");
-
-    let mut state = StateKeeper {
-        store,
-        rebalances,
-        ready,
-        metrics: metrics.clone(),
-        service: config.service,
-        first_assignment_seen: false,
-    };
-    match config.guarantee {
-        Guarantee::AtLeastOnce => {
-            at_least_once::run(
-                &config,
-                &consumer,
-                &producer,
-                &mut processor,
-                &mut state,
-                &metrics,
-                &shutdown,
-            )
-            .await
-        }
-        Guarantee::ExactlyOnce => {
-            exactly_once::run(
-                &config,
-                &consumer,
-                &producer,
-                &transaction,
-                &mut processor,
-                &mut state,
-                &metrics,
-                &shutdown,
-            )
-            .await
+    for topic in &config.input_topics {
+        for reason in processor
+            .rejection_reasons()
+            .iter()
+            .chain(RUNTIME_REJECTION_REASONS)
+        {
+            metrics
+                .dead_letters
+                .with_label_values(&[topic.as_str(), reason]);
         }
     }
+    metrics.consume_errors.with_label_values(&[config.service]);
 }

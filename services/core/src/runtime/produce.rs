@@ -1,62 +1,67 @@
 //! Handing records to the producer: back-pressure when its queue is full,
-//! changelog records for state changes, and consumer errors.
+//! and changelog records for state changes.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::message::{Header, OwnedHeaders};
-use rdkafka::producer::{DeliveryFuture, FutureProducer, FutureRecord};
+use rdkafka::producer::BaseRecord;
 
-use crate::metrics::RuntimeMetrics;
 use crate::processor::{Record, StateChange};
-use crate::Result;
 
-use super::RuntimeContext;
+use super::clients::Producer;
 
-/// Hands one record to the producer. Waits while the local queue is full
-/// (the producer's own thread drains it), so back-pressure reaches the
-/// consumer instead of failing.
-pub(crate) async fn enqueue(
-    producer: &FutureProducer<RuntimeContext>,
+/// How long a full producer queue may hold a record back before the batch
+/// is given up (and rewound): the broker is not taking records.
+const QUEUE_FULL_LIMIT: Duration = Duration::from_secs(30);
+
+/// Hands one record to the producer, tagged with `opaque` for its delivery
+/// report. Waits while the local queue is full (the producer's own thread
+/// drains it), so back-pressure reaches the consumer instead of failing.
+///
+/// Fails when the producer refuses the record (too large, an unknown
+/// topic) or its queue stays full for [`QUEUE_FULL_LIMIT`].
+pub(crate) fn enqueue(
+    producer: &Producer,
     record: &Record,
-) -> Result<DeliveryFuture, KafkaError> {
-    let mut headers = OwnedHeaders::new_with_capacity(record.headers.len());
-    for (key, value) in &record.headers {
-        headers = headers.insert(Header {
-            key,
-            value: Some(value.as_slice()),
-        });
+    opaque: usize,
+) -> Result<(), KafkaError> {
+    let mut headers = None;
+    if !record.headers.is_empty() {
+        let mut owned = OwnedHeaders::new_with_capacity(record.headers.len());
+        for (key, value) in &record.headers {
+            owned = owned.insert(Header {
+                key,
+                value: Some(value.as_slice()),
+            });
+        }
+        headers = Some(owned);
     }
+    let mut base = BaseRecord::with_opaque_to(&record.topic, opaque).payload(&record.value);
+    if let Some(key) = &record.key {
+        base = base.key(key);
+    }
+    if let Some(partition) = record.partition {
+        base = base.partition(partition);
+    }
+    if let Some(headers) = headers {
+        base = base.headers(headers);
+    }
+    let mut waiting_since = None;
     loop {
-        let mut future_record = FutureRecord::to(&record.topic)
-            .payload(&record.value)
-            .headers(headers.clone());
-        if let Some(key) = &record.key {
-            future_record = future_record.key(key);
-        }
-        if let Some(partition) = record.partition {
-            future_record = future_record.partition(partition);
-        }
-        match producer.send_result(future_record) {
-            Ok(delivery) => return Ok(delivery),
-            Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), _)) => {
-                tokio::time::sleep(Duration::from_millis(5)).await;
+        match producer.send(base) {
+            Ok(()) => return Ok(()),
+            Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), returned)) => {
+                let since = *waiting_since.get_or_insert_with(Instant::now);
+                if since.elapsed() > QUEUE_FULL_LIMIT {
+                    return Err(KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull));
+                }
+                std::thread::sleep(Duration::from_millis(1));
+                base = returned;
             }
             Err((error, _)) => return Err(error),
         }
     }
-}
-
-/// Counts and logs an error the consumer reported, then pauses briefly so
-/// that a persistent one (the broker away) does not spin.
-pub(crate) async fn consumer_error(
-    service: &'static str,
-    metrics: &RuntimeMetrics,
-    error: KafkaError,
-) {
-    metrics.consume_errors.with_label_values(&[service]).inc();
-    tracing::warn!(service, %error, "Consumer error; retrying.");
-    tokio::time::sleep(Duration::from_millis(100)).await;
 }
 
 /// The changelog records for a set of state changes.

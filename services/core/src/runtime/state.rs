@@ -1,11 +1,12 @@
-//! Partition assignment and the processor's state: a newly assigned
-//! partition's state is restored from its changelog before any of its
-//! messages is processed; a revoked one's is dropped. Readiness follows.
+//! Partition assignment, the processor's state, and readiness: a newly
+//! assigned partition's state is restored from its changelog before any of
+//! its messages is processed; a revoked one's is dropped.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
-use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
 
 use crate::http::ReadyFlag;
 use crate::metrics::RuntimeMetrics;
@@ -13,6 +14,7 @@ use crate::processor::Processor;
 use crate::{Error, Result};
 
 use super::changelog;
+use super::clients::PartitionEvents;
 
 /// A partition assignment change, sent from the rebalance callback to the loop.
 #[derive(Debug)]
@@ -21,85 +23,170 @@ pub(crate) enum PartitionEvent {
     Revoked(Vec<(String, i32)>),
 }
 
+/// Whether a stage is ready: it has had its first assignment, is not
+/// restoring state, can reach a broker, and is not stopping.
+#[derive(Debug)]
+pub(crate) struct Readiness {
+    flag: ReadyFlag,
+    assigned: AtomicBool,
+    restoring: AtomicBool,
+    broker_lost: AtomicBool,
+    stopping: AtomicBool,
+}
+
+impl Readiness {
+    pub(crate) fn new(flag: ReadyFlag) -> Self {
+        Readiness {
+            flag,
+            assigned: AtomicBool::new(false),
+            restoring: AtomicBool::new(false),
+            broker_lost: AtomicBool::new(false),
+            stopping: AtomicBool::new(false),
+        }
+    }
+
+    fn refresh(&self) {
+        let load = |flag: &AtomicBool| flag.load(Ordering::Relaxed);
+        self.flag.set(
+            load(&self.assigned)
+                && !load(&self.restoring)
+                && !load(&self.broker_lost)
+                && !load(&self.stopping),
+        );
+    }
+
+    pub(crate) fn set_assigned(&self) {
+        self.assigned.store(true, Ordering::Relaxed);
+        self.refresh();
+    }
+
+    pub(crate) fn set_restoring(&self, restoring: bool) {
+        self.restoring.store(restoring, Ordering::Relaxed);
+        self.refresh();
+    }
+
+    pub(crate) fn set_broker_lost(&self, lost: bool) {
+        if self.broker_lost.swap(lost, Ordering::Relaxed) != lost {
+            if lost {
+                tracing::warn!("No broker reachable: not ready until one is.");
+            } else {
+                tracing::info!("A broker is reachable again.");
+            }
+            self.refresh();
+        }
+    }
+
+    pub(crate) fn set_stopping(&self) {
+        self.stopping.store(true, Ordering::Relaxed);
+        self.refresh();
+    }
+}
+
 /// Applies assignment changes to the processor's state: restores assigned
-/// partitions from the changelog, drops revoked ones. Readiness follows.
+/// partitions from the changelog, drops revoked ones.
 pub(crate) struct StateKeeper {
     pub(super) store: Option<changelog::Store>,
-    pub(super) rebalances: mpsc::UnboundedReceiver<PartitionEvent>,
-    pub(super) ready: ReadyFlag,
+    pub(super) events: Arc<PartitionEvents>,
+    pub(super) readiness: Arc<Readiness>,
     pub(super) metrics: Arc<RuntimeMetrics>,
     pub(super) service: &'static str,
-    pub(super) first_assignment_seen: bool,
+}
+
+/// What [`StateKeeper::catch_up`] did.
+#[derive(Debug, Default)]
+pub(crate) struct CaughtUp {
+    /// Partitions revoked since the last call: messages of theirs already
+    /// polled are not processed (the next owner reads them).
+    pub revoked: Vec<(String, i32)>,
+    /// Shutdown came during a restore.
+    pub interrupted: bool,
 }
 
 impl StateKeeper {
-    /// Handles every pending assignment change. Called before each input is
-    /// processed, so that no message of a partition is processed before its
-    /// state is restored.
-    pub(crate) async fn catch_up<P: Processor>(&mut self, processor: &mut P) -> Result<()> {
-        while let Ok(event) = self.rebalances.try_recv() {
-            self.apply(event, processor).await?;
+    /// Handles every pending assignment change. Called after each poll
+    /// round, before its messages are processed, so that no message of a
+    /// partition is processed before its state is restored.
+    pub(crate) fn catch_up<P: Processor>(
+        &mut self,
+        processor: &mut P,
+        shutdown: &CancellationToken,
+    ) -> Result<CaughtUp> {
+        let mut caught_up = CaughtUp::default();
+        for event in self.events.take() {
+            match event {
+                PartitionEvent::Revoked(partitions) => {
+                    for (_, partition) in &partitions {
+                        processor.release(*partition);
+                    }
+                    caught_up.revoked.extend(partitions);
+                }
+                PartitionEvent::Assigned(partitions) => {
+                    caught_up.revoked.retain(|p| !partitions.contains(p));
+                    if !self.restore(&partitions, processor, shutdown)? {
+                        caught_up.interrupted = true;
+                        return Ok(caught_up);
+                    }
+                    self.readiness.set_assigned();
+                }
+            }
         }
-        Ok(())
+        Ok(caught_up)
     }
 
-    async fn apply<P: Processor>(
+    /// Rebuilds the state of `partitions` from the changelog (after an
+    /// assignment, or a rewind). Returns false if shutdown came first.
+    ///
+    /// Fails when the changelog cannot be read or the processor refuses it.
+    pub(crate) fn restore<P: Processor>(
         &mut self,
-        event: PartitionEvent,
+        partitions: &[(String, i32)],
         processor: &mut P,
-    ) -> Result<()> {
-        match event {
-            PartitionEvent::Revoked(partitions) => {
-                for (_, partition) in partitions {
-                    processor.release(partition);
-                }
-            }
-            PartitionEvent::Assigned(partitions) => {
-                self.first_assignment_seen = true;
-                if let Some(store) = &self.store {
-                    self.ready.set(false);
-                    let started = Instant::now();
-                    let mut restored = store
-                        .read(partitions.iter().map(|(_, p)| *p).collect())
-                        .await?;
-                    for (_, partition) in &partitions {
-                        let entries = restored.remove(partition).unwrap_or_default();
-                        let count = entries.len();
-                        processor.restore(*partition, entries).map_err(|source| {
-                            Error::Restore {
-                                changelog: store.topic().to_owned(),
-                                partition: *partition,
-                                source,
-                            }
-                        })?;
-                        tracing::info!(
-                            service = self.service,
-                            partition,
-                            entries = count,
-                            "State restored."
-                        );
-                    }
-                    self.metrics
-                        .restore_seconds
-                        .with_label_values(&[self.service])
-                        .observe(started.elapsed().as_secs_f64());
-                }
-            }
+        shutdown: &CancellationToken,
+    ) -> Result<bool> {
+        let Some(store) = &self.store else {
+            return Ok(true);
+        };
+        if partitions.is_empty() {
+            return Ok(true);
         }
+        self.readiness.set_restoring(true);
+        let started = Instant::now();
+        let numbers: Vec<i32> = partitions.iter().map(|(_, p)| *p).collect();
+        let Some(mut restored) = store.read(&numbers, shutdown)? else {
+            return Ok(false);
+        };
+        for partition in numbers {
+            processor.release(partition);
+            let entries = restored.remove(&partition).unwrap_or_default();
+            let count = entries.len();
+            processor
+                .restore(partition, entries)
+                .map_err(|source| Error::Restore {
+                    changelog: store.topic().to_owned(),
+                    partition,
+                    source,
+                })?;
+            tracing::info!(
+                service = self.service,
+                partition,
+                entries = count,
+                "State restored."
+            );
+        }
+        self.metrics
+            .restore_seconds
+            .with_label_values(&[self.service])
+            .observe(started.elapsed().as_secs_f64());
         self.metrics
             .state_entries
             .with_label_values(&[self.service])
             .set(processor.state_entries() as i64);
-        self.ready.set(self.first_assignment_seen);
-        Ok(())
+        self.readiness.set_restoring(false);
+        Ok(true)
     }
 
     /// The changelog topic, when the processor has state.
     pub(crate) fn changelog_topic(&self) -> Option<&str> {
         self.store.as_ref().map(changelog::Store::topic)
-    }
-
-    pub(crate) fn ready(&self) -> &ReadyFlag {
-        &self.ready
     }
 }

@@ -1,0 +1,352 @@
+//! The open batch: what the inputs consumed since the last commit caused,
+//! and the book of inputs whose outputs failed. Plain data, no Kafka.
+//!
+//! Under exactly-once the batch is the open transaction; under
+//! at-least-once it is the set of inputs whose offsets are stored once
+//! everything they caused is acknowledged. Either way a failed batch is
+//! rewound: every partition it read from is sought back to the first
+//! offset it consumed, and the inputs are read again.
+
+use std::collections::{BTreeMap, HashMap};
+use std::time::{Duration, Instant};
+
+/// An input partition: the index of its topic in the runtime's input
+/// topics, and the partition number. Small and `Copy`, so that noting an
+/// input allocates nothing.
+pub(crate) type PartitionRef = (usize, i32);
+
+/// One input: its partition and offset.
+pub(crate) type InputRef = (usize, i32, i64);
+
+#[derive(Debug, Default)]
+pub(crate) struct OpenBatch {
+    /// Bumped each time a batch is closed or rewound; delivery reports
+    /// carry it, so that a late report of an older batch is not taken for
+    /// one of this batch.
+    pub generation: u32,
+    /// Under exactly-once: a transaction has begun.
+    pub transaction_open: bool,
+    /// Set by the rebalance callback when it had to abort the transaction:
+    /// the loop rewinds the batch (the reason says why).
+    pub aborted: Option<String>,
+    /// Set by the rebalance callback when the producer can no longer be
+    /// used (fenced by a newer instance): the loop stops.
+    pub fatal: Option<String>,
+    opened_at: Option<Instant>,
+    /// First offset consumed per partition: where a rewind seeks back to.
+    first: BTreeMap<PartitionRef, i64>,
+    /// Next offset to read per partition: what a commit stores.
+    next: BTreeMap<PartitionRef, i64>,
+    /// The batch's inputs in order; a delivery report names one by its index.
+    inputs: Vec<InputRef>,
+    /// Records sent per output topic, counted as produced on commit.
+    records: Vec<(String, u64)>,
+    /// Dead letters written per (input topic index, reason), counted on commit.
+    dead_letters: Vec<((usize, &'static str), u64)>,
+}
+
+impl OpenBatch {
+    /// Notes an input about to be processed; returns its index in the batch.
+    pub fn note_input(&mut self, (topic, partition, offset): InputRef, now: Instant) -> usize {
+        self.opened_at.get_or_insert(now);
+        self.first.entry((topic, partition)).or_insert(offset);
+        self.next.insert((topic, partition), offset + 1);
+        self.inputs.push((topic, partition, offset));
+        self.inputs.len() - 1
+    }
+
+    /// Notes a record sent to `topic`.
+    pub fn note_record(&mut self, topic: &str) {
+        match self.records.iter_mut().find(|(t, _)| t == topic) {
+            Some((_, count)) => *count += 1,
+            None => self.records.push((topic.to_owned(), 1)),
+        }
+    }
+
+    /// Notes a dead letter written for an input of topic `topic`.
+    pub fn note_dead_letter(&mut self, topic: usize, reason: &'static str) {
+        match self.dead_letters.iter_mut().find(|(k, _)| *k == (topic, reason)) {
+            Some((_, count)) => *count += 1,
+            None => self.dead_letters.push(((topic, reason), 1)),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.inputs.is_empty()
+    }
+
+    pub fn inputs(&self) -> usize {
+        self.inputs.len()
+    }
+
+    /// The input a delivery report of this batch names.
+    pub fn input_at(&self, index: usize) -> Option<InputRef> {
+        self.inputs.get(index).copied()
+    }
+
+    /// Whether the batch has been open for `interval` (or holds `max_inputs`).
+    pub fn due(&self, now: Instant, interval: Duration, max_inputs: usize) -> bool {
+        self.inputs.len() >= max_inputs
+            || self
+                .opened_at
+                .is_some_and(|opened| now.duration_since(opened) >= interval)
+    }
+
+    /// When the batch falls due by time, if it is open.
+    pub fn due_at(&self, interval: Duration) -> Option<Instant> {
+        self.opened_at.map(|opened| opened + interval)
+    }
+
+    /// The offsets a commit stores: the next one to read per partition.
+    pub fn next_offsets(&self) -> impl Iterator<Item = (PartitionRef, i64)> + '_ {
+        self.next.iter().map(|(p, o)| (*p, *o))
+    }
+
+    /// Where a rewind seeks back to: the first offset consumed per partition.
+    pub fn rewind_points(&self) -> impl Iterator<Item = (PartitionRef, i64)> + '_ {
+        self.first.iter().map(|(p, o)| (*p, *o))
+    }
+
+    pub fn records(&self) -> &[(String, u64)] {
+        &self.records
+    }
+
+    pub fn dead_letters(&self) -> &[((usize, &'static str), u64)] {
+        &self.dead_letters
+    }
+
+    /// Closes this batch and opens the next, empty one; returns the closed one.
+    pub fn close(&mut self) -> OpenBatch {
+        let generation = self.generation.wrapping_add(1);
+        let fatal = self.fatal.take();
+        let closed = std::mem::take(self);
+        self.generation = generation;
+        self.fatal = fatal;
+        closed
+    }
+}
+
+/// How an input's outputs failed, as a delivery report told it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum OutputFailure {
+    /// The broker refused a record for good (too large for the topic, an
+    /// invalid record): the input is dead-lettered when read again.
+    Refused(String),
+    /// A failure that may pass (the broker busy, a replica away): the input
+    /// is tried again, at most a configured number of times.
+    Transient(String),
+}
+
+/// Inputs whose outputs failed, by input: how many times, and whether for
+/// good. Kept across rewinds, dropped once the input's offset is committed.
+#[derive(Debug, Default)]
+pub(crate) struct RetryBook {
+    failures: HashMap<InputRef, (u32, OutputFailure)>,
+}
+
+/// What to do with an input read again after a failure.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Verdict {
+    /// Process it as usual (it never failed, or may be tried again).
+    Process,
+    /// Dead-letter it with this reason and detail, after this many attempts.
+    DeadLetter {
+        reason: &'static str,
+        detail: String,
+        attempts: u32,
+    },
+}
+
+impl RetryBook {
+    pub fn record(&mut self, input: InputRef, failure: OutputFailure) {
+        let entry = self.failures.entry(input).or_insert((0, failure.clone()));
+        entry.0 += 1;
+        // A refusal outranks a transient failure of the same input.
+        if matches!(failure, OutputFailure::Refused(_)) || entry.1 == failure {
+            entry.1 = failure;
+        }
+    }
+
+    /// The verdict for `input`, read again; `max_attempts` counts the
+    /// attempts that failed.
+    pub fn verdict(&self, input: InputRef, max_attempts: u32) -> Verdict {
+        match self.failures.get(&input) {
+            Some((attempts, OutputFailure::Refused(detail))) => Verdict::DeadLetter {
+                reason: "output_rejected",
+                detail: format!("the broker refused one of its records: {detail}"),
+                attempts: *attempts,
+            },
+            Some((attempts, OutputFailure::Transient(detail))) if *attempts >= max_attempts => {
+                Verdict::DeadLetter {
+                    reason: "output_failed",
+                    detail: format!("its records failed {attempts} times, last: {detail}"),
+                    attempts: *attempts,
+                }
+            }
+            _ => Verdict::Process,
+        }
+    }
+
+    /// How many times `input` failed so far.
+    #[cfg(test)]
+    pub fn attempts(&self, input: InputRef) -> u32 {
+        self.failures.get(&input).map_or(0, |(n, _)| *n)
+    }
+
+    /// Forgets every input before the committed `next` offsets.
+    pub fn committed(&mut self, next: impl Iterator<Item = (PartitionRef, i64)>) {
+        if self.failures.is_empty() {
+            return;
+        }
+        for ((topic, partition), next) in next {
+            self.failures
+                .retain(|(t, p, offset), _| (*t, *p) != (topic, partition) || *offset >= next);
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.failures.is_empty()
+    }
+}
+
+/// Exponential backoff between rewinds: 100 ms doubling to 5 s, back to
+/// the start after a successful commit.
+#[derive(Debug)]
+pub(crate) struct Backoff {
+    next: Duration,
+}
+
+impl Backoff {
+    const FIRST: Duration = Duration::from_millis(100);
+    const MAX: Duration = Duration::from_secs(5);
+
+    pub fn new() -> Self {
+        Backoff { next: Self::FIRST }
+    }
+
+    /// The pause before the next try; each call doubles the one after.
+    pub fn pause(&mut self) -> Duration {
+        let pause = self.next;
+        self.next = (self.next * 2).min(Self::MAX);
+        pause
+    }
+
+    pub fn reset(&mut self) {
+        self.next = Self::FIRST;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_batch_commits_the_next_offsets_and_rewinds_to_the_first() {
+        let now = Instant::now();
+        let mut batch = OpenBatch::default();
+        assert!(batch.is_empty());
+        assert!(!batch.due(now, Duration::from_millis(100), 10));
+        assert_eq!(batch.note_input((0, 1, 40), now), 0);
+        assert_eq!(batch.note_input((0, 1, 41), now), 1);
+        assert_eq!(batch.note_input((0, 3, 7), now), 2);
+        assert_eq!(batch.note_input((1, 1, 9), now), 3);
+        assert_eq!(
+            batch.next_offsets().collect::<Vec<_>>(),
+            vec![((0, 1), 42), ((0, 3), 8), ((1, 1), 10)]
+        );
+        assert_eq!(
+            batch.rewind_points().collect::<Vec<_>>(),
+            vec![((0, 1), 40), ((0, 3), 7), ((1, 1), 9)]
+        );
+        assert_eq!(batch.input_at(2), Some((0, 3, 7)));
+        assert_eq!(batch.input_at(4), None);
+    }
+
+    #[test]
+    fn a_batch_falls_due_by_time_or_by_size() {
+        let now = Instant::now();
+        let interval = Duration::from_millis(100);
+        let mut batch = OpenBatch::default();
+        batch.note_input((0, 0, 0), now);
+        assert!(!batch.due(now + Duration::from_millis(99), interval, 10));
+        assert!(batch.due(now + interval, interval, 10));
+        assert_eq!(batch.due_at(interval), Some(now + interval));
+        batch.note_input((0, 0, 1), now);
+        assert!(batch.due(now, interval, 2), "two inputs, at most two");
+    }
+
+    #[test]
+    fn closing_a_batch_counts_its_records_and_starts_a_new_generation() {
+        let now = Instant::now();
+        let mut batch = OpenBatch::default();
+        batch.note_input((0, 0, 5), now);
+        batch.note_record("prices.changes");
+        batch.note_record("prices.changes");
+        batch.note_record("ticks.dlq");
+        batch.note_dead_letter(0, "invalid_json");
+        batch.note_dead_letter(0, "invalid_json");
+        batch.transaction_open = true;
+        let closed = batch.close();
+        assert_eq!(
+            closed.records(),
+            &[("prices.changes".to_owned(), 2), ("ticks.dlq".to_owned(), 1)]
+        );
+        assert_eq!(closed.dead_letters(), &[((0, "invalid_json"), 2)]);
+        assert_eq!(closed.generation, 0);
+        assert_eq!(batch.generation, 1);
+        assert!(batch.is_empty() && !batch.transaction_open);
+        assert_eq!(batch.due_at(Duration::from_secs(1)), None);
+    }
+
+    #[test]
+    fn a_refused_input_is_dead_lettered_when_read_again() {
+        let mut book = RetryBook::default();
+        book.record((0, 2, 10), OutputFailure::Refused("MSG_SIZE_TOO_LARGE".into()));
+        match book.verdict((0, 2, 10), 5) {
+            Verdict::DeadLetter {
+                reason, attempts, ..
+            } => assert_eq!((reason, attempts), ("output_rejected", 1)),
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(book.verdict((0, 2, 11), 5), Verdict::Process);
+    }
+
+    #[test]
+    fn a_transient_failure_is_retried_up_to_the_limit_then_dead_lettered() {
+        let mut book = RetryBook::default();
+        let input = (0, 0, 3);
+        for attempt in 1..3 {
+            book.record(input, OutputFailure::Transient("NOT_ENOUGH_REPLICAS".into()));
+            assert_eq!(book.verdict(input, 3), Verdict::Process, "attempt {attempt}");
+        }
+        book.record(input, OutputFailure::Transient("NOT_ENOUGH_REPLICAS".into()));
+        assert_eq!(book.attempts(input), 3);
+        match book.verdict(input, 3) {
+            Verdict::DeadLetter {
+                reason, attempts, ..
+            } => assert_eq!((reason, attempts), ("output_failed", 3)),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_commit_forgets_the_inputs_before_it() {
+        let mut book = RetryBook::default();
+        book.record((0, 0, 3), OutputFailure::Transient("x".into()));
+        book.record((0, 0, 9), OutputFailure::Transient("x".into()));
+        book.record((0, 1, 3), OutputFailure::Transient("x".into()));
+        book.committed([((0, 0), 4)].into_iter());
+        assert_eq!(book.attempts((0, 0, 3)), 0);
+        assert_eq!(book.attempts((0, 0, 9)), 1);
+        assert_eq!(book.attempts((0, 1, 3)), 1, "another partition");
+    }
+
+    #[test]
+    fn the_backoff_doubles_to_its_bound_and_resets() {
+        let mut backoff = Backoff::new();
+        let pauses: Vec<u128> = (0..8).map(|_| backoff.pause().as_millis()).collect();
+        assert_eq!(pauses, vec![100, 200, 400, 800, 1600, 3200, 5000, 5000]);
+        backoff.reset();
+        assert_eq!(backoff.pause(), Duration::from_millis(100));
+    }
+}

@@ -1,0 +1,200 @@
+//! Exactly-once: the open batch is a Kafka transaction (exactly-once v2,
+//! KIP-447) holding the batch's outputs, dead letters, changelog writes and
+//! the inputs' next offsets, sent with the consumer's group metadata so a
+//! zombie of an older group generation is fenced. All of it becomes visible
+//! to `read_committed` readers, or none of it.
+//!
+//! The calls here block (a broker round trip or a few); they run on the
+//! service's loop thread or inside its rebalance callback, never on an
+//! async worker.
+
+use std::time::{Duration, Instant};
+
+use rdkafka::consumer::{BaseConsumer, Consumer, ConsumerGroupMetadata};
+use rdkafka::error::KafkaError;
+use rdkafka::producer::Producer as _;
+use rdkafka::{Offset, TopicPartitionList};
+
+use crate::metrics::RuntimeMetrics;
+
+use super::batch::OpenBatch;
+use super::clients::{lock, Producer, RevokeCommit, RuntimeContext};
+
+/// How long one transactional call may take before it is tried again.
+pub(crate) const CALL_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Why a transaction did not commit.
+#[derive(Debug)]
+pub(crate) enum Failure {
+    /// Abort it and read its inputs again.
+    Abort(KafkaError),
+    /// The producer is unusable (fenced by a newer instance with the same
+    /// transactional id): stop, the newer instance owns the work.
+    Fatal(KafkaError),
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Failure::Abort(e) => write!(f, "{e}"),
+            Failure::Fatal(e) => write!(f, "fatal: {e}"),
+        }
+    }
+}
+
+/// Runs a transactional call, again while it fails for a reason that may
+/// pass and `deadline` is ahead.
+fn retrying(
+    deadline: Instant,
+    mut call: impl FnMut(Duration) -> Result<(), KafkaError>,
+) -> Result<(), Failure> {
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let error = match call(left.clamp(Duration::from_millis(100), CALL_TIMEOUT)) {
+            Ok(()) => return Ok(()),
+            Err(error) => error,
+        };
+        let (fatal, abort, retriable) = match &error {
+            KafkaError::Transaction(e) => (e.is_fatal(), e.txn_requires_abort(), e.is_retriable()),
+            _ => (false, true, false),
+        };
+        if fatal {
+            return Err(Failure::Fatal(error));
+        }
+        if abort || !retriable || Instant::now() >= deadline {
+            return Err(Failure::Abort(error));
+        }
+        tracing::debug!(%error, "Transactional call failed; retrying.");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Starts a transaction for `batch` if none is open.
+pub(crate) fn begin(producer: &Producer, batch: &mut OpenBatch) -> Result<(), Failure> {
+    if batch.transaction_open {
+        return Ok(());
+    }
+    producer.begin_transaction().map_err(|error| match &error {
+        KafkaError::Transaction(e) if e.is_fatal() => Failure::Fatal(error),
+        _ => Failure::Abort(error),
+    })?;
+    batch.transaction_open = true;
+    Ok(())
+}
+
+/// Commits `batch`'s transaction with its inputs' next offsets, retrying
+/// until `deadline`. Does not close the batch.
+pub(crate) fn commit(
+    producer: &Producer,
+    batch: &OpenBatch,
+    input_topics: &[String],
+    group: Option<ConsumerGroupMetadata>,
+    deadline: Instant,
+) -> Result<(), Failure> {
+    if !batch.transaction_open {
+        return Ok(());
+    }
+    let mut offsets = TopicPartitionList::new();
+    for ((topic, partition), next) in batch.next_offsets() {
+        offsets
+            .add_partition_offset(&input_topics[topic], partition, Offset::Offset(next))
+            .map_err(Failure::Abort)?;
+    }
+    if offsets.count() > 0 {
+        let group = group.ok_or(Failure::Abort(KafkaError::Canceled))?;
+        retrying(deadline, |timeout| {
+            producer.send_offsets_to_transaction(&offsets, &group, timeout)
+        })?;
+    }
+    retrying(deadline, |timeout| producer.commit_transaction(timeout))
+}
+
+/// Aborts the open transaction, retrying until `deadline`; a transaction
+/// never begun needs nothing.
+pub(crate) fn abort(
+    producer: &Producer,
+    batch: &OpenBatch,
+    deadline: Instant,
+) -> Result<(), Failure> {
+    if !batch.transaction_open {
+        return Ok(());
+    }
+    retrying(deadline, |timeout| producer.abort_transaction(timeout))
+}
+
+/// Counts what a closed batch wrote: its records as produced, its dead
+/// letters by reason, the transaction as committed (exactly-once).
+pub(crate) fn count_closed(
+    closed: &OpenBatch,
+    input_topics: &[String],
+    metrics: &RuntimeMetrics,
+    service: &'static str,
+) {
+    if closed.transaction_open {
+        metrics
+            .transactions
+            .with_label_values(&[service, "committed"])
+            .inc();
+    }
+    for (topic, count) in closed.records() {
+        metrics.produced.with_label_values(&[topic]).inc_by(*count);
+    }
+    for ((topic, reason), count) in closed.dead_letters() {
+        metrics
+            .dead_letters
+            .with_label_values(&[input_topics[*topic].as_str(), reason])
+            .inc_by(*count);
+    }
+}
+
+/// Called inside the rebalance callback when partitions are revoked: the
+/// open transaction commits, since every processed input's outputs and
+/// state changes are already in it (the loop writes state changes before
+/// it polls again). A lost assignment (a fenced generation), or a commit
+/// that fails, aborts; the loop then rewinds the partitions it keeps.
+pub(crate) fn finish_on_revoke(
+    revoke: &RevokeCommit,
+    consumer: &BaseConsumer<RuntimeContext>,
+    service: &'static str,
+    metrics: &RuntimeMetrics,
+) {
+    let mut batch = lock(&revoke.batch);
+    if !batch.transaction_open || batch.aborted.is_some() {
+        return;
+    }
+    let deadline = Instant::now() + CALL_TIMEOUT * 3;
+    let why = if consumer.assignment_lost() {
+        "the assignment was lost".to_owned()
+    } else {
+        match commit(
+            &revoke.producer,
+            &batch,
+            &revoke.input_topics,
+            consumer.group_metadata(),
+            deadline,
+        ) {
+            Ok(()) => {
+                let closed = batch.close();
+                count_closed(&closed, &revoke.input_topics, metrics, service);
+                return;
+            }
+            Err(Failure::Fatal(error)) => {
+                batch.fatal = Some(format!("commit on revoke: {error}"));
+                return;
+            }
+            Err(Failure::Abort(error)) => format!("the commit on revoke failed: {error}"),
+        }
+    };
+    tracing::warn!(service, why, "Aborting the open transaction on revoke.");
+    match abort(&revoke.producer, &batch, deadline) {
+        Ok(()) => {
+            metrics
+                .transactions
+                .with_label_values(&[service, "aborted"])
+                .inc();
+            batch.transaction_open = false;
+            batch.aborted = Some(why);
+        }
+        Err(error) => batch.fatal = Some(format!("abort on revoke: {error}")),
+    }
+}
