@@ -1,0 +1,348 @@
+#!/usr/bin/env python3
+"""End-to-end benchmark against a real Apache Kafka broker: one table.
+
+For the same pre-produced messages, in the same run, interleaved per round:
+
+- passthrough: `kcat` consuming the input topic piped into `kcat` producing
+  to another topic (librdkafka on both ends, no processing): the ceiling;
+- tickertape-prices under at-least-once and exactly-once (1 instance);
+- tickertape-articles under both guarantees (parse and dedupe stages);
+- latency at a steady rate: ticks stamped with the time they are sent,
+  read back from prices.changes by a read_committed subscriber
+  (confluent-kafka, an independent client).
+
+Drain rate = inputs / (last output's timestamp - first output's). CPU
+seconds (user + system, whole process, start-up included) and peak RSS
+(VmHWM) come from /proc. Prints a table; exits non-zero only if a run does
+not finish. Run by scripts/bench.sh, which starts the broker.
+"""
+
+import argparse
+import json
+import os
+import random
+import re
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from datetime import datetime, timedelta, timezone
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.dirname(HERE))
+sys.path.insert(0, os.path.join(os.path.dirname(HERE), "crash"))
+from harness import TOPIC_VARS, free_port  # noqa: E402
+import crash_test  # noqa: E402  (the same tick and page generators)
+
+
+def log(*parts):
+    print("bench:", *parts, file=sys.stderr, flush=True)
+
+
+class Topics:
+    def __init__(self, args, label, partitions):
+        self.args = args
+        self.prefix = f"bench-{label}-{int(time.time() * 1000)}"
+        self.env = dict(os.environ, RUST_LOG="warn",
+                        **{var: f"{self.prefix}.{name}" for var, name in TOPIC_VARS.items()})
+        subprocess.run([args.tickertape, "topics", "create", "--brokers", args.brokers,
+                        "--partitions", str(partitions)], env=self.env, check=True, stdout=subprocess.DEVNULL)
+
+    def __getitem__(self, name):
+        return f"{self.prefix}.{name}"
+
+
+def produce(brokers, topic, lines):
+    data = "".join(f"{key}\t{value}\n" for key, value in lines)
+    subprocess.run(["kcat", "-b", brokers, "-P", "-t", topic, "-K", "\t", "-z", "lz4",
+                    "-X", "linger.ms=20"], input=data, text=True, check=True)
+
+
+def output_span(brokers, topic):
+    """(count, first timestamp, last timestamp) in seconds, read_committed."""
+    out = subprocess.run(["kcat", "-b", brokers, "-C", "-t", topic, "-o", "beginning", "-e", "-q",
+                          "-X", "isolation.level=read_committed", "-f", "%T\n"],
+                         capture_output=True, text=True, check=True).stdout.split()
+    stamps = [int(t) for t in out if t.lstrip("-").isdigit()]
+    if not stamps:
+        return 0, None, None
+    return len(stamps), min(stamps) / 1000.0, max(stamps) / 1000.0
+
+
+def proc_usage(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    cpu = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    rss = 0
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                rss = int(line.split()[1]) / 1024
+    return cpu, rss
+
+
+def scrape(port):
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=2) as r:
+            return r.read().decode()
+    except OSError:
+        return ""
+
+
+def metric_sum(text, name, **labels):
+    total = 0.0
+    for line in text.splitlines():
+        if not line.startswith(name + "{") and not line.startswith(name + " "):
+            continue
+        if all(f'{k}="{v}"' in line for k, v in labels.items()):
+            total += float(line.rsplit(" ", 1)[1])
+    return total
+
+
+class Service:
+    def __init__(self, args, binary, topics, guarantee, name):
+        self.port = free_port()
+        self.log = open(os.path.join(args.workdir, f"{name}.log"), "w")
+        self.process = subprocess.Popen(
+            [binary, "--brokers", args.brokers, "--metrics-addr", f"127.0.0.1:{self.port}",
+             "--group-id", f"{topics.prefix}-{name}", "--instance-id", name,
+             "--processing-guarantee", guarantee],
+            env=topics.env, stdout=subprocess.DEVNULL, stderr=self.log)
+
+    def wait_consumed(self, checks, timeout):
+        """Until every (topic, count) in `checks` is consumed and nothing is in flight for 1 s."""
+        deadline, settled = time.time() + timeout, None
+        while time.time() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"service exited with {self.process.returncode}; see {self.log.name}")
+            text = scrape(self.port)
+            done = text and all(metric_sum(text, "tickertape_messages_consumed_total", topic=t) >= n
+                                for t, n in checks)
+            if done and metric_sum(text, "tickertape_in_flight_messages") == 0:
+                settled = settled or time.time()
+                if time.time() - settled >= 1.0:
+                    return True
+            else:
+                settled = None
+            time.sleep(0.2)
+        return False
+
+    def stop(self):
+        usage = proc_usage(self.process.pid)
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+        return usage
+
+
+def passthrough(args, ticks):
+    topics = Topics(args, "pass", args.partitions)
+    produce(args.brokers, topics["ticks.raw"], ticks)
+    started, before = time.time(), os.times()
+    consume = subprocess.Popen(["kcat", "-b", args.brokers, "-C", "-t", topics["ticks.raw"], "-o", "beginning",
+                                "-e", "-q", "-K", "\t", "-X", "isolation.level=read_committed"],
+                               stdout=subprocess.PIPE)
+    producer = subprocess.Popen(["kcat", "-b", args.brokers, "-P", "-t", topics["prices.changes"], "-K", "\t",
+                                 "-z", "lz4", "-X", "linger.ms=5", "-X", "enable.idempotence=true"],
+                                stdin=consume.stdout)
+    consume.stdout.close()
+    producer.wait()
+    consume.wait()
+    # kcat's CPU, both processes (children of this one).
+    after = os.times()
+    cpu = (after.children_user - before.children_user) + (after.children_system - before.children_system)
+    count, first, last = output_span(args.brokers, topics["prices.changes"])
+    return {"rate": count / max(last - first, 1e-3), "cpu": cpu,
+            "inputs": len(ticks), "wall": time.time() - started}
+
+
+def run_prices(args, ticks, guarantee):
+    topics = Topics(args, f"prices-{guarantee[:3]}", args.partitions)
+    produce(args.brokers, topics["ticks.raw"], ticks)
+    service = Service(args, args.prices, topics, guarantee, f"prices-{guarantee[:3]}")
+    ok = service.wait_consumed([(topics["ticks.raw"], len(ticks))], args.timeout)
+    cpu, rss = service.stop()
+    if not ok:
+        raise RuntimeError(f"prices ({guarantee}) did not finish in {args.timeout} s")
+    count, first, last = output_span(args.brokers, topics["prices.changes"])
+    return {"rate": len(ticks) / max(last - first, 1e-3), "cpu": cpu, "rss": rss, "inputs": len(ticks),
+            "outputs": count}
+
+
+def run_articles(args, pages, guarantee):
+    topics = Topics(args, f"articles-{guarantee[:3]}", args.partitions)
+    produce(args.brokers, topics["articles.raw"], [(json.loads(p).get("url", "none"), p) for p in pages])
+    started = time.time()
+    service = Service(args, args.articles, topics, guarantee, f"articles-{guarantee[:3]}")
+    ok = service.wait_consumed([(topics["articles.raw"], len(pages)), (topics["articles.parsed"], len(pages) * 0.9)],
+                               args.timeout)
+    cpu, rss = service.stop()
+    if not ok:
+        raise RuntimeError(f"articles ({guarantee}) did not finish in {args.timeout} s")
+    enriched = output_span(args.brokers, topics["articles.enriched"])
+    duplicates = output_span(args.brokers, topics["articles.duplicates"])
+    last = max(t for t in (enriched[2], duplicates[2]) if t is not None)
+    # Start-up included: from the service's start to its last output.
+    return {"rate": len(pages) / max(last - started, 1e-3), "cpu": cpu, "rss": rss, "inputs": len(pages)}
+
+
+def run_latency(args, guarantee, rate, seconds):
+    from confluent_kafka import Consumer, Producer  # the independent client
+
+    topics = Topics(args, f"latency-{guarantee[:3]}", args.partitions)
+    service = Service(args, args.prices, topics, guarantee, f"latency-{guarantee[:3]}")
+    consumer = Consumer({"bootstrap.servers": args.brokers, "group.id": f"{topics.prefix}-reader",
+                         "auto.offset.reset": "earliest", "isolation.level": "read_committed"})
+    consumer.subscribe([topics["prices.changes"]])
+    producer = Producer({"bootstrap.servers": args.brokers, "linger.ms": 1})
+    # Warm up: wait until the service publishes.
+    symbols = crash_test.SYMBOLS
+    prices = {s: random.randint(1000, 20000) for s in symbols}
+    seq = {s: 0 for s in symbols}
+
+    def send(n):
+        for _ in range(n):
+            s = random.choice(symbols)
+            prices[s] += random.choice([-3, -1, 1, 2, 5])
+            seq[s] += 1
+            now = datetime.now(timezone.utc)
+            tick = {"symbol": s, "price": f"{prices[s] // 100}.{prices[s] % 100:02d}",
+                    "ts": now.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z", "seq": seq[s], "source": "bench"}
+            producer.produce(topics["ticks.raw"], key=s, value=json.dumps(tick))
+        producer.poll(0)
+
+    deadline = time.time() + 60
+    seen = False
+    while time.time() < deadline and not seen:
+        send(10)
+        producer.flush()
+        msg = consumer.poll(0.5)
+        seen = msg is not None and msg.error() is None
+    if not seen:
+        raise RuntimeError("latency run: no output within 60 s of start")
+    latencies = []
+    stop = threading.Event()
+
+    def read():
+        while not stop.is_set():
+            msg = consumer.poll(0.1)
+            if msg is None or msg.error():
+                continue
+            received = time.time()
+            event = json.loads(msg.value())
+            sent = datetime.fromisoformat(event["event_time"].replace("Z", "+00:00")).timestamp()
+            latencies.append(received - sent)
+
+    reader = threading.Thread(target=read)
+    time.sleep(1.0)
+    while consumer.poll(0.1) is not None:
+        pass
+    reader.start()
+    step = 0.01
+    per_step = max(1, int(rate * step))
+    started = time.time()
+    ticks = 0
+    while time.time() - started < seconds:
+        send(per_step)
+        ticks += per_step
+        ahead = started + ticks / rate - time.time()
+        if ahead > 0:
+            time.sleep(ahead)
+    producer.flush()
+    time.sleep(2.0)
+    stop.set()
+    reader.join()
+    consumer.close()
+    service.stop()
+    latencies.sort()
+    if not latencies:
+        raise RuntimeError("latency run: nothing read back")
+    # The first second (warm-up) is left out.
+    kept = latencies[int(len(latencies) * 0.05):] if len(latencies) > 100 else latencies
+    kept.sort()
+    q = lambda p: kept[min(len(kept) - 1, int(len(kept) * p))] * 1000  # noqa: E731
+    return {"p50": q(0.50), "p99": q(0.99), "n": len(kept), "sent_rate": ticks / (time.time() - started)}
+
+
+def spread(values, fmt="{:,.0f}"):
+    values = [v for v in values if v is not None]
+    if not values:
+        return "-"
+    lo, hi = min(values), max(values)
+    return fmt.format(lo) if len(values) == 1 or fmt.format(lo) == fmt.format(hi) else f"{fmt.format(lo)}–{fmt.format(hi)}"
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--bin", required=True)
+    parser.add_argument("--brokers", required=True)
+    parser.add_argument("--ticks", type=int, default=1_000_000)
+    parser.add_argument("--pages", type=int, default=20_000)
+    parser.add_argument("--partitions", type=int, default=6)
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--latency-rate", type=int, default=10_000)
+    parser.add_argument("--latency-seconds", type=float, default=20)
+    parser.add_argument("--timeout", type=float, default=600)
+    parser.add_argument("--only", default="passthrough,prices,articles,latency",
+                        help="comma-separated subset of the rows")
+    parser.add_argument("--seed", type=int, default=20261201)
+    args = parser.parse_args()
+    args.tickertape = os.path.join(args.bin, "tickertape")
+    args.prices = os.path.join(args.bin, "tickertape-prices")
+    args.articles = os.path.join(args.bin, "tickertape-articles")
+    args.workdir = tempfile.mkdtemp(prefix="tickertape-bench-")
+    only = set(args.only.split(","))
+
+    rng = random.Random(args.seed)
+    now = datetime.now(timezone.utc).replace(microsecond=0)
+    ticks = crash_test.make_ticks(rng, args.ticks, now - timedelta(hours=20))
+    pages = crash_test.make_pages(rng, args.pages, now - timedelta(days=1)) if "articles" in only else []
+    log(f"{len(ticks)} ticks, {len(pages)} pages, {args.partitions} partitions, {args.rounds} rounds; logs in {args.workdir}")
+
+    rows = {}
+    for round_no in range(args.rounds):
+        if "passthrough" in only:
+            rows.setdefault(("passthrough (kcat | kcat)", "-"), []).append(passthrough(args, ticks))
+            log(f"round {round_no + 1}: passthrough {rows[('passthrough (kcat | kcat)', '-')][-1]['rate']:,.0f}/s")
+        for guarantee in ("at_least_once", "exactly_once"):
+            if "prices" in only:
+                r = run_prices(args, ticks, guarantee)
+                rows.setdefault(("tickertape-prices", guarantee), []).append(r)
+                log(f"round {round_no + 1}: prices {guarantee} {r['rate']:,.0f}/s")
+            if "articles" in only:
+                r = run_articles(args, pages, guarantee)
+                rows.setdefault(("tickertape-articles (pages)", guarantee), []).append(r)
+                log(f"round {round_no + 1}: articles {guarantee} {r['rate']:,.0f}/s")
+    latency = {}
+    if "latency" in only:
+        for guarantee in ("at_least_once", "exactly_once"):
+            latency[guarantee] = run_latency(args, guarantee, args.latency_rate, args.latency_seconds)
+            log(f"latency {guarantee}: {latency[guarantee]}")
+
+    ceiling = [r["rate"] for r in rows.get(("passthrough (kcat | kcat)", "-"), [])]
+    print(f"| system | guarantee | inputs/s | × passthrough | CPU-s per million inputs | peak RSS MiB |")
+    print("|---|---|---|---|---|---|")
+    for (system, guarantee), runs in rows.items():
+        rates = [r["rate"] for r in runs]
+        ratio = "-"
+        if ceiling and system.startswith("tickertape-prices"):
+            ratio = spread([r / c for r, c in zip(rates, ceiling)], "{:.2f}")
+        cpu = spread([r["cpu"] / r["inputs"] * 1e6 for r in runs], "{:.1f}")
+        rss = spread([r.get("rss") for r in runs], "{:.0f}")
+        print(f"| {system} | {guarantee} | {spread(rates)} | {ratio} | {cpu} | {rss} |")
+    if latency:
+        print()
+        print(f"| latency at {args.latency_rate:,} ticks/s, read_committed subscriber | p50 ms | p99 ms | events |")
+        print("|---|---|---|---|")
+        for guarantee, r in latency.items():
+            print(f"| tickertape-prices {guarantee} | {r['p50']:.0f} | {r['p99']:.0f} | {r['n']:,} |")
+
+
+if __name__ == "__main__":
+    main()
