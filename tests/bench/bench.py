@@ -110,7 +110,7 @@ class Service:
         self.process = subprocess.Popen(
             [binary, "--brokers", args.brokers, "--metrics-addr", f"127.0.0.1:{self.port}",
              "--group-id", f"{topics.prefix}-{name}", "--instance-id", name,
-             "--processing-guarantee", guarantee],
+             "--processing-guarantee", guarantee] + args.service_arg,
             env=topics.env, stdout=subprocess.DEVNULL, stderr=self.log)
 
     def wait_consumed(self, checks, timeout):
@@ -292,6 +292,8 @@ def main():
     parser.add_argument("--only", default="passthrough,prices,articles,latency",
                         help="comma-separated subset of the rows")
     parser.add_argument("--seed", type=int, default=20261201)
+    parser.add_argument("--service-arg", action="append", default=[],
+                        help="an extra flag for every service (repeat), e.g. --service-arg=--kafka-property=linger.ms=20")
     args = parser.parse_args()
     args.tickertape = os.path.join(args.bin, "tickertape")
     args.prices = os.path.join(args.bin, "tickertape-prices")

@@ -103,7 +103,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         // The embedded broker accepts transaction calls but stores neither
         // their offsets nor their aborts: the demo runs at-least-once.
         processing_guarantee: Guarantee::AtLeastOnce,
-        commit_interval_ms: 100,
+        commit_interval_ms: Some(100),
         instance_id: Some("demo".into()),
     };
     let mut articles_task = tokio::spawn({

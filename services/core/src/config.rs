@@ -112,9 +112,13 @@ pub struct ServiceArgs {
     )]
     pub processing_guarantee: Guarantee,
 
-    /// Under exactly-once, how often the open transaction commits.
-    #[arg(long, env = "TICKERTAPE_COMMIT_INTERVAL_MS", default_value_t = 100)]
-    pub commit_interval_ms: u64,
+    /// How often the open batch closes: its transaction commits
+    /// (exactly-once: a read_committed reader sees outputs this late at
+    /// most), or its records are awaited and its offsets stored
+    /// (at-least-once: outputs go out at once; this bounds what a crash
+    /// repeats) [default: 100 under exactly-once, 1000 under at-least-once].
+    #[arg(long, env = "TICKERTAPE_COMMIT_INTERVAL_MS")]
+    pub commit_interval_ms: Option<u64>,
 
     /// This instance's name, unique among running instances of the service;
     /// its transactional id is `<group>-<instance>`. Set it to something
@@ -209,10 +213,16 @@ impl RuntimeConfig {
             Guarantee::ExactlyOnce => MAX_EXACTLY_ONCE_COMMIT_INTERVAL_MS,
             Guarantee::AtLeastOnce => MAX_COMMIT_INTERVAL_MS,
         };
-        if !(1..=longest_interval_ms).contains(&args.commit_interval_ms) {
+        let commit_interval_ms =
+            args.commit_interval_ms
+                .unwrap_or(match args.processing_guarantee {
+                    Guarantee::ExactlyOnce => 100,
+                    Guarantee::AtLeastOnce => 1000,
+                });
+        if !(1..=longest_interval_ms).contains(&commit_interval_ms) {
             return Err(Error::Config(format!(
-                "--commit-interval-ms (TICKERTAPE_COMMIT_INTERVAL_MS) = {}: must be from 1 to {longest_interval_ms} under {:?}",
-                args.commit_interval_ms, args.processing_guarantee
+                "--commit-interval-ms (TICKERTAPE_COMMIT_INTERVAL_MS) = {commit_interval_ms}: must be from 1 to {longest_interval_ms} under {:?}",
+                args.processing_guarantee
             )));
         }
         if args.max_output_bytes < 1024 {
@@ -253,7 +263,7 @@ impl RuntimeConfig {
             max_attempts: args.max_attempts,
             drain_timeout: Duration::from_millis(args.drain_timeout_ms),
             guarantee: args.processing_guarantee,
-            commit_interval: Duration::from_millis(args.commit_interval_ms),
+            commit_interval: Duration::from_millis(commit_interval_ms),
             instance_id,
             instance_id_is_stable: args.instance_id.is_some(),
         })

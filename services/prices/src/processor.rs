@@ -169,6 +169,11 @@ impl Processor for PriceProcessor {
         Some("state")
     }
 
+    /// A tick is its value and key; its headers only go with its dead letter.
+    fn reads_headers(&self) -> bool {
+        false
+    }
+
     fn take_state_changes(&mut self) -> Vec<StateChange> {
         let mut changed: Vec<(i32, String)> = std::mem::take(&mut self.changed)
             .into_iter()

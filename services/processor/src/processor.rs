@@ -211,6 +211,13 @@ pub trait Processor: Send + 'static {
         0
     }
 
+    /// Whether [`Processor::process`] reads the input's headers. When it
+    /// does not, the runtime leaves them unparsed (parsing them was a tenth
+    /// of the prices service's loop) and reads them only for a dead letter.
+    fn reads_headers(&self) -> bool {
+        true
+    }
+
     /// Every reason code this processor's rejections use, so that the
     /// dead-letter counter has a series for each from start-up, at 0.
     fn rejection_reasons(&self) -> &'static [&'static str] {

@@ -65,7 +65,11 @@ impl OpenBatch {
 
     /// Notes a dead letter written for an input of topic `topic`.
     pub fn note_dead_letter(&mut self, topic: usize, reason: &'static str) {
-        match self.dead_letters.iter_mut().find(|(k, _)| *k == (topic, reason)) {
+        match self
+            .dead_letters
+            .iter_mut()
+            .find(|(k, _)| *k == (topic, reason))
+        {
             Some((_, count)) => *count += 1,
             None => self.dead_letters.push(((topic, reason), 1)),
         }
@@ -289,7 +293,10 @@ mod tests {
         let closed = batch.close();
         assert_eq!(
             closed.records(),
-            &[("prices.changes".to_owned(), 2), ("ticks.dlq".to_owned(), 1)]
+            &[
+                ("prices.changes".to_owned(), 2),
+                ("ticks.dlq".to_owned(), 1)
+            ]
         );
         assert_eq!(closed.dead_letters(), &[((0, "invalid_json"), 2)]);
         assert_eq!(closed.generation, 0);
@@ -301,7 +308,10 @@ mod tests {
     #[test]
     fn a_refused_input_is_dead_lettered_when_read_again() {
         let mut book = RetryBook::default();
-        book.record((0, 2, 10), OutputFailure::Refused("MSG_SIZE_TOO_LARGE".into()));
+        book.record(
+            (0, 2, 10),
+            OutputFailure::Refused("MSG_SIZE_TOO_LARGE".into()),
+        );
         match book.verdict((0, 2, 10), 5) {
             Verdict::DeadLetter {
                 reason, attempts, ..
@@ -316,10 +326,20 @@ mod tests {
         let mut book = RetryBook::default();
         let input = (0, 0, 3);
         for attempt in 1..3 {
-            book.record(input, OutputFailure::Transient("NOT_ENOUGH_REPLICAS".into()));
-            assert_eq!(book.verdict(input, 3), Verdict::Process, "attempt {attempt}");
+            book.record(
+                input,
+                OutputFailure::Transient("NOT_ENOUGH_REPLICAS".into()),
+            );
+            assert_eq!(
+                book.verdict(input, 3),
+                Verdict::Process,
+                "attempt {attempt}"
+            );
         }
-        book.record(input, OutputFailure::Transient("NOT_ENOUGH_REPLICAS".into()));
+        book.record(
+            input,
+            OutputFailure::Transient("NOT_ENOUGH_REPLICAS".into()),
+        );
         assert_eq!(book.attempts(input), 3);
         match book.verdict(input, 3) {
             Verdict::DeadLetter {

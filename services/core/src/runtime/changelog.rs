@@ -194,21 +194,23 @@ fn read_partitions(
             }
         }
     }
-    Ok(Some(latest
-        .into_iter()
-        .map(|(partition, entries)| {
-            let mut entries: Vec<(u64, String, Vec<u8>)> = entries
-                .into_iter()
-                .map(|(key, (seq, value))| (seq, key, value))
-                .collect();
-            entries.sort_unstable_by_key(|(seq, _, _)| *seq);
-            (
-                partition,
-                entries
+    Ok(Some(
+        latest
+            .into_iter()
+            .map(|(partition, entries)| {
+                let mut entries: Vec<(u64, String, Vec<u8>)> = entries
                     .into_iter()
-                    .map(|(_, key, value)| (key, value))
-                    .collect(),
-            )
-        })
-        .collect()))
+                    .map(|(key, (seq, value))| (seq, key, value))
+                    .collect();
+                entries.sort_unstable_by_key(|(seq, _, _)| *seq);
+                (
+                    partition,
+                    entries
+                        .into_iter()
+                        .map(|(_, key, value)| (key, value))
+                        .collect(),
+                )
+            })
+            .collect(),
+    ))
 }

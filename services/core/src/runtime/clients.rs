@@ -134,6 +134,10 @@ pub(super) fn create_producer(
         ("linger.ms", "5"),
         ("compression.type", "lz4"),
         ("statistics.interval.ms", "5000"),
+        // Only failures are reported one by one (and rewind their batch); a
+        // batch's success is its commit, or its flush under at-least-once.
+        // Halves the producer's CPU per record.
+        ("delivery.report.only.error", "true"),
     ];
     if config.guarantee == Guarantee::ExactlyOnce {
         settings.push(("transactional.id", transactional_id.as_str()));
@@ -173,7 +177,10 @@ pub(crate) fn delivery_opaque(generation: u32, input: Option<usize>) -> usize {
 
 fn from_opaque(opaque: usize) -> (u32, Option<usize>) {
     let index = (opaque & 0xffff_ffff) as u32;
-    ((opaque >> 32) as u32, (index != u32::MAX).then_some(index as usize))
+    (
+        (opaque >> 32) as u32,
+        (index != u32::MAX).then_some(index as usize),
+    )
 }
 
 /// The producer's context: failed deliveries are collected for the loop,
@@ -255,7 +262,13 @@ pub(crate) struct RevokeCommit {
     pub batch: Arc<Mutex<OpenBatch>>,
     pub producer: Arc<Producer>,
     pub input_topics: Vec<String>,
+    /// The changelog topic and the processor's pending state changes, for
+    /// a stage with state.
+    pub state_changes: Option<(String, StateChanges)>,
 }
+
+/// Takes the processor's pending state changes (it locks the processor).
+pub(crate) type StateChanges = Box<dyn Fn() -> Vec<crate::processor::StateChange> + Send + Sync>;
 
 /// Rebalance handling, statistics and logs for the runtime's consumer.
 pub(crate) struct RuntimeContext {
@@ -273,7 +286,11 @@ impl ClientContext for RuntimeContext {
     fn stats(&self, statistics: Statistics) {
         self.metrics.record_statistics(self.service, &statistics);
         // Back to ready once a broker is up again (every 5 s at most).
-        if statistics.brokers.values().any(|b| b.nodeid >= 0 && b.state == "UP") {
+        if statistics
+            .brokers
+            .values()
+            .any(|b| b.nodeid >= 0 && b.state == "UP")
+        {
             self.readiness.set_broker_lost(false);
         }
     }
@@ -436,7 +453,10 @@ mod tests {
     #[test]
     fn a_delivery_report_names_its_batch_and_input() {
         assert_eq!(from_opaque(delivery_opaque(7, Some(12))), (7, Some(12)));
-        assert_eq!(from_opaque(delivery_opaque(u32::MAX, None)), (u32::MAX, None));
+        assert_eq!(
+            from_opaque(delivery_opaque(u32::MAX, None)),
+            (u32::MAX, None)
+        );
         assert_eq!(from_opaque(delivery_opaque(0, Some(0))), (0, Some(0)));
     }
 

@@ -30,7 +30,7 @@ pub(crate) fn process_message<P: Processor>(
     config: &RuntimeConfig,
     metrics: &RuntimeMetrics,
 ) -> Processed {
-    let input = input_of(message);
+    let input = input_of(message, processor.reads_headers());
     metrics.consumed.with_label_values(&[input.topic]).inc();
     if let Verdict::DeadLetter {
         reason,
@@ -39,11 +39,11 @@ pub(crate) fn process_message<P: Processor>(
     } = verdict
     {
         let rejection = Rejection::new(reason, detail).after_attempts(attempts);
-        return rejected(&input, &rejection, config);
+        return rejected(message, &rejection, config);
     }
     let started = Instant::now();
-    let outcome = catch_unwind(AssertUnwindSafe(|| processor.process(&input)))
-        .unwrap_or_else(|panic| {
+    let outcome =
+        catch_unwind(AssertUnwindSafe(|| processor.process(&input))).unwrap_or_else(|panic| {
             let what = panic
                 .downcast_ref::<&str>()
                 .map(|s| (*s).to_owned())
@@ -71,9 +71,9 @@ pub(crate) fn process_message<P: Processor>(
                 records,
                 dead_letter: None,
             },
-            Some(rejection) => rejected(&input, &rejection, config),
+            Some(rejection) => rejected(message, &rejection, config),
         },
-        Outcome::Reject(rejection) => rejected(&input, &rejection, config),
+        Outcome::Reject(rejection) => rejected(message, &rejection, config),
     };
     for record in &processed.records {
         if let Some(event_time) = record.event_time {
@@ -87,9 +87,15 @@ pub(crate) fn process_message<P: Processor>(
     processed
 }
 
-fn rejected(input: &Input<'_>, rejection: &Rejection, config: &RuntimeConfig) -> Processed {
+/// The dead letter of `message`, with its headers (read now if the
+/// processor did not need them).
+fn rejected(
+    message: &BorrowedMessage<'_>,
+    rejection: &Rejection,
+    config: &RuntimeConfig,
+) -> Processed {
     Processed {
-        records: vec![reject(input, rejection, config)],
+        records: vec![reject(&input_of(message, true), rejection, config)],
         dead_letter: Some(rejection.reason),
     }
 }
@@ -126,9 +132,11 @@ fn oversized(records: &[Record], max_output_bytes: usize) -> Option<Rejection> {
     ))
 }
 
-pub(super) fn input_of<'a>(message: &'a BorrowedMessage<'a>) -> Input<'a> {
-    let headers = message
-        .headers()
+/// The processor's view of `message`; its headers parsed only if asked for.
+pub(super) fn input_of<'a>(message: &'a BorrowedMessage<'a>, with_headers: bool) -> Input<'a> {
+    let headers = with_headers
+        .then(|| message.headers())
+        .flatten()
         .map(|headers| {
             headers
                 .iter()

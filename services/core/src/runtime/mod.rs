@@ -44,8 +44,8 @@ use crate::processor::Processor;
 use crate::{Error, Result};
 
 use batch::{Backoff, OpenBatch, RetryBook};
-use clients::{create_consumer, create_producer, wait_for_topics, PartitionEvents, RevokeCommit};
 pub(crate) use clients::RuntimeContext;
+use clients::{create_consumer, create_producer, wait_for_topics, PartitionEvents, RevokeCommit};
 pub(crate) use state::PartitionEvent;
 use state::{Readiness, StateKeeper};
 
@@ -93,6 +93,10 @@ fn run_blocking<P: Processor>(
     runtime: tokio::runtime::Handle,
 ) -> Result<()> {
     zero_series(&config, &processor, &metrics);
+    let changelog = processor
+        .state_store()
+        .map(|store| changelog::changelog_topic(&config.group_id, store));
+    let processor = Arc::new(Mutex::new(processor));
     let batch = Arc::new(Mutex::new(OpenBatch::default()));
     let producer = Arc::new(create_producer(&config, metrics.clone())?);
     let events = Arc::new(PartitionEvents::default());
@@ -107,6 +111,12 @@ fn run_blocking<P: Processor>(
             batch: batch.clone(),
             producer: producer.clone(),
             input_topics: config.input_topics.clone(),
+            state_changes: changelog.map(|topic| {
+                let processor = processor.clone();
+                let take: clients::StateChanges =
+                    Box::new(move || clients::lock(&processor).take_state_changes());
+                (topic, take)
+            }),
         }),
     };
     let consumer = create_consumer(&config, context)?;
@@ -115,7 +125,8 @@ fn run_blocking<P: Processor>(
     if !wait_for_topics(&consumer, &topics, &shutdown) {
         return Ok(());
     }
-    let store = match processor.state_store() {
+    let state_store = clients::lock(&processor).state_store();
+    let store = match state_store {
         Some(store) => Some(runtime.block_on(changelog::Store::ensure(&config, store, topics[0]))?),
         None => None,
     };
@@ -136,7 +147,7 @@ fn run_blocking<P: Processor>(
         consumer: &consumer,
         producer: &producer,
         batch: &batch,
-        processor,
+        processor: &processor,
         state,
         readiness: &readiness,
         metrics: &metrics,

@@ -45,7 +45,7 @@ use super::message::{process_message, reject};
 use super::produce::{changelog_records, enqueue};
 use super::state::{Readiness, StateKeeper};
 use super::transaction::{self, Failure};
-use crate::processor::Rejection;
+use crate::processor::{Rejection, StateChange};
 
 /// At most this many messages are polled before they are processed.
 const ROUND: usize = 500;
@@ -60,7 +60,9 @@ pub(crate) struct Pipeline<'a, P: Processor> {
     pub producer: &'a Producer,
     /// The open batch, shared with the rebalance callback.
     pub batch: &'a Mutex<OpenBatch>,
-    pub processor: P,
+    /// The processor, shared with the rebalance callback, which writes its
+    /// state changes into the transaction before committing on a revoke.
+    pub processor: &'a Mutex<P>,
     pub state: StateKeeper,
     pub readiness: &'a Readiness,
     pub metrics: &'a RuntimeMetrics,
@@ -108,7 +110,11 @@ impl<P: Processor> Pipeline<'_, P> {
         if let Err(error) = &finished {
             tracing::error!(service = self.config.service, %error, "Stopping; the open batch will be re-read.");
             let batch = lock(self.batch).close();
-            let _ = transaction::abort(self.producer, &batch, Instant::now() + transaction::CALL_TIMEOUT);
+            let _ = transaction::abort(
+                self.producer,
+                &batch,
+                Instant::now() + transaction::CALL_TIMEOUT,
+            );
         }
         if !self.exactly_once() {
             if let Err(error) = self.consumer.commit_consumer_state(CommitMode::Sync) {
@@ -156,7 +162,7 @@ impl<P: Processor> Pipeline<'_, P> {
 
             let caught_up = self
                 .state
-                .catch_up(&mut self.processor, self.shutdown)?;
+                .catch_up(&mut *lock(self.processor), self.shutdown)?;
             if caught_up.interrupted {
                 return Ok(());
             }
@@ -255,9 +261,10 @@ impl<P: Processor> Pipeline<'_, P> {
     }
 
     /// Processes a round into the open batch and hands its records to the
-    /// producer; under exactly-once, writes the round's state changes too.
+    /// producer.
     fn process_round(&mut self, round: &[BorrowedMessage<'_>]) -> Result<(), BatchFailure> {
         let mut batch = lock(self.batch);
+        let mut processor = lock(self.processor);
         if self.exactly_once() {
             transaction::begin(self.producer, &mut batch)?;
         }
@@ -271,13 +278,8 @@ impl<P: Processor> Pipeline<'_, P> {
             } else {
                 self.retries.verdict(input, self.config.max_attempts)
             };
-            let processed = process_message(
-                message,
-                &mut self.processor,
-                verdict,
-                self.config,
-                self.metrics,
-            );
+            let processed =
+                process_message(message, &mut *processor, verdict, self.config, self.metrics);
             let opaque = delivery_opaque(batch.generation, Some(index));
             let mut dead_letter = processed.dead_letter;
             for record in &processed.records {
@@ -300,7 +302,7 @@ impl<P: Processor> Pipeline<'_, P> {
                             ),
                         );
                         let letter = reject(
-                            &super::message::input_of(message),
+                            &super::message::input_of(message, true),
                             &rejection,
                             self.config,
                         );
@@ -319,9 +321,6 @@ impl<P: Processor> Pipeline<'_, P> {
                 batch.note_dead_letter(topic, reason);
             }
         }
-        if self.exactly_once() {
-            self.write_state(&mut batch)?;
-        }
         self.metrics
             .in_flight
             .with_label_values(&[self.config.service])
@@ -329,7 +328,7 @@ impl<P: Processor> Pipeline<'_, P> {
         self.metrics
             .state_entries
             .with_label_values(&[self.config.service])
-            .set(self.processor.state_entries() as i64);
+            .set(processor.state_entries() as i64);
         Ok(())
     }
 
@@ -343,18 +342,14 @@ impl<P: Processor> Pipeline<'_, P> {
 
     /// Hands the processor's state changes to the producer, one record per
     /// changed key, into the open batch.
-    fn write_state(&mut self, batch: &mut OpenBatch) -> Result<(), BatchFailure> {
+    fn write_state(&self, batch: &mut OpenBatch) -> Result<(), BatchFailure> {
         let Some(topic) = self.state.changelog_topic() else {
             return Ok(());
         };
-        let opaque = delivery_opaque(batch.generation, None);
-        for record in changelog_records(topic, self.processor.take_state_changes()) {
-            enqueue(self.producer, &record, opaque).map_err(|error| {
-                BatchFailure::Rewind(format!("a changelog record was refused: {error}"))
-            })?;
-            batch.note_record(&record.topic);
-        }
-        Ok(())
+        let changes = lock(self.processor).take_state_changes();
+        write_changes(self.producer, topic, changes, batch).map_err(|error| {
+            BatchFailure::Rewind(format!("a changelog record was refused: {error}"))
+        })
     }
 
     fn close_if_due(&mut self) -> Result<(), BatchFailure> {
@@ -379,6 +374,7 @@ impl<P: Processor> Pipeline<'_, P> {
             return Ok(());
         }
         if self.exactly_once() {
+            self.write_state(&mut batch)?;
             let committed = transaction::commit(
                 self.producer,
                 &batch,
@@ -393,14 +389,8 @@ impl<P: Processor> Pipeline<'_, P> {
             }
         } else {
             self.await_deliveries(&batch, deadline)?;
-            if let Some(topic) = self.state.changelog_topic() {
-                let opaque = delivery_opaque(batch.generation, None);
-                for record in changelog_records(topic, self.processor.take_state_changes()) {
-                    enqueue(self.producer, &record, opaque).map_err(|error| {
-                        BatchFailure::Rewind(format!("a changelog record was refused: {error}"))
-                    })?;
-                    batch.note_record(&record.topic);
-                }
+            if self.state.changelog_topic().is_some() {
+                self.write_state(&mut batch)?;
                 self.await_deliveries(&batch, deadline)?;
             }
             for ((topic, partition), next) in batch.next_offsets() {
@@ -436,7 +426,11 @@ impl<P: Processor> Pipeline<'_, P> {
 
     /// At-least-once: waits until every record sent so far is acknowledged;
     /// a failed one fails the batch.
-    fn await_deliveries(&mut self, batch: &OpenBatch, deadline: Instant) -> Result<(), BatchFailure> {
+    fn await_deliveries(
+        &mut self,
+        batch: &OpenBatch,
+        deadline: Instant,
+    ) -> Result<(), BatchFailure> {
         let left = deadline.saturating_duration_since(Instant::now());
         if let Err(error) = self.producer.flush(left) {
             return Err(BatchFailure::Rewind(format!(
@@ -539,10 +533,12 @@ impl<P: Processor> Pipeline<'_, P> {
                 // Revoked meanwhile: its next owner reads it from the last commit.
                 continue;
             }
-            if let Err(error) =
-                self.consumer
-                    .seek(name, partition, Offset::Offset(first), Duration::from_secs(5))
-            {
+            if let Err(error) = self.consumer.seek(
+                name,
+                partition,
+                Offset::Offset(first),
+                Duration::from_secs(5),
+            ) {
                 tracing::warn!(topic = %name, partition, %error, "Could not seek back.");
             }
             partitions.push((name.clone(), partition));
@@ -559,7 +555,7 @@ impl<P: Processor> Pipeline<'_, P> {
             return Ok(());
         }
         self.state
-            .restore(&partitions, &mut self.processor, self.shutdown)?;
+            .restore(&partitions, &mut *lock(self.processor), self.shutdown)?;
         Ok(())
     }
 
@@ -583,6 +579,21 @@ impl<P: Processor> Pipeline<'_, P> {
             }
         }
     }
+}
+
+/// Hands state changes to the producer as changelog records, into `batch`.
+pub(crate) fn write_changes(
+    producer: &Producer,
+    changelog: &str,
+    changes: Vec<StateChange>,
+    batch: &mut OpenBatch,
+) -> Result<(), KafkaError> {
+    let opaque = delivery_opaque(batch.generation, None);
+    for record in changelog_records(changelog, changes) {
+        enqueue(producer, &record, opaque)?;
+        batch.note_record(&record.topic);
+    }
+    Ok(())
 }
 
 /// Whether a failed delivery is the record's fault for good (the broker
@@ -641,7 +652,10 @@ mod tests {
     #[test]
     fn refused_records_are_the_inputs_fault_and_an_absent_broker_is_nobodys() {
         let refused = KafkaError::MessageProduction(RDKafkaErrorCode::MessageSizeTooLarge);
-        assert!(matches!(classify(&refused), Some(OutputFailure::Refused(_))));
+        assert!(matches!(
+            classify(&refused),
+            Some(OutputFailure::Refused(_))
+        ));
         let away = KafkaError::MessageProduction(RDKafkaErrorCode::MessageTimedOut);
         assert_eq!(classify(&away), None);
         let busy = KafkaError::MessageProduction(RDKafkaErrorCode::NotEnoughReplicas);

@@ -148,9 +148,10 @@ pub(crate) fn count_closed(
 }
 
 /// Called inside the rebalance callback when partitions are revoked: the
-/// open transaction commits, since every processed input's outputs and
-/// state changes are already in it (the loop writes state changes before
-/// it polls again). A lost assignment (a fenced generation), or a commit
+/// processor's pending state changes are written into the open
+/// transaction, which then commits with every processed input (the
+/// callback runs inside the loop's own `poll`, between rounds, so nothing
+/// is half processed). A lost assignment (a fenced generation), or a commit
 /// that fails, aborts; the loop then rewinds the partitions it keeps.
 pub(crate) fn finish_on_revoke(
     revoke: &RevokeCommit,
@@ -163,8 +164,16 @@ pub(crate) fn finish_on_revoke(
         return;
     }
     let deadline = Instant::now() + CALL_TIMEOUT * 3;
+    let written = match &revoke.state_changes {
+        Some((changelog, take)) => {
+            super::pipeline::write_changes(&revoke.producer, changelog, take(), &mut batch)
+        }
+        None => Ok(()),
+    };
     let why = if consumer.assignment_lost() {
         "the assignment was lost".to_owned()
+    } else if let Err(error) = written {
+        format!("a changelog record was refused: {error}")
     } else {
         match commit(
             &revoke.producer,
