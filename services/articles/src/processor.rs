@@ -150,7 +150,29 @@ impl ParseStage {
     }
 }
 
+/// Every reason a raw page is dead-lettered for.
+pub const PARSE_REJECTION_REASONS: &[&str] = &[
+    "empty",
+    "too_large",
+    "not_utf8",
+    "invalid_envelope",
+    "invalid_header",
+    "not_a_page",
+    "no_title",
+    "no_body",
+    "future_time",
+    "too_early",
+    "serialization",
+];
+
+/// Every reason the dedupe stage dead-letters an internal record for.
+pub const DEDUPE_REJECTION_REASONS: &[&str] = &["invalid_internal_record", "serialization"];
+
 impl Processor for ParseStage {
+    fn rejection_reasons(&self) -> &'static [&'static str] {
+        PARSE_REJECTION_REASONS
+    }
+
     fn process(&mut self, input: &Input<'_>) -> Outcome {
         match self
             .article_of(input)
@@ -257,6 +279,10 @@ impl DedupeStage {
 impl Processor for DedupeStage {
     fn state_store(&self) -> Option<&'static str> {
         Some("stories")
+    }
+
+    fn rejection_reasons(&self) -> &'static [&'static str] {
+        DEDUPE_REJECTION_REASONS
     }
 
     /// The dedupe stage has one input partition, so every story belongs to partition 0.

@@ -50,6 +50,20 @@ pub enum TickError {
 }
 
 impl TickError {
+    /// Every reason code [`TickError::reason`] gives.
+    pub const REASONS: &'static [&'static str] = &[
+        "empty",
+        "not_utf8",
+        "invalid_json",
+        "invalid_field",
+        "invalid_symbol",
+        "invalid_price",
+        "invalid_time",
+        "invalid_strip_line",
+        "invalid_currency",
+        "invalid_change",
+    ];
+
     /// The reason code for dead letters and metrics.
     pub fn reason(&self) -> &'static str {
         match self {
@@ -350,6 +364,25 @@ pub fn parse_tick(payload: &[u8], fallback_time: DateTime<Utc>) -> Result<Tick<'
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn every_tick_error_reason_is_listed() {
+        let s = || String::new();
+        let all = [
+            TickError::Empty,
+            TickError::NotUtf8,
+            TickError::InvalidJson(s()),
+            TickError::InvalidField(s()),
+            TickError::InvalidSymbol(s()),
+            TickError::InvalidPrice(s()),
+            TickError::InvalidTime(s()),
+            TickError::InvalidStripLine(s()),
+            TickError::InvalidCurrency(s()),
+            TickError::InvalidChange(Decimal::ZERO),
+        ];
+        let reasons: Vec<&str> = all.iter().map(TickError::reason).collect();
+        assert_eq!(reasons, TickError::REASONS);
+    }
+
     use super::*;
     use rust_decimal_macros::dec;
 

@@ -164,6 +164,26 @@ impl PriceProcessor {
     }
 }
 
+/// Every reason a tick is dead-lettered for: the tick parser's, the time
+/// bounds', and the processor's own checks.
+pub const REJECTION_REASONS: &[&str] = &[
+    "empty",
+    "not_utf8",
+    "invalid_json",
+    "invalid_field",
+    "invalid_symbol",
+    "invalid_price",
+    "invalid_time",
+    "invalid_strip_line",
+    "invalid_currency",
+    "invalid_change",
+    "future_time",
+    "too_early",
+    "key_mismatch",
+    "implausible_change",
+    "serialization",
+];
+
 impl Processor for PriceProcessor {
     fn state_store(&self) -> Option<&'static str> {
         Some("state")
@@ -172,6 +192,10 @@ impl Processor for PriceProcessor {
     /// A tick is its value and key; its headers only go with its dead letter.
     fn reads_headers(&self) -> bool {
         false
+    }
+
+    fn rejection_reasons(&self) -> &'static [&'static str] {
+        REJECTION_REASONS
     }
 
     fn take_state_changes(&mut self) -> Vec<StateChange> {
@@ -303,6 +327,13 @@ impl Processor for PriceProcessor {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn every_reason_a_tick_can_be_refused_for_is_listed() {
+        for reason in tickertape_market::tick::TickError::REASONS {
+            assert!(REJECTION_REASONS.contains(reason), "{reason}");
+        }
+    }
+
     use super::*;
     use chrono::{DateTime, Utc};
 

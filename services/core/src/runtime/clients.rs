@@ -124,6 +124,7 @@ pub(super) fn create_consumer(
 pub(super) fn create_producer(
     config: &RuntimeConfig,
     metrics: Arc<RuntimeMetrics>,
+    readiness: Arc<Readiness>,
 ) -> Result<Producer> {
     let client_id = format!("tickertape-{}-{}", config.service, config.instance_id);
     let transactional_id = format!("{}-{}", config.group_id, config.instance_id);
@@ -152,6 +153,7 @@ pub(super) fn create_producer(
             log_limiter: LogLimiter::new(),
             service: config.service,
             metrics,
+            readiness,
             failures: Mutex::new(Vec::new()),
         })
         .map_err(|e| Error::kafka("creating the producer", e))
@@ -188,6 +190,9 @@ fn from_opaque(opaque: usize) -> (u32, Option<usize>) {
 pub(crate) struct DeliveryContext {
     service: &'static str,
     metrics: Arc<RuntimeMetrics>,
+    /// Not ready while no broker answers (seen here even while the loop
+    /// waits on a commit and does not poll the consumer).
+    readiness: Arc<Readiness>,
     log_limiter: LogLimiter,
     failures: Mutex<Vec<DeliveryFailure>>,
 }
@@ -209,6 +214,9 @@ impl ClientContext for DeliveryContext {
     }
 
     fn error(&self, error: KafkaError, reason: &str) {
+        if is_all_brokers_down(&error) {
+            self.readiness.set_broker_lost(true);
+        }
         if let Some(suppressed) = self.log_limiter.admit(Instant::now()) {
             tracing::warn!(service = self.service, %error, suppressed, "Kafka producer: {reason}");
         }

@@ -98,9 +98,13 @@ fn run_blocking<P: Processor>(
         .map(|store| changelog::changelog_topic(&config.group_id, store));
     let processor = Arc::new(Mutex::new(processor));
     let batch = Arc::new(Mutex::new(OpenBatch::default()));
-    let producer = Arc::new(create_producer(&config, metrics.clone())?);
-    let events = Arc::new(PartitionEvents::default());
     let readiness = Arc::new(Readiness::new(ready));
+    let producer = Arc::new(create_producer(
+        &config,
+        metrics.clone(),
+        readiness.clone(),
+    )?);
+    let events = Arc::new(PartitionEvents::default());
     let context = RuntimeContext {
         log_limiter: clients::LogLimiter::new(),
         service: config.service,
