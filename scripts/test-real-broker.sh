@@ -59,6 +59,19 @@ if [ -z "${TICKERTAPE_SKIP_CRASH_TEST:-}" ]; then
   fi
 fi
 
+# The outage test: the broker down at start and stopped for 30 s
+# mid-stream, under both guarantees; the services must stay up, follow it
+# on /readyz, and lose (or, exactly-once, repeat) nothing.
+python3 tests/outage/outage_test.py --bin target/debug --brokers "$TICKERTAPE_TEST_BROKERS" \
+  --kafka-dir "$work/broker" 2>&1 | tee "$work/outage.log"
+outage_status=${PIPESTATUS[0]}
+ran=$((ran + $(grep -cE '^outage-test: ok ' "$work/outage.log" || true)))
+failed=$((failed + $(grep -cE '^outage-test: FAIL ' "$work/outage.log" || true)))
+if [ "$outage_status" -ne 0 ] || ! grep -qE '^outage-test: ok ' "$work/outage.log"; then
+  echo "real-broker tests: $ran passed, $failed failed" >&2
+  exit 1
+fi
+
 if [ "${ran:-0}" -eq 0 ]; then
   echo "real-broker suite: no real-broker test ran" >&2
   exit 1

@@ -95,7 +95,10 @@ def run(args, mode, ticks, pages, expected):
     env = dict(os.environ, RUST_LOG="info", **{var: f"{prefix}.{name}" for var, name in TOPIC_VARS.items()})
     workdir = tempfile.mkdtemp(prefix=f"tickertape-outage-{label}-")
     topic = lambda name: f"{prefix}.{name}"  # noqa: E731
-    subprocess.run([args.tickertape, "topics", "create", "--brokers", args.brokers, "--partitions", "4"],
+    # One raw-pages partition: which copy of a story is the original
+    # depends on the order pages arrive in, as in `tickertape process`.
+    subprocess.run([args.tickertape, "topics", "create", "--brokers", args.brokers, "--partitions", "4",
+                    "--partitions-for", f"{topic('articles.raw')}=1"],
                    env=env, check=True, stdout=subprocess.DEVNULL)
 
     # 1. Broker down at start.
@@ -154,6 +157,8 @@ def run(args, mode, ticks, pages, expected):
         got = crash_test.read_topic(args.brokers, topic(t))
         want = expected[t]
         missing, extra = sum((want - got).values()), sum((got - want).values())
+        if missing and extra:
+            explain(list((want - got).elements()), list((got - want).elements()))
         if mode == "exactly_once":
             checks.check(f"{mode}: {t} exactly as `tickertape process` ({totals[t]})", missing == 0 and extra == 0,
                          f"missing {missing}, extra {extra}")
@@ -173,6 +178,22 @@ def run(args, mode, ticks, pages, expected):
         checks.check(f"{mode}: {s.name} exits 0 on SIGTERM", code == 0, f"exit {code}; logs in {workdir}")
 
 
+def explain(missing, extra):
+    """Logs which fields differ between a missing event and the extra one most like it."""
+    def fields(key):
+        try:
+            return json.loads(key)
+        except ValueError:
+            return {"_": key}
+    want = fields(missing[0])
+    best = min((fields(e) for e in extra),
+               key=lambda got: sum(got.get(k) != v for k, v in want.items()) if isinstance(got, dict) else 99)
+    if isinstance(want, dict) and isinstance(best, dict):
+        diff = {k: (want.get(k), best.get(k)) for k in set(want) | set(best) if want.get(k) != best.get(k)}
+        log("first missing event differs from the closest extra one in:",
+            json.dumps(diff, ensure_ascii=False)[:1500])
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--bin", required=True)
@@ -183,6 +204,7 @@ def main():
     parser.add_argument("--outage-seconds", type=float, default=30)
     parser.add_argument("--settle-seconds", type=float, default=180)
     parser.add_argument("--seed", type=int, default=20261201)
+    parser.add_argument("--modes", default="exactly_once,at_least_once")
     args = parser.parse_args()
     args.tickertape = os.path.join(args.bin, "tickertape")
     args.articles = os.path.join(args.bin, "tickertape-articles")
@@ -203,7 +225,7 @@ def main():
     expected.update(crash_test.expected_outputs(args.tickertape, "articles", paths["articles"], clock))
 
     try:
-        for mode in ("exactly_once", "at_least_once"):
+        for mode in args.modes.split(","):
             run(args, mode, ticks, pages, expected)
     finally:
         # Leave the broker running for whoever comes next.

@@ -165,9 +165,6 @@ pub struct RuntimeConfig {
     pub commit_interval: Duration,
     /// This instance's name (transactional ids, client ids).
     pub instance_id: String,
-    /// Whether the instance id was configured (and so survives restarts):
-    /// only then is it also the consumer's static group membership id.
-    pub instance_id_is_stable: bool,
 }
 
 /// The longest commit interval under exactly-once: half the transaction
@@ -265,7 +262,6 @@ impl RuntimeConfig {
             guarantee: args.processing_guarantee,
             commit_interval: Duration::from_millis(commit_interval_ms),
             instance_id,
-            instance_id_is_stable: args.instance_id.is_some(),
         })
     }
 }

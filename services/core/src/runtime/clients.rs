@@ -109,11 +109,11 @@ pub(super) fn create_consumer(
         // paused while others move.
         ("partition.assignment.strategy", "cooperative-sticky"),
     ];
-    if config.instance_id_is_stable {
-        // Static membership: a restarted instance takes its partitions back
-        // without a rebalance of the whole group.
-        settings.push(("group.instance.id", config.instance_id.as_str()));
-    }
+    // No static membership (group.instance.id): after a broker outage
+    // longer than the session timeout, librdkafka fenced the rejoining
+    // static member as its own stale copy (FENCED_INSTANCE_ID, fatal for
+    // the consumer), which then consumed nothing. Cooperative-sticky
+    // assignment keeps a restart cheap without it.
     config
         .kafka
         .client_config(&settings)

@@ -159,6 +159,13 @@ impl<P: Processor> Pipeline<'_, P> {
                     due.saturating_duration_since(Instant::now()).min(IDLE_POLL)
                 });
             self.poll_round(consumer, &mut round, wait);
+            if let Some((code, reason)) = consumer.client().fatal_error() {
+                // librdkafka will not consume again: stop, and be restarted.
+                return Err(Error::kafka(
+                    format!("the consumer failed for good ({reason})"),
+                    KafkaError::MessageConsumptionFatal(code),
+                ));
+            }
 
             let caught_up = self
                 .state
