@@ -86,7 +86,7 @@ pub(super) fn create_consumer(
 ) -> Result<InputConsumer> {
     let client_id = format!("tickertape-{}-{}", config.service, config.instance_id);
     let exactly_once = config.guarantee == Guarantee::ExactlyOnce;
-    let mut settings = vec![
+    let settings = vec![
         ("group.id", config.group_id.as_str()),
         ("client.id", client_id.as_str()),
         // Offsets are committed by the transaction (exactly-once) or
