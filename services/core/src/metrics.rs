@@ -21,7 +21,7 @@ pub struct RuntimeMetrics {
     /// The longest time one input took in the processor since start, by
     /// input topic: where a poison pill shows before it stalls anything.
     pub processing_max_seconds: prometheus::GaugeVec,
-    /// Inputs whose outputs await acknowledgement, by service.
+    /// Inputs in the open batch (not yet committed), by service.
     pub in_flight: IntGaugeVec,
     /// Partition assignments and revocations, by service and kind.
     pub rebalances: IntCounterVec,
@@ -99,7 +99,7 @@ impl RuntimeMetrics {
             in_flight: IntGaugeVec::new(
                 Opts::new(
                     "tickertape_in_flight_messages",
-                    "Inputs whose outputs await acknowledgement by the broker.",
+                    "Inputs in the open batch, not yet committed.",
                 ),
                 &["service"],
             )?,

@@ -42,7 +42,7 @@ use super::clients::{
     InputConsumer, Producer,
 };
 use super::message::{process_message, reject};
-use super::produce::{changelog_records, enqueue};
+use super::produce::{await_delivered, changelog_records, enqueue};
 use super::state::{Readiness, StateKeeper};
 use super::transaction::{self, Failure};
 use crate::processor::{Rejection, StateChange};
@@ -438,11 +438,10 @@ impl<P: Processor> Pipeline<'_, P> {
         batch: &OpenBatch,
         deadline: Instant,
     ) -> Result<(), BatchFailure> {
-        let left = deadline.saturating_duration_since(Instant::now());
-        if let Err(error) = self.producer.flush(left) {
-            return Err(BatchFailure::Rewind(format!(
-                "records not acknowledged in time: {error}"
-            )));
+        if !await_delivered(self.producer, deadline) {
+            return Err(BatchFailure::Rewind(
+                "records not acknowledged in time".into(),
+            ));
         }
         let failures: Vec<DeliveryFailure> = self
             .producer

@@ -100,13 +100,28 @@ pub(crate) fn commit(
             .add_partition_offset(&input_topics[topic], partition, Offset::Offset(next))
             .map_err(Failure::Abort)?;
     }
+    let started = Instant::now();
     if offsets.count() > 0 {
         let group = group.ok_or(Failure::Abort(KafkaError::Canceled))?;
         retrying(deadline, |timeout| {
             producer.send_offsets_to_transaction(&offsets, &group, timeout)
         })?;
     }
-    retrying(deadline, |timeout| producer.commit_transaction(timeout))
+    let offsets_sent = started.elapsed();
+    // Records first (see await_delivered); the commit then finds nothing
+    // left to flush.
+    if !super::produce::await_delivered(producer, deadline) {
+        return Err(Failure::Abort(KafkaError::Flush(
+            rdkafka::types::RDKafkaErrorCode::OperationTimedOut,
+        )));
+    }
+    retrying(deadline, |timeout| producer.commit_transaction(timeout))?;
+    tracing::debug!(
+        offsets_ms = offsets_sent.as_secs_f64() * 1e3,
+        commit_ms = (started.elapsed() - offsets_sent).as_secs_f64() * 1e3,
+        "Transaction committed."
+    );
+    Ok(())
 }
 
 /// Aborts the open transaction, retrying until `deadline`; a transaction
