@@ -169,8 +169,8 @@ pub const PARSE_REJECTION_REASONS: &[&str] = &[
 pub const DEDUPE_REJECTION_REASONS: &[&str] = &["invalid_internal_record", "serialization"];
 
 impl Processor for ParseStage {
-    fn rejection_reasons(&self) -> &'static [&'static str] {
-        PARSE_REJECTION_REASONS
+    fn rejection_reasons(&self) -> Vec<&'static str> {
+        PARSE_REJECTION_REASONS.to_vec()
     }
 
     fn process(&mut self, input: &Input<'_>) -> Outcome {
@@ -281,8 +281,8 @@ impl Processor for DedupeStage {
         Some("stories")
     }
 
-    fn rejection_reasons(&self) -> &'static [&'static str] {
-        DEDUPE_REJECTION_REASONS
+    fn rejection_reasons(&self) -> Vec<&'static str> {
+        DEDUPE_REJECTION_REASONS.to_vec()
     }
 
     /// The dedupe stage has one input partition, so every story belongs to partition 0.

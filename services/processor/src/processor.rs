@@ -220,8 +220,8 @@ pub trait Processor: Send + 'static {
 
     /// Every reason code this processor's rejections use, so that the
     /// dead-letter counter has a series for each from start-up, at 0.
-    fn rejection_reasons(&self) -> &'static [&'static str] {
-        &[]
+    fn rejection_reasons(&self) -> Vec<&'static str> {
+        Vec::new()
     }
 }
 

@@ -214,12 +214,13 @@ impl ClientContext for DeliveryContext {
     }
 
     fn error(&self, error: KafkaError, reason: &str) {
-        if is_all_brokers_down(&error) {
-            self.readiness.set_broker_lost(true);
-        }
-        if let Some(suppressed) = self.log_limiter.admit(Instant::now()) {
-            tracing::warn!(service = self.service, %error, suppressed, "Kafka producer: {reason}");
-        }
+        client_error(
+            &self.log_limiter,
+            &self.readiness,
+            self.service,
+            error,
+            reason,
+        );
     }
 }
 
@@ -313,18 +314,36 @@ impl ClientContext for RuntimeContext {
     /// resolve: librdkafka names the broker in `reason`). The client keeps
     /// retrying, so WARN, at most a few a minute.
     fn error(&self, error: KafkaError, reason: &str) {
-        if is_all_brokers_down(&error) {
-            self.readiness.set_broker_lost(true);
-        }
-        if let Some(suppressed) = self.log_limiter.admit(Instant::now()) {
-            tracing::warn!(service = self.service, %error, suppressed, "Kafka client: {reason}");
-        }
+        client_error(
+            &self.log_limiter,
+            &self.readiness,
+            self.service,
+            error,
+            reason,
+        );
     }
 }
 
 /// Whether `error` says that no broker can be reached.
 pub(super) fn is_all_brokers_down(error: &KafkaError) -> bool {
     error.rdkafka_error_code() == Some(rdkafka::types::RDKafkaErrorCode::AllBrokersDown)
+}
+
+/// A client-wide error of either client: not ready while no broker
+/// answers; logged at WARN, rate-limited.
+fn client_error(
+    limiter: &LogLimiter,
+    readiness: &Readiness,
+    service: &'static str,
+    error: KafkaError,
+    reason: &str,
+) {
+    if is_all_brokers_down(&error) {
+        readiness.set_broker_lost(true);
+    }
+    if let Some(suppressed) = limiter.admit(Instant::now()) {
+        tracing::warn!(service, %error, suppressed, "Kafka client: {reason}");
+    }
 }
 
 fn log_line(
