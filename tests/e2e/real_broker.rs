@@ -553,3 +553,73 @@ fn article_fixtures_through_kafka_match_their_golden_outputs() {
     }
     articles.stop();
 }
+
+/// `tickertape redrive` sends dead letters of one reason back to the topic
+/// each names, as the original messages (key, bytes, the input's own
+/// headers; none of the `tickertape.*` ones), and a second run with the
+/// same group resumes after them.
+#[test]
+fn redrive_replays_dead_letters_to_their_source_and_resumes() {
+    let Some(brokers) = real_broker("redrive_replays_dead_letters_to_their_source_and_resumes")
+    else {
+        return;
+    };
+    let topics = Topics::fresh("redrive");
+    topics.create(&brokers, 1);
+    let (dlq, source) = (topics.name("ticks.dlq"), topics.name("ticks.raw"));
+    let letters: [(&str, &str, &[u8]); 3] = [
+        ("k1", "invalid_price", br#"{"symbol":"BP","price":"0"}"#),
+        ("k2", "invalid_json", b"{not json"),
+        ("k3", "invalid_price", br#"{"symbol":"VOD","price":"-1"}"#),
+    ];
+    for (key, reason, payload) in letters {
+        produce(
+            &brokers,
+            &dlq,
+            Some(key),
+            &[
+                ("feed", "test"),
+                ("tickertape.reason", reason),
+                ("tickertape.detail", "refused"),
+                ("tickertape.source.topic", &source),
+                ("tickertape.attempts", "1"),
+            ],
+            payload,
+            None,
+        );
+    }
+    let group = format!("{}-redrive", topics.prefix);
+    let redrive = || {
+        let output = std::process::Command::new(tickertape_e2e::binary("tickertape"))
+            .args(["redrive", &dlq, "--brokers", &brokers, "--group", &group])
+            .args(["--reason", "invalid_price", "--rate", "1000"])
+            .output()
+            .expect("tickertape runs");
+        assert!(output.status.success(), "redrive failed: {output:?}");
+        String::from_utf8(output.stdout).expect("UTF-8 report")
+    };
+    let first = redrive();
+    assert!(first.contains("redriven: 2 "), "{first}");
+
+    let replayed = consume(&brokers, &source, 2, WAIT);
+    assert_eq!(replayed.len(), 2, "{replayed:?}");
+    let keys: Vec<_> = replayed.iter().map(|m| m.key.as_deref()).collect();
+    assert_eq!(keys, [Some("k1"), Some("k3")]);
+    assert_eq!(replayed[0].payload, r#"{"symbol":"BP","price":"0"}"#);
+    for message in &replayed {
+        assert_eq!(message.header("feed"), Some("test"), "{message:?}");
+        assert!(
+            message
+                .headers
+                .iter()
+                .all(|(k, _)| !k.starts_with("tickertape.")),
+            "{message:?}"
+        );
+    }
+
+    let second = redrive();
+    assert!(
+        second.contains("redriven: 0 "),
+        "resumed after the first run: {second}"
+    );
+}

@@ -8,6 +8,7 @@
 mod demo;
 mod output;
 mod process;
+mod redrive;
 mod samples;
 mod tail;
 mod topics;
@@ -49,6 +50,9 @@ enum Command {
     Topics(Box<topics::TopicsArgs>),
     /// Follow a topic and print its events readably.
     Tail(tail::TailArgs),
+    /// Replay dead letters to their source topic (or another), as the
+    /// original messages; filtered, rate-limited, resumable.
+    Redrive(redrive::RedriveArgs),
 }
 
 #[tokio::main]
@@ -60,6 +64,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Process(args) => process::run(args),
         Command::Topics(args) => topics::run(*args).await,
         Command::Tail(args) => tail::run(args).await,
+        Command::Redrive(args) => redrive::run(args).await,
     }
 }
 

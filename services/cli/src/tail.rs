@@ -52,7 +52,15 @@ pub async fn run(args: TailArgs) -> anyhow::Result<()> {
             _ = tokio::signal::ctrl_c() => return Ok(()),
             message = stream.next() => {
                 let Some(message) = message else { return Ok(()) };
-                let message = message?;
+                let message = match message {
+                    Ok(message) => message,
+                    // The broker away or restarting: the client reconnects.
+                    Err(error) => {
+                        eprintln!("tail: {error}; retrying");
+                        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+                        continue;
+                    }
+                };
                 let value = message_value(&message);
                 let field = |name: &str| value.get(name).and_then(|v| v.as_str());
                 if args.symbol.as_deref().is_some_and(|s| field("symbol") != Some(s))
