@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# Fuzzes every parser and both processors (fuzz/, cargo-fuzz on nightly),
+# each seeded with the test fixtures, for SECONDS each (default 60), and
+# prints a table: target, seconds, executions, crashes. Fails if any target
+# crashed, panicked, ran out of memory or took longer than 10 s on one
+# input; the input is left in fuzz/artifacts/<target>/ (make it a
+# regression test).
+#
+#   scripts/fuzz.sh [SECONDS] [TARGET...]
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+seconds=${1:-60}
+[ $# -gt 0 ] && shift
+targets=("$@")
+[ ${#targets[@]} -eq 0 ] && targets=(page_parser envelope tick_parser strip_line articles_processor prices_processor)
+
+rustup toolchain list | grep -q '^nightly' || rustup toolchain install nightly --profile minimal
+command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
+
+work=$(mktemp -d -t tickertape-fuzz.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+
+# Seeds: whole fixture pages, every envelope and tick line, every strip line.
+python3 - "$work/seeds" <<'PY'
+import glob, os, sys
+out = sys.argv[1]
+def lines(path):
+    with open(path, "rb") as f:
+        return [l.rstrip(b"\n") for l in f if l.strip()]
+pages = [open(p, "rb").read() for p in sorted(glob.glob("tests/fixtures/articles/*.txt") + glob.glob("tests/fixtures/bad/*.txt"))]
+envelopes = lines("tests/fixtures/articles/envelopes.jsonl") + lines("tests/fixtures/bad/envelopes.jsonl")
+ticks = lines("tests/fixtures/ticks/feed.jsonl")
+strip = lines("tests/fixtures/ticks/seed-strip.txt")
+seeds = {
+    "page_parser": pages,
+    "envelope": pages + envelopes,
+    "articles_processor": pages + envelopes,
+    "tick_parser": ticks + strip,
+    "prices_processor": ticks + strip,
+    "strip_line": strip,
+}
+for target, inputs in seeds.items():
+    os.makedirs(os.path.join(out, target))
+    for i, data in enumerate(inputs):
+        with open(os.path.join(out, target, f"seed-{i:04}"), "wb") as f:
+            f.write(data)
+PY
+
+cargo +nightly fuzz build --fuzz-dir fuzz 2>&1 | tail -1
+printf '%-20s %8s %12s %8s\n' target seconds executions crashes > "$work/table"
+status=0
+for target in "${targets[@]}"; do
+  mkdir -p "$work/corpus/$target"
+  set +e
+  cargo +nightly fuzz run --fuzz-dir fuzz "$target" "$work/corpus/$target" "$work/seeds/$target" -- \
+    -max_total_time="$seconds" -timeout=10 -rss_limit_mb=4096 -print_final_stats=1 >"$work/$target.log" 2>&1
+  code=$?
+  set -e
+  runs=$(grep -oE '^Done [0-9]+ runs' "$work/$target.log" | grep -oE '[0-9]+' || echo 0)
+  [ -z "$runs" ] && runs=$(grep -oE 'stat::number_of_executed_units: *[0-9]+' "$work/$target.log" | grep -oE '[0-9]+$' || echo 0)
+  crashes=0
+  if [ "$code" -ne 0 ]; then
+    crashes=1
+    status=1
+    echo "fuzz: $target failed (exit $code):" >&2
+    grep -E 'panicked|ERROR|SUMMARY|artifact' "$work/$target.log" | head -20 >&2
+  fi
+  printf '%-20s %8s %12s %8s\n' "$target" "$seconds" "$runs" "$crashes" >> "$work/table"
+done
+cat "$work/table"
+exit "$status"
