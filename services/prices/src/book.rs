@@ -349,6 +349,19 @@ fn percent_in_decimals(change: Decimal, base: Decimal) -> Decimal {
         .normalize()
 }
 
+/// How the move of `price` relative to `a` compares with its move relative
+/// to `b` (both positive). Exactly, cross-multiplied so that no division
+/// rounds it, where the products fit a Decimal; prices near the 10^15 bound
+/// (the fuzzer found them) overflow the products, and then by division, to
+/// 28 significant digits.
+fn relative_moves(price: Decimal, a: Decimal, b: Decimal) -> std::cmp::Ordering {
+    let (from_a, from_b) = ((price - a).abs(), (price - b).abs());
+    match (from_a.checked_mul(b), from_b.checked_mul(a)) {
+        (Some(by_a), Some(by_b)) => compare(&by_a, &by_b),
+        _ => compare(&(from_a / a), &(from_b / b)),
+    }
+}
+
 /// Adds the accepted tick to the alert window and fires on a crossing: the
 /// largest move from any price in the window beyond the threshold.
 fn alert_on(state: &mut SymbolState, tick: &Tick<'_>, rules: &Rules) -> Option<Alert> {
@@ -359,22 +372,20 @@ fn alert_on(state: &mut SymbolState, tick: &Tick<'_>, rules: &Rules) -> Option<A
             queue.pop_front();
         }
     }
-    // The larger relative move, exactly: |p - a| / a against |p - b| / b,
-    // cross-multiplied so no division rounds it. On equal moves the later
-    // reference wins, as the newer news.
+    // The larger relative move: |p - a| / a against |p - b| / b. On equal
+    // moves the later reference wins, as the newer news.
     let price = tick.price;
     let largest = match (state.window_lows.front(), state.window_highs.front()) {
-        (Some(&low), Some(&high)) => {
-            let by_low = (price - low.1).abs() * high.1;
-            let by_high = (price - high.1).abs() * low.1;
-            Some(
-                if compare(&by_high, &by_low).then(high.0.cmp(&low.0)).is_gt() {
-                    high
-                } else {
-                    low
-                },
-            )
-        }
+        (Some(&low), Some(&high)) => Some(
+            if relative_moves(price, high.1, low.1)
+                .then(high.0.cmp(&low.0))
+                .is_gt()
+            {
+                high
+            } else {
+                low
+            },
+        ),
         (low, high) => low.or(high).copied(),
     };
     // Beyond the threshold, exactly: |p - r| * 100 > threshold * r.
@@ -537,6 +548,34 @@ mod tests {
             "28.171"
         );
         assert_eq!(previous_close(dec!(1), dec!(-100)), None);
+    }
+
+    /// Found by the prices_processor fuzz target: a window holding a tiny
+    /// and a huge price made the exact comparison's products overflow.
+    #[test]
+    fn prices_at_the_bounds_in_one_window_do_not_overflow() {
+        let mut book = PriceBook::default();
+        let rules = Rules::default();
+        for (i, price) in [
+            dec!(0.00000001),
+            MAX_PRICE,
+            dec!(0.00000002),
+            MAX_PRICE - dec!(1),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            book.apply(&tick("BC", price, at(i as i64), None), &rules);
+        }
+        use std::cmp::Ordering;
+        assert_eq!(
+            relative_moves(dec!(500), MAX_PRICE, dec!(0.00000001)),
+            Ordering::Less,
+            "500 is nearer to 10^15 than to 10^-8, relatively"
+        );
+        assert_eq!(relative_moves(dec!(2), dec!(1), dec!(4)), Ordering::Greater);
+        assert_eq!(relative_moves(dec!(2), dec!(1), dec!(3)), Ordering::Greater);
+        assert_eq!(relative_moves(dec!(3), dec!(2), dec!(6)), Ordering::Equal);
     }
 
     #[test]
