@@ -87,22 +87,27 @@ pub(crate) fn process_message<P: Processor>(
     processed
 }
 
-/// The dead letter of `message`, with its headers (read now if the
-/// processor did not need them).
+/// What a rejected `message` becomes: its dead letter.
 fn rejected(
     message: &BorrowedMessage<'_>,
     rejection: &Rejection,
     config: &RuntimeConfig,
 ) -> Processed {
     Processed {
-        records: vec![reject(&input_of(message, true), rejection, config)],
+        records: vec![letter_for(message, rejection, config)],
         dead_letter: Some(rejection.reason),
     }
 }
 
-/// The dead letter of `input`, logged. Counted when its batch commits, so
-/// that the count equals what is on the dead-letter topic.
-pub(crate) fn reject(input: &Input<'_>, rejection: &Rejection, config: &RuntimeConfig) -> Record {
+/// The dead letter of `message`, headers included, logged. Counted when
+/// its batch commits, so that the count equals what is on the dead-letter
+/// topic.
+pub(crate) fn letter_for(
+    message: &BorrowedMessage<'_>,
+    rejection: &Rejection,
+    config: &RuntimeConfig,
+) -> Record {
+    let input = input_of(message, true);
     tracing::warn!(
         topic = input.topic,
         partition = input.partition,
@@ -112,7 +117,7 @@ pub(crate) fn reject(input: &Input<'_>, rejection: &Rejection, config: &RuntimeC
         detail = %rejection.detail,
         "Input dead-lettered."
     );
-    dead_letter(input, rejection, &config.dead_letter_topic)
+    dead_letter(&input, rejection, &config.dead_letter_topic)
 }
 
 /// The rejection for an input one of whose records is larger than the
@@ -133,7 +138,7 @@ fn oversized(records: &[Record], max_output_bytes: usize) -> Option<Rejection> {
 }
 
 /// The processor's view of `message`; its headers parsed only if asked for.
-pub(super) fn input_of<'a>(message: &'a BorrowedMessage<'a>, with_headers: bool) -> Input<'a> {
+fn input_of<'a>(message: &'a BorrowedMessage<'a>, with_headers: bool) -> Input<'a> {
     let headers = with_headers
         .then(|| message.headers())
         .flatten()

@@ -41,11 +41,11 @@ use super::clients::{
     delivery_opaque, is_all_brokers_down, lock, sleep_unless_cancelled, DeliveryFailure,
     InputConsumer, Producer,
 };
-use super::message::{process_message, reject};
-use super::produce::{await_delivered, changelog_records, enqueue};
+use super::message::{letter_for, process_message};
+use super::produce::{await_delivered, enqueue, write_changes};
 use super::state::{Readiness, StateKeeper};
 use super::transaction::{self, Failure};
-use crate::processor::{Rejection, StateChange};
+use crate::processor::Rejection;
 
 /// At most this many messages are polled before they are processed.
 const ROUND: usize = 500;
@@ -308,11 +308,7 @@ impl<P: Processor> Pipeline<'_, P> {
                                 record.topic
                             ),
                         );
-                        let letter = reject(
-                            &super::message::input_of(message, true),
-                            &rejection,
-                            self.config,
-                        );
+                        let letter = letter_for(message, &rejection, self.config);
                         if let Err(error) = enqueue(self.producer, &letter, opaque) {
                             return Err(BatchFailure::Rewind(format!(
                                 "a dead letter was refused: {error}"
@@ -585,21 +581,6 @@ impl<P: Processor> Pipeline<'_, P> {
             }
         }
     }
-}
-
-/// Hands state changes to the producer as changelog records, into `batch`.
-pub(crate) fn write_changes(
-    producer: &Producer,
-    changelog: &str,
-    changes: Vec<StateChange>,
-    batch: &mut OpenBatch,
-) -> Result<(), KafkaError> {
-    let opaque = delivery_opaque(batch.generation, None);
-    for record in changelog_records(changelog, changes) {
-        enqueue(producer, &record, opaque)?;
-        batch.note_record(&record.topic);
-    }
-    Ok(())
 }
 
 /// Whether a failed delivery is the record's fault for good (the broker

@@ -9,7 +9,8 @@ use rdkafka::producer::BaseRecord;
 
 use crate::processor::{Record, StateChange};
 
-use super::clients::Producer;
+use super::batch::OpenBatch;
+use super::clients::{delivery_opaque, Producer};
 
 /// How long a full producer queue may hold a record back before the batch
 /// is given up (and rewound): the broker is not taking records.
@@ -84,10 +85,7 @@ pub(crate) fn await_delivered(producer: &Producer, deadline: Instant) -> bool {
 }
 
 /// The changelog records for a set of state changes.
-pub(crate) fn changelog_records(
-    topic: &str,
-    changes: impl IntoIterator<Item = StateChange>,
-) -> Vec<Record> {
+fn changelog_records(topic: &str, changes: impl IntoIterator<Item = StateChange>) -> Vec<Record> {
     changes
         .into_iter()
         .map(|change| Record {
@@ -99,4 +97,19 @@ pub(crate) fn changelog_records(
             event_time: None,
         })
         .collect()
+}
+
+/// Hands state changes to the producer as changelog records, into `batch`.
+pub(crate) fn write_changes(
+    producer: &Producer,
+    changelog: &str,
+    changes: Vec<StateChange>,
+    batch: &mut OpenBatch,
+) -> Result<(), KafkaError> {
+    let opaque = delivery_opaque(batch.generation, None);
+    for record in changelog_records(changelog, changes) {
+        enqueue(producer, &record, opaque)?;
+        batch.note_record(&record.topic);
+    }
+    Ok(())
 }

@@ -181,7 +181,7 @@ pub(crate) fn finish_on_revoke(
     let deadline = Instant::now() + CALL_TIMEOUT * 3;
     let written = match &revoke.state_changes {
         Some((changelog, take)) => {
-            super::pipeline::write_changes(&revoke.producer, changelog, take(), &mut batch)
+            super::produce::write_changes(&revoke.producer, changelog, take(), &mut batch)
         }
         None => Ok(()),
     };
