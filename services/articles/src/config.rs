@@ -6,6 +6,8 @@ use tickertape_processor::settings::{at_least_one, span_s, TimeBounds, TimeBound
 use tickertape_processor::SettingsError;
 
 use crate::dedupe::DedupeRules;
+use crate::enrich::Enrichment;
+use crate::page::PageLimits;
 
 /// Topic names and limits of the articles service.
 #[derive(Debug, Clone, clap::Args)]
@@ -57,6 +59,25 @@ pub struct ArticlesArgs {
         default_value_t = 1_048_576
     )]
     pub max_message_bytes: usize,
+    /// Longest title, in characters; longer pages are dead-lettered (`over_limit`).
+    #[arg(long, env = "TICKERTAPE_MAX_TITLE_CHARS", default_value_t = PageLimits::default().title_chars)]
+    pub max_title_chars: usize,
+    /// Most body paragraphs and subheadings; more are dead-lettered (`over_limit`).
+    #[arg(long, env = "TICKERTAPE_MAX_PARAGRAPHS", default_value_t = PageLimits::default().paragraphs)]
+    pub max_paragraphs: usize,
+    /// Longest paragraph, in characters; longer are dead-lettered (`over_limit`).
+    #[arg(long, env = "TICKERTAPE_MAX_PARAGRAPH_CHARS", default_value_t = PageLimits::default().paragraph_chars)]
+    pub max_paragraph_chars: usize,
+    /// Most ticker-strip lines on a page; more are dead-lettered (`over_limit`).
+    #[arg(long, env = "TICKERTAPE_MAX_STRIP_LINES", default_value_t = PageLimits::default().strip_lines)]
+    pub max_strip_lines: usize,
+    /// Most countries, people, organisations and instruments of each kind on
+    /// an article event; the first mentioned are kept, the rest dropped.
+    #[arg(long, env = "TICKERTAPE_MAX_ENTITIES", default_value_t = 200)]
+    pub max_entities: usize,
+    /// Most quotes on an article event; the first are kept, the rest dropped.
+    #[arg(long, env = "TICKERTAPE_MAX_QUOTES", default_value_t = 200)]
+    pub max_quotes: usize,
     /// How long a story is remembered for deduplication, on the processing
     /// clock (not the pages' own times).
     #[arg(long, env = "TICKERTAPE_DEDUPE_WINDOW_S", default_value_t = 7 * 86_400)]
@@ -110,6 +131,25 @@ impl ArticlesArgs {
                 "--max-message-bytes (TICKERTAPE_MAX_MESSAGE_BYTES)",
                 self.max_message_bytes,
             )?,
+            page_limits: PageLimits {
+                title_chars: at_least_one(
+                    "--max-title-chars (TICKERTAPE_MAX_TITLE_CHARS)",
+                    self.max_title_chars,
+                )?,
+                paragraphs: at_least_one(
+                    "--max-paragraphs (TICKERTAPE_MAX_PARAGRAPHS)",
+                    self.max_paragraphs,
+                )?,
+                paragraph_chars: at_least_one(
+                    "--max-paragraph-chars (TICKERTAPE_MAX_PARAGRAPH_CHARS)",
+                    self.max_paragraph_chars,
+                )?,
+                strip_lines: self.max_strip_lines,
+            },
+            output_limits: OutputLimits {
+                entities: self.max_entities,
+                quotes: self.max_quotes,
+            },
             dedupe: DedupeRules {
                 window: span_s(
                     "--dedupe-window-s (TICKERTAPE_DEDUPE_WINDOW_S)",
@@ -142,6 +182,29 @@ pub struct ArticleTopics {
     pub strip_ticks: String,
 }
 
+/// The most entities (of each kind) and quotes on one article event; a
+/// page naming more keeps those mentioned first. Zero keeps none.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OutputLimits {
+    /// Countries, people, organisations and instruments, each.
+    pub entities: usize,
+    /// Quotes.
+    pub quotes: usize,
+}
+
+impl OutputLimits {
+    /// Keeps the first entities of each kind and the first quotes (every
+    /// list is in order of first mention).
+    pub fn apply(&self, enrichment: &mut Enrichment) {
+        let entities = &mut enrichment.entities;
+        entities.countries.truncate(self.entities);
+        entities.people.truncate(self.entities);
+        entities.organizations.truncate(self.entities);
+        enrichment.instruments.truncate(self.entities);
+        enrichment.quotes.truncate(self.quotes);
+    }
+}
+
 /// What the articles stages are built from: every value checked.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ArticlesSettings {
@@ -149,6 +212,10 @@ pub struct ArticlesSettings {
     pub topics: ArticleTopics,
     /// Larger messages are dead-lettered (`too_large`).
     pub max_message_bytes: usize,
+    /// Pages with a larger part are dead-lettered (`over_limit`).
+    pub page_limits: PageLimits,
+    /// How many entities and quotes an event carries at most.
+    pub output_limits: OutputLimits,
     /// Pages fetched further ahead of the clock (`future_time`) or before
     /// the earliest time (`too_early`) are dead-lettered.
     pub time_bounds: TimeBounds,
@@ -195,12 +262,17 @@ mod tests {
         assert!(with(|a| a.dedupe_window_s = 0).is_ok());
         assert!(with(|a| a.dedupe_max_stories = usize::MAX).is_ok());
         assert!(with(|a| a.max_message_bytes = usize::MAX).is_ok());
+        assert!(with(|a| a.max_strip_lines = 0).is_ok(), "no strip accepted");
+        assert!(with(|a| a.max_quotes = 0).is_ok(), "no quotes published");
         assert!(with(|a| a.update_similarity = 1.0).is_ok());
         let refused: &[(Change, &str)] = &[
             (|a| a.dedupe_window_s = u64::MAX, "--dedupe-window-s"),
             (|a| a.dedupe_window_s = i64::MAX as u64, "--dedupe-window-s"),
             (|a| a.dedupe_max_stories = 0, "--dedupe-max-stories"),
             (|a| a.max_message_bytes = 0, "--max-message-bytes"),
+            (|a| a.max_title_chars = 0, "--max-title-chars"),
+            (|a| a.max_paragraphs = 0, "--max-paragraphs"),
+            (|a| a.max_paragraph_chars = 0, "--max-paragraph-chars"),
             (|a| a.update_similarity = 0.0, "--update-similarity"),
             (|a| a.update_similarity = 1.5, "--update-similarity"),
             (|a| a.update_similarity = f64::NAN, "--update-similarity"),

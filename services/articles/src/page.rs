@@ -18,6 +18,16 @@ pub enum PageError {
     /// Nothing is left once the chrome is removed.
     #[error("page has no body paragraphs")]
     NoBody,
+    /// A part of the page is larger than its limit (see [`PageLimits`]).
+    #[error("{what} is {size}; the limit is {limit}")]
+    OverLimit {
+        /// Which part, and in what unit.
+        what: &'static str,
+        /// Its size.
+        size: usize,
+        /// The limit.
+        limit: usize,
+    },
 }
 
 impl PageError {
@@ -26,7 +36,78 @@ impl PageError {
         match self {
             PageError::NoTitle => "no_title",
             PageError::NoBody => "no_body",
+            PageError::OverLimit { .. } => "over_limit",
         }
+    }
+}
+
+/// The largest page parts accepted. No real page comes near them; a page
+/// that does is a crawler's or an attacker's accident, and is dead-lettered
+/// (`over_limit`) before enrichment rather than published as events the
+/// broker would refuse or subscribers would choke on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PageLimits {
+    /// Characters in the title.
+    pub title_chars: usize,
+    /// Body paragraphs (subheadings included).
+    pub paragraphs: usize,
+    /// Characters in one paragraph.
+    pub paragraph_chars: usize,
+    /// Lines in the ticker strip (each becomes a tick on `ticks.raw`).
+    pub strip_lines: usize,
+}
+
+impl Default for PageLimits {
+    fn default() -> Self {
+        PageLimits {
+            title_chars: 1_000,
+            paragraphs: 5_000,
+            paragraph_chars: 100_000,
+            strip_lines: 500,
+        }
+    }
+}
+
+impl PageLimits {
+    /// Fails with the first part of `page` over its limit.
+    pub fn check(&self, page: &Page) -> Result<(), PageError> {
+        let over = |what, size, limit| {
+            (size > limit).then_some(PageError::OverLimit { what, size, limit })
+        };
+        let longest_paragraph = page
+            .paragraphs
+            .iter()
+            .chain(&page.subheadings)
+            .map(|p| p.chars().count())
+            .max()
+            .unwrap_or(0);
+        let failure = over(
+            "the title, in characters",
+            page.title.chars().count(),
+            self.title_chars,
+        )
+        .or_else(|| {
+            over(
+                "the number of paragraphs",
+                page.paragraphs.len() + page.subheadings.len(),
+                self.paragraphs,
+            )
+        })
+        .or_else(|| {
+            over(
+                "the longest paragraph, in characters",
+                longest_paragraph,
+                self.paragraph_chars,
+            )
+        })
+        .or_else(|| {
+            over(
+                "the number of strip lines",
+                page.strip.len() + page.malformed_strip_lines.len(),
+                self.strip_lines,
+            )
+        });
+        failure.map_or(Ok(()), Err)
     }
 }
 
@@ -289,6 +370,47 @@ mod tests {
     use super::*;
 
     const SEED: &str = include_str!("../../../tests/fixtures/articles/seed-article.txt");
+
+    #[test]
+    fn a_part_over_its_limit_is_named_and_the_seed_is_within_all() {
+        let seed = parse_page(SEED).unwrap();
+        assert_eq!(PageLimits::default().check(&seed), Ok(()));
+        let tight = |change: fn(&mut PageLimits)| {
+            let mut limits = PageLimits::default();
+            change(&mut limits);
+            limits.check(&seed).unwrap_err()
+        };
+        let title_chars = seed.title.chars().count();
+        assert_eq!(
+            tight(|l| l.title_chars = 10),
+            PageError::OverLimit {
+                what: "the title, in characters",
+                size: title_chars,
+                limit: 10
+            }
+        );
+        for (error, what) in [
+            (tight(|l| l.paragraphs = 1), "the number of paragraphs"),
+            (
+                tight(|l| l.paragraph_chars = 5),
+                "the longest paragraph, in characters",
+            ),
+            (tight(|l| l.strip_lines = 2), "the number of strip lines"),
+        ] {
+            assert!(
+                matches!(error, PageError::OverLimit { what: w, .. } if w == what),
+                "{error}"
+            );
+            assert_eq!(error.reason(), "over_limit");
+        }
+        // At the limit is within it.
+        let exact = PageLimits {
+            title_chars,
+            strip_lines: seed.strip.len(),
+            ..PageLimits::default()
+        };
+        assert_eq!(exact.check(&seed), Ok(()));
+    }
 
     #[test]
     fn the_seed_splits_into_its_parts() {

@@ -21,7 +21,7 @@ use tickertape_processor::{
 };
 use xxhash_rust::xxh3::xxh3_64;
 
-use crate::config::ArticlesSettings;
+use crate::config::{ArticlesSettings, OutputLimits};
 #[cfg(test)]
 use crate::dedupe::STORY_FORMAT;
 use crate::dedupe::{DedupeRules, Story, StoryIndex, Verdict};
@@ -33,13 +33,15 @@ use crate::event::{
 use crate::fingerprint::Fingerprint;
 use crate::input::decode;
 use crate::metrics::ArticleMetrics;
-use crate::page::parse_page;
+use crate::page::{parse_page, PageLimits};
 
 /// Raw page → parsed, enriched, fingerprinted article (+ strip ticks).
 pub struct ParseStage {
     parsed_topic: String,
     ticks_topic: String,
     max_message_bytes: usize,
+    page_limits: PageLimits,
+    output_limits: OutputLimits,
     time_bounds: TimeBounds,
     enricher: Arc<Enricher>,
     metrics: ArticleMetrics,
@@ -56,6 +58,8 @@ impl ParseStage {
             parsed_topic: settings.topics.parsed.clone(),
             ticks_topic: settings.topics.strip_ticks.clone(),
             max_message_bytes: settings.max_message_bytes,
+            page_limits: settings.page_limits,
+            output_limits: settings.output_limits,
             time_bounds: settings.time_bounds,
             enricher,
             metrics,
@@ -69,15 +73,18 @@ impl ParseStage {
         let raw = decode(input, self.max_message_bytes)?;
         self.time_bounds
             .check("fetch time", raw.fetched_at, input.received_at)?;
-        let page = parse_page(&raw.body).map_err(|e| Rejection::new(e.reason(), e.to_string()))?;
+        let page = parse_page(&raw.body)
+            .and_then(|page| self.page_limits.check(&page).map(|()| page))
+            .map_err(|e| Rejection::new(e.reason(), e.to_string()))?;
         self.metrics
             .strip_lines
             .with_label_values(&["malformed"])
             .inc_by(page.malformed_strip_lines.len() as u64);
         let words = PageWords::of(&page);
-        let enrichment = self
+        let mut enrichment = self
             .enricher
             .enrich(&page, &words, raw.fetched_at.date_naive());
+        self.output_limits.apply(&mut enrichment);
         let print = Fingerprint::of(&words.hashes.body);
         let (authors, code) = match page.signature {
             Some(signature) => (signature.authors, Some(signature.code)),
@@ -160,6 +167,7 @@ pub const PARSE_REJECTION_REASONS: &[&str] = &[
     "not_a_page",
     "no_title",
     "no_body",
+    "over_limit",
     "future_time",
     "too_early",
     "serialization",
