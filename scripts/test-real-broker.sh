@@ -44,6 +44,18 @@ if [ "$obs_status" -ne 0 ]; then
   exit 1
 fi
 
+# The hostile-input catalogue through both services, each input followed
+# by a good message (confluent-kafka from install-deps.sh's venv).
+"$HOME/.cache/tickertape/venv/bin/python3" tests/hostile/hostile_test.py --bin target/debug \
+  --brokers "$TICKERTAPE_TEST_BROKERS" 2>&1 | tee "$work/hostile.log"
+hostile_status=${PIPESTATUS[0]}
+ran=$((ran + $(grep -cE '^hostile-test: ok ' "$work/hostile.log" || true)))
+failed=$((failed + $(grep -cE '^hostile-test: FAIL ' "$work/hostile.log" || true)))
+if [ "$hostile_status" -ne 0 ] || ! grep -qE '^hostile-test: ok ' "$work/hostile.log"; then
+  echo "real-broker tests: $ran passed, $failed failed" >&2
+  exit 1
+fi
+
 # The crash test: SIGKILLs, scaling and a broker restart under exactly-once
 # and at-least-once, compared with `tickertape process` (see its docstring).
 if [ -z "${TICKERTAPE_SKIP_CRASH_TEST:-}" ]; then

@@ -6,8 +6,12 @@
 //! offset; rate-limited; resumable: the consumer group (`--group`) keeps how
 //! far it got, committed after each redriven message is acknowledged, so a
 //! second run with the same group goes on where the first stopped.
+//!
+//! A dead letter too large for one record was written in parts
+//! (`tickertape.part: i/n`); the parts are joined and redriven as the one
+//! message they were, and nothing is committed while a message is half read.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -16,7 +20,9 @@ use rdkafka::error::KafkaError;
 use rdkafka::message::{BorrowedMessage, Header, Headers, Message, OwnedHeaders};
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use tickertape_core::config::KafkaArgs;
-use tickertape_processor::processor::dead_letter_headers::{REASON, SOURCE_TOPIC};
+use tickertape_processor::processor::dead_letter_headers::{
+    PART, REASON, SOURCE_OFFSET, SOURCE_PARTITION, SOURCE_TOPIC,
+};
 
 #[derive(clap::Args)]
 pub struct RedriveArgs {
@@ -76,9 +82,15 @@ pub async fn run(args: RedriveArgs) -> anyhow::Result<()> {
             ("isolation.level", "read_committed"),
         ])
         .create()?;
+    // A message joined from parts may be larger than librdkafka's default
+    // bound; compressed, as the source topic took it first.
     let producer: FutureProducer = args
         .kafka
-        .client_config(&[("enable.idempotence", "true")])
+        .client_config(&[
+            ("enable.idempotence", "true"),
+            ("compression.type", "lz4"),
+            ("message.max.bytes", "100000000"),
+        ])
         .create()?;
     let partitions = consumer
         .fetch_metadata(Some(&args.topic), Duration::from_secs(10))?
@@ -93,6 +105,9 @@ pub async fn run(args: RedriveArgs) -> anyhow::Result<()> {
     let mut at_end: HashSet<i32> = HashSet::new();
     let mut redriven: BTreeMap<String, u64> = BTreeMap::new();
     let mut skipped: BTreeMap<&'static str, u64> = BTreeMap::new();
+    // Parts read so far of dead letters written in parts, by where their
+    // input was read from.
+    let mut partial: HashMap<String, BTreeMap<usize, Vec<u8>>> = HashMap::new();
     while at_end.len() < partitions {
         let message = tokio::select! {
             _ = tokio::signal::ctrl_c() => break,
@@ -111,6 +126,18 @@ pub async fn run(args: RedriveArgs) -> anyhow::Result<()> {
             }
         };
         at_end.remove(&message.partition());
+        let joined = match part_of(&message) {
+            None => None,
+            Some((place, index, count)) => {
+                let parts = partial.entry(place.clone()).or_default();
+                parts.insert(index, message.payload().unwrap_or_default().to_vec());
+                if parts.len() < count {
+                    continue;
+                }
+                let parts = partial.remove(&place).unwrap_or_default();
+                Some(parts.into_values().flatten().collect::<Vec<u8>>())
+            }
+        };
         match decide(&message, &args) {
             Decision::Skip(why) => *skipped.entry(why).or_default() += 1,
             Decision::Redrive(target) => {
@@ -124,13 +151,17 @@ pub async fn run(args: RedriveArgs) -> anyhow::Result<()> {
                         header(&message, REASON).unwrap_or("?"),
                     );
                 } else {
-                    send(&producer, &message, &target).await?;
+                    let payload = joined
+                        .as_deref()
+                        .unwrap_or(message.payload().unwrap_or_default());
+                    send(&producer, &message, payload, &target).await?;
                 }
                 *redriven.entry(target).or_default() += 1;
             }
         }
-        if !args.dry_run {
-            // After the send is acknowledged: a crash re-sends at most this one.
+        if !args.dry_run && partial.is_empty() {
+            // After the send is acknowledged: a crash re-sends at most this
+            // one. Never past a part of a message not yet whole.
             consumer.commit_message(&message, CommitMode::Sync)?;
         }
     }
@@ -191,11 +222,28 @@ fn header<'a>(message: &'a BorrowedMessage<'a>, name: &str) -> Option<&'a str> {
         .and_then(|v| std::str::from_utf8(v).ok())
 }
 
-/// Sends the original message: the dead letter's key and value, and its
-/// headers except the `tickertape.*` ones it added.
+/// For a part of a dead letter written in parts: the input it belongs to
+/// (its dead-letter partition and source position), its index (from 1) and
+/// the number of parts.
+fn part_of(message: &BorrowedMessage<'_>) -> Option<(String, usize, usize)> {
+    let (index, count) = header(message, PART)?.split_once('/')?;
+    let place = format!(
+        "{}|{}|{}|{}",
+        message.partition(),
+        header(message, SOURCE_TOPIC).unwrap_or_default(),
+        header(message, SOURCE_PARTITION).unwrap_or_default(),
+        header(message, SOURCE_OFFSET).unwrap_or_default()
+    );
+    Some((place, index.parse().ok()?, count.parse().ok()?))
+}
+
+/// Sends the original message: the dead letter's key, `payload` (its value,
+/// or its parts joined), and its headers except the `tickertape.*` ones it
+/// added.
 async fn send(
     producer: &FutureProducer,
     message: &BorrowedMessage<'_>,
+    payload: &[u8],
     target: &str,
 ) -> anyhow::Result<()> {
     let mut headers = OwnedHeaders::new();
@@ -207,9 +255,7 @@ async fn send(
             });
         }
     }
-    let mut record = FutureRecord::to(target)
-        .payload(message.payload().unwrap_or_default())
-        .headers(headers);
+    let mut record = FutureRecord::to(target).payload(payload).headers(headers);
     if let Some(key) = message.key() {
         record = record.key(key);
     }

@@ -277,8 +277,9 @@ enum WireSource<'a> {
 ///
 /// Fails with the [`TickError`] that names what is wrong.
 pub fn parse_tick(payload: &[u8], fallback_time: DateTime<Utc>) -> Result<Tick<'_>, TickError> {
+    // JSON is an object (a tick) or, by mistake, an array: either way not a strip line.
     let first = payload.iter().find(|b| !b.is_ascii_whitespace());
-    if first != Some(&b'{') {
+    if !matches!(first, Some(b'{' | b'[')) {
         let text = std::str::from_utf8(payload).map_err(|_| TickError::NotUtf8)?;
         let text = text.trim();
         if text.is_empty() {
@@ -477,6 +478,7 @@ mod tests {
             ("\u{a0}\n".as_bytes(), "empty"),
             (b"{not json", "invalid_json"),
             (br#"{"price":"1","ts":1}"#, "invalid_field"),
+            (br#"["BP","28.57"]"#, "invalid_field"),
             (br#"{"symbol":5,"price":"1","ts":1}"#, "invalid_field"),
             (br#"{"symbol":"","price":"1","ts":1}"#, "invalid_symbol"),
             (br#"{"symbol":"BP","price":"0","ts":1}"#, "invalid_price"),

@@ -55,6 +55,10 @@ pub struct PricesArgs {
     /// The alert window, in event time.
     #[arg(long, env = "TICKERTAPE_ALERT_WINDOW_S", default_value_t = 300)]
     pub alert_window_s: u64,
+    /// Largest accepted tick, in bytes; larger ones are dead-lettered
+    /// (`too_large`). A tick is about 120 bytes; megabytes are a feed's bug.
+    #[arg(long, env = "TICKERTAPE_MAX_TICK_BYTES", default_value_t = 65_536)]
+    pub max_tick_bytes: usize,
 }
 
 impl PricesArgs {
@@ -111,6 +115,10 @@ impl PricesArgs {
                 )?,
             },
             max_day_change_pct: self.max_day_change_pct,
+            max_tick_bytes: at_least_one(
+                "--max-tick-bytes (TICKERTAPE_MAX_TICK_BYTES)",
+                self.max_tick_bytes,
+            )?,
             time_bounds: time_bounds.bounds()?,
         })
     }
@@ -148,6 +156,8 @@ pub struct PricesSettings {
     pub time_bounds: TimeBounds,
     /// Ticks reporting a larger day change are dead-lettered (`implausible_change`).
     pub max_day_change_pct: Decimal,
+    /// Larger ticks are dead-lettered (`too_large`).
+    pub max_tick_bytes: usize,
 }
 
 impl Default for PricesSettings {

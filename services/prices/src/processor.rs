@@ -27,6 +27,7 @@ pub struct PriceProcessor {
     rules: Rules,
     time_bounds: TimeBounds,
     max_day_change_pct: Decimal,
+    max_tick_bytes: usize,
     catalog: Catalog,
     /// One book per input partition: ticks are keyed by symbol, so a symbol's
     /// state lives with its partition and moves with it on rebalance.
@@ -46,6 +47,7 @@ impl PriceProcessor {
             alerts_topic: settings.topics.alerts.clone(),
             late_ticks_topic: settings.topics.late_ticks.clone(),
             rules: settings.rules.clone(),
+            max_tick_bytes: settings.max_tick_bytes,
             time_bounds: settings.time_bounds,
             max_day_change_pct: settings.max_day_change_pct,
             catalog,
@@ -168,6 +170,7 @@ impl PriceProcessor {
 /// ([`TickError::REASONS`](tickertape_market::tick::TickError::REASONS)):
 /// the time bounds and the processor's own checks.
 pub const OWN_REJECTION_REASONS: &[&str] = &[
+    "too_large",
     "future_time",
     "too_early",
     "key_mismatch",
@@ -259,6 +262,16 @@ impl Processor for PriceProcessor {
     fn process(&mut self, input: &Input<'_>) -> Outcome {
         // A bare strip line carries no time of its own: the message's is used.
         let fallback_time = input.timestamp.unwrap_or(input.received_at);
+        if input.payload.len() > self.max_tick_bytes {
+            return Outcome::Reject(Rejection::new(
+                "too_large",
+                format!(
+                    "tick is {} bytes; the limit is {}",
+                    input.payload.len(),
+                    self.max_tick_bytes
+                ),
+            ));
+        }
         let tick = match parse_tick(input.payload, fallback_time) {
             Ok(tick) => tick,
             Err(error) => {

@@ -18,7 +18,7 @@ pub mod settings;
 pub mod shared_metrics;
 
 pub use processor::{
-    dead_letter, json_record, Input, Outcome, Processor, Record, Rejection, RestoreError,
-    StateChange,
+    dead_letter, dead_letter_parts, json_record, Input, Outcome, Processor, Record, Rejection,
+    RestoreError, StateChange,
 };
 pub use settings::SettingsError;

@@ -264,6 +264,9 @@ pub mod dead_letter_headers {
     pub const SOURCE_OFFSET: &str = "tickertape.source.offset";
     /// How many times it was tried (decimal; 1 unless its outputs failed).
     pub const ATTEMPTS: &str = "tickertape.attempts";
+    /// On a dead letter too large for one record, which part this is:
+    /// `i/n`, from `1/n` (see [`super::dead_letter_parts`]).
+    pub const PART: &str = "tickertape.part";
 }
 
 /// The dead letter for a rejected input: its original key, bytes and
@@ -328,6 +331,44 @@ fn dead_letter_headers_of(
     ]
 }
 
+/// A dead letter as it is sent: whole when it fits in `max_bytes`, else
+/// its value cut into parts that do (a 2 MB page the input topic took
+/// compressed would be refused whole by the producer, and the stream would
+/// stop behind it). Every part carries the key and all headers, plus
+/// `tickertape.part: i/n`; the values in order are the original bytes.
+/// Parts of an unkeyed letter all go to partition 0 (a key keeps them
+/// together already), so that a reader meets them in order.
+pub fn dead_letter_parts(letter: Record, max_bytes: usize) -> Vec<Record> {
+    if letter.encoded_len() <= max_bytes {
+        return vec![letter];
+    }
+    // Room per part: what the key and headers leave, less a margin for the
+    // part header and the record's own framing; never below 1 KB.
+    let overhead = letter.encoded_len() - letter.value.len() + 512;
+    let room = max_bytes.saturating_sub(overhead).max(1024);
+    let count = letter.value.len().div_ceil(room);
+    letter
+        .value
+        .chunks(room)
+        .enumerate()
+        .map(|(index, chunk)| {
+            let mut headers = letter.headers.clone();
+            headers.push((
+                dead_letter_headers::PART.into(),
+                format!("{}/{count}", index + 1).into_bytes(),
+            ));
+            Record {
+                topic: letter.topic.clone(),
+                partition: letter.partition.or(letter.key.is_none().then_some(0)),
+                key: letter.key.clone(),
+                headers,
+                value: chunk.to_vec(),
+                event_time: None,
+            }
+        })
+        .collect()
+}
+
 /// A JSON record for `value`, or the rejection that explains why it could not
 /// be serialized (which the types tickertape publishes never cause).
 pub fn json_record<T: serde::Serialize>(
@@ -345,6 +386,43 @@ pub fn json_record<T: serde::Serialize>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_dead_letter_too_large_for_one_record_goes_in_parts_that_add_up() {
+        let now = "2024-11-12T15:00:00Z".parse().unwrap();
+        let payload: Vec<u8> = (0..10_000u32).map(|i| (i % 251) as u8).collect();
+        let input = Input {
+            headers: vec![("url", b"https://x/a")],
+            ..Input::unkeyed("articles.raw", &payload, now)
+        };
+        let letter = dead_letter(&input, &Rejection::new("too_large", "big"), "articles.dlq");
+        assert_eq!(
+            dead_letter_parts(letter.clone(), 20_000),
+            vec![letter.clone()]
+        );
+        let parts = dead_letter_parts(letter.clone(), 4_000);
+        assert!(parts.len() >= 3, "{}", parts.len());
+        let mut joined = Vec::new();
+        for (index, part) in parts.iter().enumerate() {
+            assert!(part.encoded_len() <= 4_000, "{}", part.encoded_len());
+            assert_eq!(part.partition, Some(0), "unkeyed parts stay together");
+            assert_eq!(part.headers[..letter.headers.len()], letter.headers[..]);
+            let label = format!("{}/{}", index + 1, parts.len());
+            assert_eq!(
+                part.header_str(dead_letter_headers::PART),
+                Some(label.as_str())
+            );
+            joined.extend_from_slice(&part.value);
+        }
+        assert_eq!(joined, payload);
+        let keyed = Record {
+            key: Some(b"k".to_vec()),
+            ..letter
+        };
+        assert!(dead_letter_parts(keyed, 4_000)
+            .iter()
+            .all(|p| p.partition.is_none()));
+    }
 
     #[test]
     fn a_dead_letter_keeps_the_input_whole_and_bounds_its_detail() {

@@ -153,6 +153,11 @@ pub(crate) struct RetryBook {
 pub(crate) enum Verdict {
     /// Process it as usual (it never failed, or may be tried again).
     Process,
+    /// Process it alone: its records are sent and acknowledged with none
+    /// of another input's. The broker refuses a produce request whole, so
+    /// a refusal names every input with a record in it; alone, a refusal
+    /// is this input's own.
+    Isolate,
     /// Dead-letter it with this reason and detail, after this many attempts.
     DeadLetter {
         reason: &'static str,
@@ -175,9 +180,10 @@ impl RetryBook {
     /// attempts that failed.
     pub fn verdict(&self, input: InputRef, max_attempts: u32) -> Verdict {
         match self.failures.get(&input) {
+            Some((1, OutputFailure::Refused(_))) => Verdict::Isolate,
             Some((attempts, OutputFailure::Refused(detail))) => Verdict::DeadLetter {
                 reason: "output_rejected",
-                detail: format!("the broker refused one of its records: {detail}"),
+                detail: format!("the broker refused one of its records, sent alone: {detail}"),
                 attempts: *attempts,
             },
             Some((attempts, OutputFailure::Transient(detail))) if *attempts >= max_attempts => {
@@ -306,19 +312,24 @@ mod tests {
     }
 
     #[test]
-    fn a_refused_input_is_dead_lettered_when_read_again() {
+    fn a_refused_input_is_sent_alone_then_dead_lettered_if_refused_again() {
         let mut book = RetryBook::default();
-        book.record(
-            (0, 2, 10),
-            OutputFailure::Refused("MSG_SIZE_TOO_LARGE".into()),
-        );
+        let refused = || OutputFailure::Refused("MSG_SIZE_TOO_LARGE".into());
+        // A produce request refused whole: both inputs in it are suspects.
+        book.record((0, 2, 10), refused());
+        book.record((0, 2, 11), refused());
+        assert_eq!(book.verdict((0, 2, 10), 5), Verdict::Isolate);
+        assert_eq!(book.verdict((0, 2, 11), 5), Verdict::Isolate);
+        // Alone, only the guilty one is refused again.
+        book.record((0, 2, 10), refused());
         match book.verdict((0, 2, 10), 5) {
             Verdict::DeadLetter {
                 reason, attempts, ..
-            } => assert_eq!((reason, attempts), ("output_rejected", 1)),
+            } => assert_eq!((reason, attempts), ("output_rejected", 2)),
             other => panic!("{other:?}"),
         }
-        assert_eq!(book.verdict((0, 2, 11), 5), Verdict::Process);
+        assert_eq!(book.verdict((0, 2, 11), 5), Verdict::Isolate);
+        assert_eq!(book.verdict((0, 2, 12), 5), Verdict::Process);
     }
 
     #[test]

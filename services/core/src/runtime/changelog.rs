@@ -15,6 +15,7 @@ use rdkafka::{Offset, TopicPartitionList};
 
 use tokio_util::sync::CancellationToken;
 
+use super::clients::{log_line, LogLimiter};
 use crate::admin::{create_topics, partition_count, TopicSpec, TopicStatus};
 use crate::config::{KafkaArgs, RuntimeConfig};
 use crate::{Error, Result};
@@ -125,20 +126,50 @@ pub fn changelog_spec(topic: &str, partitions: i32) -> TopicSpec {
         .with("segment.ms", "3600000")
 }
 
+/// The restore consumer's context. The end of a partition is how a restore
+/// ends, not an error: librdkafka also reports it (for an empty partition)
+/// as a client-wide error, which the default context logs at ERROR. Its
+/// other errors and logs go out as the services' own clients' do: WARN,
+/// rate-limited (a restore rides out a broker outage).
+struct RestoreContext {
+    log_limiter: LogLimiter,
+}
+
+impl rdkafka::ClientContext for RestoreContext {
+    fn log(&self, level: rdkafka::config::RDKafkaLogLevel, facility: &str, message: &str) {
+        log_line(&self.log_limiter, RESTORE, level, facility, message);
+    }
+
+    fn error(&self, error: KafkaError, reason: &str) {
+        if error.rdkafka_error_code() == Some(rdkafka::types::RDKafkaErrorCode::PartitionEOF) {
+            tracing::debug!(%error, "Changelog read to its end: {reason}");
+        } else if let Some(suppressed) = self.log_limiter.admit(Instant::now()) {
+            tracing::warn!(service = RESTORE, %error, suppressed, "Kafka client: {reason}");
+        }
+    }
+}
+
+impl rdkafka::consumer::ConsumerContext for RestoreContext {}
+
+/// The restore consumer's name in logs.
+const RESTORE: &str = "changelog-restore";
+
 fn read_partitions(
     kafka: &KafkaArgs,
     topic: &str,
     partitions: &[i32],
     shutdown: &CancellationToken,
 ) -> Result<Option<Restored>> {
-    let consumer: BaseConsumer = kafka
+    let consumer: BaseConsumer<RestoreContext> = kafka
         .client_config(&[
             ("group.id", "tickertape-restore"),
             ("enable.auto.commit", "false"),
             ("enable.partition.eof", "true"),
             ("isolation.level", "read_committed"),
         ])
-        .create()
+        .create_with_context(RestoreContext {
+            log_limiter: LogLimiter::new(),
+        })
         .map_err(|e| Error::kafka("creating the restore consumer", e))?;
     let mut assignment = TopicPartitionList::new();
     for partition in partitions {
@@ -171,8 +202,15 @@ fn read_partitions(
             Some(Err(KafkaError::PartitionEOF(partition))) => {
                 open.remove(&partition);
             }
-            Some(Err(error)) => {
+            Some(Err(error @ KafkaError::MessageConsumptionFatal(_))) => {
                 return Err(Error::kafka(format!("reading changelog {topic}"), error))
+            }
+            // The broker away, a leader moving: the client reconnects and
+            // the read goes on, within the restore's deadline.
+            Some(Err(error)) => {
+                if let Some(suppressed) = consumer.context().log_limiter.admit(Instant::now()) {
+                    tracing::warn!(service = RESTORE, changelog = topic, %error, suppressed, "Changelog read failed; retrying.");
+                }
             }
             Some(Ok(message)) => {
                 let Some(key) = message

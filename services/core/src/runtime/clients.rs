@@ -346,7 +346,7 @@ fn client_error(
     }
 }
 
-fn log_line(
+pub(super) fn log_line(
     limiter: &LogLimiter,
     service: &'static str,
     level: RDKafkaLogLevel,

@@ -10,7 +10,9 @@ use rdkafka::message::{BorrowedMessage, Headers, Message};
 
 use crate::config::RuntimeConfig;
 use crate::metrics::RuntimeMetrics;
-use crate::processor::{dead_letter, Input, Outcome, Processor, Record, Rejection};
+use crate::processor::{
+    dead_letter, dead_letter_parts, Input, Outcome, Processor, Record, Rejection,
+};
 
 use super::batch::Verdict;
 
@@ -94,19 +96,20 @@ fn rejected(
     config: &RuntimeConfig,
 ) -> Processed {
     Processed {
-        records: vec![letter_for(message, rejection, config)],
+        records: letter_for(message, rejection, config),
         dead_letter: Some(rejection.reason),
     }
 }
 
-/// The dead letter of `message`, headers included, logged. Counted when
-/// its batch commits, so that the count equals what is on the dead-letter
+/// The dead letter of `message`, headers included, logged: one record, or
+/// parts when it is larger than an output may be. Counted (once) when its
+/// batch commits, so that the count equals what is on the dead-letter
 /// topic.
 pub(crate) fn letter_for(
     message: &BorrowedMessage<'_>,
     rejection: &Rejection,
     config: &RuntimeConfig,
-) -> Record {
+) -> Vec<Record> {
     let input = input_of(message, true);
     tracing::warn!(
         topic = input.topic,
@@ -117,7 +120,10 @@ pub(crate) fn letter_for(
         detail = %rejection.detail,
         "Input dead-lettered."
     );
-    dead_letter(&input, rejection, &config.dead_letter_topic)
+    dead_letter_parts(
+        dead_letter(&input, rejection, &config.dead_letter_topic),
+        config.max_output_bytes,
+    )
 }
 
 /// The rejection for an input one of whose records is larger than the

@@ -285,6 +285,11 @@ impl<P: Processor> Pipeline<'_, P> {
             } else {
                 self.retries.verdict(input, self.config.max_attempts)
             };
+            let isolated = verdict == Verdict::Isolate;
+            if isolated {
+                // Everything before it acknowledged first (and rewound if refused).
+                self.await_deliveries(&batch, Instant::now() + CLOSE_DEADLINE)?;
+            }
             let processed =
                 process_message(message, &mut *processor, verdict, self.config, self.metrics);
             let opaque = delivery_opaque(batch.generation, Some(index));
@@ -298,6 +303,14 @@ impl<P: Processor> Pipeline<'_, P> {
                             "the producer queue stayed full".into(),
                         ));
                     }
+                    Err(error) if !matches!(classify(&error), Some(OutputFailure::Refused(_))) => {
+                        // Not this record's fault: a transaction already
+                        // failing (a refusal reported for an earlier record),
+                        // a fenced producer. Its delivery reports say whose.
+                        return Err(BatchFailure::Rewind(format!(
+                            "the producer took no more records: {error}"
+                        )));
+                    }
                     Err(error) => {
                         // Refused outright (too large, an unknown topic):
                         // the input's dead letter instead of the rest.
@@ -308,13 +321,14 @@ impl<P: Processor> Pipeline<'_, P> {
                                 record.topic
                             ),
                         );
-                        let letter = letter_for(message, &rejection, self.config);
-                        if let Err(error) = enqueue(self.producer, &letter, opaque) {
-                            return Err(BatchFailure::Rewind(format!(
-                                "a dead letter was refused: {error}"
-                            )));
+                        for letter in letter_for(message, &rejection, self.config) {
+                            if let Err(error) = enqueue(self.producer, &letter, opaque) {
+                                return Err(BatchFailure::Rewind(format!(
+                                    "a dead letter was refused: {error}"
+                                )));
+                            }
+                            batch.note_record(&letter.topic);
                         }
-                        batch.note_record(&letter.topic);
                         dead_letter = Some("output_rejected");
                         break;
                     }
@@ -322,6 +336,9 @@ impl<P: Processor> Pipeline<'_, P> {
             }
             if let Some(reason) = dead_letter {
                 batch.note_dead_letter(topic, reason);
+            }
+            if isolated {
+                self.await_deliveries(&batch, Instant::now() + CLOSE_DEADLINE)?;
             }
         }
         self.metrics
@@ -427,8 +444,9 @@ impl<P: Processor> Pipeline<'_, P> {
         Ok(())
     }
 
-    /// At-least-once: waits until every record sent so far is acknowledged;
-    /// a failed one fails the batch.
+    /// Waits until every record sent so far is acknowledged; a failed one
+    /// fails the batch. Closes an at-least-once batch, and fences off an
+    /// isolated input under either guarantee.
     fn await_deliveries(
         &mut self,
         batch: &OpenBatch,
@@ -518,8 +536,17 @@ impl<P: Processor> Pipeline<'_, P> {
                 }
             }
         }
-        // Later reports of the failed batch's records are no longer news.
-        let _ = self.producer.context().take_failures();
+        // The failed batch's delivery reports, served by now (an abort
+        // waits for them), say which inputs caused the failure; reports of
+        // earlier batches are no longer news.
+        let failures: Vec<DeliveryFailure> = self
+            .producer
+            .context()
+            .take_failures()
+            .into_iter()
+            .filter(|f| f.generation == failed.generation)
+            .collect();
+        self.attribute(&failed, failures);
         // The earliest offset of each partition the batch or the round read.
         let mut points: std::collections::BTreeMap<(usize, i32), i64> =
             failed.rewind_points().collect();
