@@ -19,6 +19,11 @@ python3 -c 'import ensurepip' 2>/dev/null || need+=(python3-venv)
 command -v node >/dev/null || need+=(nodejs npm)
 command -v go >/dev/null || need+=(golang-go)
 command -v valgrind >/dev/null || need+=(valgrind)
+# librdkafka is built with OpenSSL (the services' default `ssl` feature);
+# the TLS test makes its certificates with the openssl CLI.
+dpkg -s libssl-dev >/dev/null 2>&1 || need+=(libssl-dev)
+command -v pkg-config >/dev/null || need+=(pkg-config)
+command -v openssl >/dev/null || need+=(openssl)
 if ((${#need[@]})); then
   echo "install-deps: apt-get install ${need[*]}" >&2
   export DEBIAN_FRONTEND=noninteractive

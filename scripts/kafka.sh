@@ -3,6 +3,13 @@
 # loopback, for the real-broker tests and benchmarks. No Docker.
 #
 #   scripts/kafka.sh start DIR    format storage in DIR, start, wait, print the bootstrap address
+#   scripts/kafka.sh start-secure DIR
+#                                 the same with a SASL_SSL listener (SCRAM-SHA-512, TLS): a
+#                                 test CA and broker certificate in DIR/tls (openssl), and
+#                                 SCRAM credentials made by Kafka's StorageTool at format
+#                                 time; prints the SASL_SSL address, writes DIR/tls/ca.pem
+#                                 and DIR/scram (user and password, one per line). Inter-
+#                                 broker and controller traffic stay on loopback plaintext.
 #   scripts/kafka.sh stop DIR     stop the broker started in DIR (by its PID)
 #   scripts/kafka.sh restart DIR  stop and start again on the same storage and ports
 #   scripts/kafka.sh classpath    resolve the jars (Maven) and print the lib folder
@@ -39,9 +46,11 @@ launch() {
   nohup java $(java_opts "$dir") -cp "$lib/*" kafka.Kafka "$dir/server.properties" \
     >"$dir/stdout.log" 2>&1 </dev/null &
   echo $! >"$dir/pid"
-  local bootstrap; bootstrap=$(cat "$dir/bootstrap")
+  local bootstrap probe; bootstrap=$(cat "$dir/bootstrap")
+  # A secure broker is probed on its plaintext inter-broker listener.
+  probe=$(cat "$dir/probe" 2>/dev/null || echo "$bootstrap")
   for _ in $(seq 1 120); do
-    if kcat -b "$bootstrap" -L -m 2 >/dev/null 2>&1; then
+    if kcat -b "$probe" -L -m 2 >/dev/null 2>&1; then
       echo "$bootstrap"
       return 0
     fi
@@ -56,22 +65,63 @@ launch() {
   return 1
 }
 
+# A test CA, a broker certificate for 127.0.0.1/localhost signed by it
+# (PKCS#12 keystore), and a second CA that signed nothing (for the
+# untrusted-certificate test).
+make_tls() {
+  local tls=$1 pass=$2
+  mkdir -p "$tls"
+  (
+    cd "$tls"
+    openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 2 -subj "/CN=tickertape test CA"
+    openssl req -x509 -newkey rsa:2048 -nodes -keyout other-ca.key -out other-ca.pem -days 2 -subj "/CN=another CA"
+    openssl req -newkey rsa:2048 -nodes -keyout broker.key -out broker.csr -subj "/CN=localhost"
+    printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\n' >san.ext
+    openssl x509 -req -in broker.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out broker.pem -days 2 -extfile san.ext
+    openssl pkcs12 -export -in broker.pem -inkey broker.key -certfile ca.pem -out broker.p12 -passout "pass:$pass"
+  ) >"$tls/openssl.log" 2>&1 || { cat "$tls/openssl.log" >&2; return 1; }
+}
+
 start() {
-  local dir=${1:?usage: kafka.sh start DIR}
+  local dir=${1:?usage: kafka.sh start DIR} secure=${2:-}
   mkdir -p "$dir"
   dir=$(cd "$dir" && pwd)
   classpath >/dev/null
   command -v kcat >/dev/null || { echo "kafka.sh: kcat is missing; run scripts/install-deps.sh" >&2; return 1; }
-  local port controller
+  local port controller sasl
   port=$(free_port); controller=$(free_port)
   while [ "$controller" = "$port" ]; do controller=$(free_port); done
+  local listeners="PLAINTEXT://127.0.0.1:$port" advertised="PLAINTEXT://127.0.0.1:$port"
+  local map="PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT" extra="" scram=()
+  if [ -n "$secure" ]; then
+    command -v openssl >/dev/null || { echo "kafka.sh: openssl is missing; run scripts/install-deps.sh" >&2; return 1; }
+    sasl=$(free_port)
+    while [ "$sasl" = "$port" ] || [ "$sasl" = "$controller" ]; do sasl=$(free_port); done
+    local store_pass user_pass
+    store_pass=$(openssl rand -hex 16); user_pass=$(openssl rand -hex 16)
+    make_tls "$dir/tls" "$store_pass"
+    printf 'tickertape\n%s\n' "$user_pass" >"$dir/scram"
+    chmod 600 "$dir/scram"
+    scram=(--add-scram "SCRAM-SHA-512=[name=\"tickertape\",password=\"$user_pass\"]")
+    listeners="SASL_SSL://127.0.0.1:$sasl,INTERNAL://127.0.0.1:$port"
+    advertised="$listeners"
+    map="SASL_SSL:SASL_SSL,INTERNAL:PLAINTEXT,CONTROLLER:PLAINTEXT"
+    extra="inter.broker.listener.name=INTERNAL
+sasl.enabled.mechanisms=SCRAM-SHA-512
+listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+ssl.keystore.type=PKCS12
+ssl.keystore.location=$dir/tls/broker.p12
+ssl.keystore.password=$store_pass
+ssl.key.password=$store_pass"
+  fi
   cat >"$dir/server.properties" <<PROPS
 process.roles=broker,controller
 node.id=1
-listeners=PLAINTEXT://127.0.0.1:$port,CONTROLLER://127.0.0.1:$controller
-advertised.listeners=PLAINTEXT://127.0.0.1:$port
+listeners=$listeners,CONTROLLER://127.0.0.1:$controller
+advertised.listeners=$advertised
 controller.listener.names=CONTROLLER
-listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+listener.security.protocol.map=$map
+$extra
 controller.quorum.bootstrap.servers=127.0.0.1:$controller
 log.dirs=$dir/data
 num.partitions=1
@@ -97,14 +147,19 @@ appender.file.layout.pattern=[%d] %p %m (%c)%n
 logger.kafka.name=kafka
 logger.kafka.level=INFO
 LOG
-  echo "127.0.0.1:$port" >"$dir/bootstrap"
+  if [ -n "$secure" ]; then
+    echo "127.0.0.1:$sasl" >"$dir/bootstrap"
+    echo "127.0.0.1:$port" >"$dir/probe"
+  else
+    echo "127.0.0.1:$port" >"$dir/bootstrap"
+  fi
   if [ ! -d "$dir/data" ]; then
     local cluster_id
     # shellcheck disable=SC2046
     cluster_id=$(java $(java_opts "$dir") -cp "$lib/*" kafka.tools.StorageTool random-uuid 2>/dev/null | tail -1)
     # shellcheck disable=SC2046
     java $(java_opts "$dir") -cp "$lib/*" kafka.tools.StorageTool format \
-      -t "$cluster_id" -c "$dir/server.properties" --standalone >"$dir/format.log" 2>&1 \
+      -t "$cluster_id" -c "$dir/server.properties" --standalone "${scram[@]}" >"$dir/format.log" 2>&1 \
       || { cat "$dir/format.log" >&2; return 1; }
   fi
   launch "$dir"
@@ -124,8 +179,9 @@ stop() {
 
 case "${1:-}" in
   start) start "${2:-}" ;;
+  start-secure) start "${2:-}" secure ;;
   stop) stop "${2:-}" ;;
   restart) stop "${2:?}"; classpath >/dev/null; launch "$(cd "$2" && pwd)" ;;
   classpath) classpath ;;
-  *) sed -n '2,12p' "$0" >&2; exit 2 ;;
+  *) sed -n '2,19p' "$0" >&2; exit 2 ;;
 esac

@@ -56,6 +56,18 @@ if [ "$hostile_status" -ne 0 ] || ! grep -qE '^hostile-test: ok ' "$work/hostile
   exit 1
 fi
 
+# SASL_SSL with SCRAM-SHA-512: a broker of its own (scripts/kafka.sh
+# start-secure), both services, topics create and tail through
+# configuration alone; refusals fail fast; no secret in any output.
+"$HOME/.cache/tickertape/venv/bin/python3" tests/secure/secure_test.py --bin target/debug 2>&1 | tee "$work/secure.log"
+secure_status=${PIPESTATUS[0]}
+ran=$((ran + $(grep -cE '^secure-test: ok ' "$work/secure.log" || true)))
+failed=$((failed + $(grep -cE '^secure-test: FAIL ' "$work/secure.log" || true)))
+if [ "$secure_status" -ne 0 ] || ! grep -qE '^secure-test: ok ' "$work/secure.log"; then
+  echo "real-broker tests: $ran passed, $failed failed" >&2
+  exit 1
+fi
+
 # The crash test: SIGKILLs, scaling and a broker restart under exactly-once
 # and at-least-once, compared with `tickertape process` (see its docstring).
 if [ -z "${TICKERTAPE_SKIP_CRASH_TEST:-}" ]; then

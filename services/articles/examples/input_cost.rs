@@ -6,9 +6,10 @@
 
 use std::sync::Arc;
 
-use tickertape_articles::config::ArticlesSettings;
+use tickertape_articles::config::{ArticlesSettings, OutputLimits};
 use tickertape_articles::enrich::Enricher;
 use tickertape_articles::metrics::ArticleMetrics;
+use tickertape_articles::page::PageLimits;
 use tickertape_articles::processor::ArticlePipeline;
 use tickertape_processor::{Input, Outcome, Processor};
 
@@ -20,8 +21,20 @@ fn main() {
     };
     let times: usize = times.parse().expect("K is a count");
     let page = std::fs::read(&path).expect("the file is readable");
+    // Limits lifted: what is measured is what the stages cost on inputs of
+    // any size, not what the limits refuse before enrichment.
     let settings = ArticlesSettings {
         max_message_bytes: usize::MAX,
+        page_limits: PageLimits {
+            title_chars: usize::MAX,
+            paragraphs: usize::MAX,
+            paragraph_chars: usize::MAX,
+            strip_lines: usize::MAX,
+        },
+        output_limits: OutputLimits {
+            entities: usize::MAX,
+            quotes: usize::MAX,
+        },
         ..ArticlesSettings::default()
     };
     let mut pipeline = ArticlePipeline::new(

@@ -68,6 +68,18 @@ async fn main() -> anyhow::Result<()> {
     }
 }
 
+/// Fails fast, naming the broker, when it refuses the configured
+/// credentials or certificate (a blocking metadata request, off the async
+/// workers).
+async fn check_access(kafka: &tickertape_core::config::KafkaArgs) -> anyhow::Result<()> {
+    let kafka = kafka.clone();
+    tokio::task::spawn_blocking(move || {
+        tickertape_core::admin::check_access(&kafka, std::time::Duration::from_secs(10))
+    })
+    .await??;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use clap::CommandFactory;

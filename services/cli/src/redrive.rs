@@ -72,6 +72,7 @@ enum Decision {
 
 pub async fn run(args: RedriveArgs) -> anyhow::Result<()> {
     anyhow::ensure!(args.rate > 0, "--rate must be at least 1");
+    crate::check_access(&args.kafka).await?;
     let consumer: StreamConsumer = args
         .kafka
         .client_config(&[

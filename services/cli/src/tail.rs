@@ -28,6 +28,7 @@ pub struct TailArgs {
 }
 
 pub async fn run(args: TailArgs) -> anyhow::Result<()> {
+    crate::check_access(&args.kafka).await?;
     let group = format!("tickertape-tail-{}", std::process::id());
     let consumer: StreamConsumer = args
         .kafka

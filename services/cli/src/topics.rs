@@ -92,6 +92,7 @@ pub async fn run(args: TopicsArgs) -> anyhow::Result<()> {
         articles,
         prices,
     } = args.command;
+    crate::check_access(&kafka).await?;
     // Only the topic names are needed here; the input clocks are the services'.
     let articles = articles.settings(&TimeBoundsArgs::default())?.topics;
     let prices = prices.settings(&TimeBoundsArgs::default())?.topics;

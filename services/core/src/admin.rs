@@ -14,6 +14,78 @@ use crate::{Error, Result};
 
 const ADMIN_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// Fails fast when the broker refuses this client: a wrong password, an
+/// untrusted certificate. One metadata request, for up to `timeout`;
+/// a broker that does not answer at all is not refused (the command goes
+/// on and waits, or times out, as it would have).
+///
+/// Commands call it before their real work, so that a wrong setting is one
+/// clear line naming the broker, not a timeout a minute later.
+pub fn check_access(kafka: &KafkaArgs, timeout: Duration) -> Result<()> {
+    let consumer: BaseConsumer<RefusalWatch> = kafka
+        .client_config(&[("group.id", "tickertape-check-access")])
+        .create_with_context(RefusalWatch::default())
+        .map_err(|e| Error::kafka("creating a client", e))?;
+    let deadline = std::time::Instant::now() + timeout;
+    while std::time::Instant::now() < deadline {
+        if consumer
+            .fetch_metadata(None, Duration::from_millis(500))
+            .is_ok()
+        {
+            return Ok(());
+        }
+        // Serves the client's error events, which is where a refusal shows.
+        let _ = consumer.poll(Duration::from_millis(100));
+        if let Some(why) = consumer.context().refused() {
+            return Err(Error::BrokerRefused(why));
+        }
+    }
+    Ok(())
+}
+
+/// A client context that remembers the first refusal of the client's
+/// credentials or certificate, as librdkafka reported it.
+#[derive(Default)]
+struct RefusalWatch {
+    refused: std::sync::Mutex<Option<String>>,
+}
+
+impl RefusalWatch {
+    fn refused(&self) -> Option<String> {
+        self.refused
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone()
+    }
+}
+
+impl rdkafka::ClientContext for RefusalWatch {
+    fn error(&self, error: rdkafka::error::KafkaError, reason: &str) {
+        if is_security_refusal(&error) {
+            let mut refused = self
+                .refused
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            refused.get_or_insert_with(|| reason.to_owned());
+        }
+    }
+}
+
+impl rdkafka::consumer::ConsumerContext for RefusalWatch {}
+
+/// Whether `error` says the broker refused the client's credentials or the
+/// client did not trust its certificate: configuration, not weather.
+pub(crate) fn is_security_refusal(error: &rdkafka::error::KafkaError) -> bool {
+    matches!(
+        error.rdkafka_error_code(),
+        Some(
+            RDKafkaErrorCode::Authentication
+                | RDKafkaErrorCode::SSL
+                | RDKafkaErrorCode::SaslAuthenticationFailed
+        )
+    )
+}
+
 /// A topic the pipeline needs, with the settings it should be created with.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TopicSpec {
@@ -241,4 +313,23 @@ pub fn partition_count(kafka: &KafkaArgs, topic: &str) -> Result<Option<usize>> 
         .find(|t| t.name() == topic && t.error().is_none())
         .map(|t| t.partitions().len())
         .filter(|&count| count > 0))
+}
+
+#[cfg(test)]
+mod refusal_tests {
+    use super::*;
+    use rdkafka::error::KafkaError;
+
+    #[test]
+    fn a_wrong_password_or_an_untrusted_certificate_is_a_refusal_an_outage_is_not() {
+        assert!(is_security_refusal(&KafkaError::Global(
+            RDKafkaErrorCode::Authentication
+        )));
+        assert!(is_security_refusal(&KafkaError::Global(
+            RDKafkaErrorCode::SSL
+        )));
+        assert!(!is_security_refusal(&KafkaError::Global(
+            RDKafkaErrorCode::AllBrokersDown
+        )));
+    }
 }

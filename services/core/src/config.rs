@@ -15,26 +15,33 @@ pub struct KafkaArgs {
     #[arg(long, env = "TICKERTAPE_BROKERS", default_value = "localhost:9092")]
     pub brokers: String,
 
-    /// A librdkafka property passed through unchanged, as `key=value`
-    /// (repeat the flag; comma-separated in the environment variable). Use it
-    /// for `security.protocol`, `sasl.*`, `ssl.*`, `client.id` and tuning.
+    /// librdkafka properties passed through unchanged, as `key=value`,
+    /// comma-separated (repeat the flag, or list them in the environment
+    /// variable). A value may hold commas (`debug=broker,security`): only a
+    /// comma followed by `name=` starts the next property. Use it for
+    /// `security.protocol`, `sasl.*`, `ssl.*`, `client.id` and tuning.
     /// Values from the environment are never shown by `--help` (clap shows
     /// them by default): they hold `sasl.password`.
     #[arg(
         long = "kafka-property",
         env = "TICKERTAPE_KAFKA_PROPERTIES",
         hide_env_values = true,
-        value_delimiter = ',',
-        value_parser = parse_property
+        value_parser = parse_properties
     )]
-    pub kafka_properties: Vec<(String, String)>,
+    pub kafka_properties: Vec<Properties>,
 }
+
+/// The properties of one `--kafka-property` flag (or of the environment
+/// variable), in order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Properties(pub Vec<(String, String)>);
 
 impl std::fmt::Debug for KafkaArgs {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let keys: Vec<&str> = self
             .kafka_properties
             .iter()
+            .flat_map(|list| &list.0)
             .map(|(k, _)| k.as_str())
             .collect();
         f.debug_struct("KafkaArgs")
@@ -284,7 +291,7 @@ impl KafkaArgs {
         for (key, value) in defaults {
             config.set(*key, *value);
         }
-        for (key, value) in &self.kafka_properties {
+        for (key, value) in self.kafka_properties.iter().flat_map(|list| &list.0) {
             config.set(key, value);
         }
         config
@@ -378,6 +385,36 @@ fn parse_property(text: &str) -> std::result::Result<(String, String), String> {
     }
 }
 
+/// `a=1,b.c=x,y`: properties separated by commas; a comma not followed by
+/// a property name and `=` belongs to the value before it (librdkafka's
+/// lists, a password with a comma).
+fn parse_properties(text: &str) -> std::result::Result<Properties, String> {
+    let starts_property = |segment: &str| {
+        segment.split_once('=').is_some_and(|(key, _)| {
+            let key = key.trim();
+            !key.is_empty()
+                && key
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+        })
+    };
+    let mut properties: Vec<String> = Vec::new();
+    for segment in text.split(',') {
+        match properties.last_mut() {
+            Some(last) if !starts_property(segment) => {
+                last.push(',');
+                last.push_str(segment);
+            }
+            _ => properties.push(segment.to_owned()),
+        }
+    }
+    properties
+        .iter()
+        .map(|property| parse_property(property))
+        .collect::<std::result::Result<_, _>>()
+        .map(Properties)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -393,6 +430,22 @@ mod tests {
             ("sasl.password".into(), "a=b".into())
         );
         assert!(parse_property("no-equals-sign").is_err());
+        let pairs = |text| parse_properties(text).map(|list| list.0);
+        assert_eq!(
+            pairs("security.protocol=SASL_SSL,debug=broker,security,sasl.password=p,w=d").unwrap(),
+            vec![
+                ("security.protocol".to_owned(), "SASL_SSL".to_owned()),
+                ("debug".to_owned(), "broker,security".to_owned()),
+                ("sasl.password".to_owned(), "p".to_owned()),
+                ("w".to_owned(), "d".to_owned()),
+            ],
+            "a comma before `name=` starts a property; any other belongs to the value"
+        );
+        assert_eq!(
+            pairs("sasl.password=a,b c,d").unwrap(),
+            vec![("sasl.password".to_owned(), "a,b c,d".to_owned())]
+        );
+        assert!(pairs("broker,security").is_err());
         assert!(parse_property("=value").is_err());
     }
 
@@ -506,7 +559,14 @@ mod tests {
         assert!(help.contains("TICKERTAPE_KAFKA_PROPERTIES"), "{help}");
         assert!(!help.contains("hunter2"), "{help}");
         let kafka = parsed.unwrap();
-        assert_eq!(kafka.kafka_properties.len(), 2);
+        assert_eq!(
+            kafka
+                .kafka_properties
+                .iter()
+                .map(|l| l.0.len())
+                .sum::<usize>(),
+            2
+        );
         let debug = format!("{kafka:?}");
         assert!(
             debug.contains("sasl.password") && !debug.contains("hunter2"),
@@ -518,7 +578,7 @@ mod tests {
     fn pass_through_properties_override_defaults() {
         let kafka = KafkaArgs {
             brokers: "b:9092".into(),
-            kafka_properties: vec![("acks".into(), "1".into())],
+            kafka_properties: vec![Properties(vec![("acks".into(), "1".into())])],
         };
         let config = kafka.client_config(&[("acks", "all"), ("linger.ms", "5")]);
         assert_eq!(config.get("acks"), Some("1"));

@@ -26,6 +26,10 @@ pub enum Error {
     /// A setting is invalid.
     #[error("configuration: {0}")]
     Config(String),
+    /// The broker refused the client's credentials, or the client did not
+    /// trust the broker's certificate (librdkafka's words, naming the broker).
+    #[error("the Kafka broker refused the connection: {0}; check security.protocol, sasl.* and ssl.* (TICKERTAPE_KAFKA_PROPERTIES)")]
+    BrokerRefused(String),
     /// A topic the service needs is missing or has the wrong shape (a
     /// changelog whose partitions do not match its input's).
     #[error("topic {topic}: {problem}")]

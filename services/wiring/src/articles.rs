@@ -6,7 +6,7 @@ use tickertape_articles::config::{ArticleTopics, ArticlesSettings};
 use tickertape_articles::enrich::Enricher;
 use tickertape_articles::metrics::ArticleMetrics;
 use tickertape_articles::processor::{DedupeStage, ParseStage};
-use tickertape_core::admin::{partition_count, TopicSpec};
+use tickertape_core::admin::{check_access, partition_count, TopicSpec};
 use tickertape_core::config::{RuntimeConfig, ServiceArgs};
 use tickertape_core::{runtime, ProcessHost};
 use tokio_util::sync::CancellationToken;
@@ -108,12 +108,17 @@ fn spawn_stage(
 /// Fails when the internal topic exists with more partitions.
 async fn check_parsed_topic(service: &ServiceArgs, parsed_topic: &str) -> Result<(), Error> {
     let (kafka, topic) = (service.kafka.clone(), parsed_topic.to_owned());
-    let count = tokio::task::spawn_blocking(move || partition_count(&kafka, &topic))
-        .await
-        .map_err(|source| tickertape_core::Error::Task {
-            task: "the internal topic's metadata probe",
-            source,
-        })?;
+    // A refused password or certificate fails the start here, clearly,
+    // rather than after the metadata probe's timeout.
+    let count = tokio::task::spawn_blocking(move || {
+        check_access(&kafka, std::time::Duration::from_secs(10))?;
+        partition_count(&kafka, &topic)
+    })
+    .await
+    .map_err(|source| tickertape_core::Error::Task {
+        task: "the internal topic's metadata probe",
+        source,
+    })?;
     match count {
         Ok(Some(count)) if count != 1 => Err(tickertape_core::Error::Topic {
             topic: parsed_topic.to_owned(),
@@ -123,6 +128,7 @@ async fn check_parsed_topic(service: &ServiceArgs, parsed_topic: &str) -> Result
         }
         .into()),
         Ok(_) => Ok(()),
+        Err(error @ tickertape_core::Error::BrokerRefused(_)) => Err(error.into()),
         // The runtime waits for the broker; the check is repeated at the next start.
         Err(error) => {
             tracing::warn!(%error, "Could not check the partitions of the internal topic.");

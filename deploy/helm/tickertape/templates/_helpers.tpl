@@ -33,7 +33,32 @@ app.kubernetes.io/component: {{ .service }}
 {{- range $key, $value := .Values.kafka.properties -}}
 {{- $pairs = append $pairs (printf "%s=%v" $key $value) -}}
 {{- end -}}
+{{- if and .Values.kafka.caSecret (not (hasKey .Values.kafka.properties "ssl.ca.location")) -}}
+{{- $pairs = append $pairs "ssl.ca.location=/etc/tickertape/kafka-ca/ca.crt" -}}
+{{- end -}}
 {{- join "," $pairs -}}
+{{- end -}}
+
+{{/* The brokers' CA (kafka.caSecret), mounted where ssl.ca.location points. */}}
+{{- define "tickertape.kafkaVolumeMounts" -}}
+{{- if .Values.kafka.caSecret }}
+volumeMounts:
+  - name: kafka-ca
+    mountPath: /etc/tickertape/kafka-ca
+    readOnly: true
+{{- end }}
+{{- end -}}
+
+{{- define "tickertape.kafkaVolumes" -}}
+{{- if .Values.kafka.caSecret }}
+volumes:
+  - name: kafka-ca
+    secret:
+      secretName: {{ .Values.kafka.caSecret }}
+      items:
+        - key: ca.crt
+          path: ca.crt
+{{- end }}
 {{- end -}}
 
 {{/* Environment shared by the services and the topics job. */}}

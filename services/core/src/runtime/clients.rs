@@ -36,10 +36,16 @@ pub(crate) type InputConsumer = BaseConsumer<RuntimeContext>;
 pub(super) fn wait_for_topics(
     consumer: &InputConsumer,
     topics: &[&str],
+    readiness: &Readiness,
     shutdown: &CancellationToken,
-) -> bool {
+) -> Result<bool> {
     let mut backoff = Duration::from_millis(100);
     loop {
+        // A wrong password or an untrusted certificate fails the start:
+        // waiting would only hide it behind a readiness probe.
+        if let Some(why) = readiness.refused() {
+            return Err(Error::BrokerRefused(why));
+        }
         match consumer.fetch_metadata(None, Duration::from_secs(2)) {
             Ok(metadata) => {
                 let missing: Vec<&str> = topics
@@ -53,14 +59,14 @@ pub(super) fn wait_for_topics(
                     })
                     .collect();
                 if missing.is_empty() {
-                    return true;
+                    return Ok(true);
                 }
                 tracing::warn!(?missing, "Input topics not found yet; create them with `tickertape topics create`. Waiting.");
             }
             Err(error) => tracing::warn!(%error, "Kafka not reachable yet; retrying."),
         }
         if sleep_unless_cancelled(backoff, shutdown) {
-            return false;
+            return Ok(false);
         }
         backoff = (backoff * 2).min(Duration::from_secs(5));
     }
@@ -340,6 +346,9 @@ fn client_error(
 ) {
     if is_all_brokers_down(&error) {
         readiness.set_broker_lost(true);
+    }
+    if crate::admin::is_security_refusal(&error) {
+        readiness.set_refused(reason.to_owned());
     }
     if let Some(suppressed) = limiter.admit(Instant::now()) {
         tracing::warn!(service, %error, suppressed, "Kafka client: {reason}");

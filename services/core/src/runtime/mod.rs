@@ -126,7 +126,7 @@ fn run_blocking<P: Processor>(
     let consumer = create_consumer(&config, context)?;
 
     let topics: Vec<&str> = config.input_topics.iter().map(String::as_str).collect();
-    if !wait_for_topics(&consumer, &topics, &shutdown) {
+    if !wait_for_topics(&consumer, &topics, &readiness, &shutdown)? {
         return Ok(());
     }
     let state_store = clients::lock(&processor).state_store();

@@ -32,6 +32,9 @@ pub(crate) struct Readiness {
     restoring: AtomicBool,
     broker_lost: AtomicBool,
     stopping: AtomicBool,
+    /// Why the broker refused this client (authentication, TLS), as
+    /// librdkafka said it, naming the broker; None while it has not.
+    refused: std::sync::Mutex<Option<String>>,
 }
 
 impl Readiness {
@@ -42,7 +45,19 @@ impl Readiness {
             restoring: AtomicBool::new(false),
             broker_lost: AtomicBool::new(false),
             stopping: AtomicBool::new(false),
+            refused: std::sync::Mutex::new(None),
         }
+    }
+
+    /// Notes that the broker refused the client's credentials or
+    /// certificate: no retry fixes a configuration.
+    pub(crate) fn set_refused(&self, why: String) {
+        *super::clients::lock(&self.refused) = Some(why);
+    }
+
+    /// Why the broker refused the client, if it did.
+    pub(crate) fn refused(&self) -> Option<String> {
+        super::clients::lock(&self.refused).clone()
     }
 
     fn refresh(&self) {
