@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Fuzzes every parser and both processors (fuzz/, cargo-fuzz on nightly),
 # each seeded with the test fixtures, for SECONDS each (default 60), and
-# prints a table: target, seconds, executions, crashes. Fails if any target
+# prints a table: target, seconds, executions, crashes, and the coverage
+# (libFuzzer's `cov`) halfway through the executions and at the end: equal
+# means the target has plateaued. Fails if any target
 # crashed, panicked, ran out of memory or took longer than 10 s on one
 # input; the input is left in fuzz/artifacts/<target>/ (make it a
 # regression test).
@@ -48,7 +50,7 @@ for target, inputs in seeds.items():
 PY
 
 cargo +nightly fuzz build --fuzz-dir fuzz 2>&1 | tail -1
-printf '%-20s %8s %12s %8s\n' target seconds executions crashes > "$work/table"
+printf '%-20s %8s %12s %8s %9s %9s\n' target seconds executions crashes cov_half cov_end > "$work/table"
 status=0
 for target in "${targets[@]}"; do
   mkdir -p "$work/corpus/$target"
@@ -66,7 +68,17 @@ for target in "${targets[@]}"; do
     echo "fuzz: $target failed (exit $code):" >&2
     grep -E 'panicked|ERROR|SUMMARY|artifact' "$work/$target.log" | head -20 >&2
   fi
-  printf '%-20s %8s %12s %8s\n' "$target" "$seconds" "$runs" "$crashes" >> "$work/table"
+  # Coverage at the last status line before half the executions, and at the end.
+  read -r cov_half cov_end < <(python3 - "$work/$target.log" "$runs" <<'PY'
+import re, sys
+points = [(int(m.group(1)), int(m.group(2))) for m in
+          re.finditer(r"^#(\d+)\s+\S+\s+cov: (\d+)", open(sys.argv[1], errors="replace").read(), re.M)]
+half = int(sys.argv[2]) // 2
+before = [c for n, c in points if n <= half]
+print(before[-1] if before else "-", points[-1][1] if points else "-")
+PY
+)
+  printf '%-20s %8s %12s %8s %9s %9s\n' "$target" "$seconds" "$runs" "$crashes" "$cov_half" "$cov_end" >> "$work/table"
 done
 cat "$work/table"
 exit "$status"

@@ -2,16 +2,29 @@
 //! `tickertape_processor::shared_metrics`).
 
 use prometheus::{IntCounterVec, Opts, Registry};
+use tickertape_processor::shared_metrics::Tally;
 
-/// Counters both stages update.
+/// Counters the stages update, each a [`Tally`]: a batch read again (an
+/// aborted transaction, an outage) counts once. Each stage holds its own
+/// copy and closes it with its batches.
 #[derive(Debug, Clone)]
 pub struct ArticleMetrics {
-    /// Articles by dedupe status: new, update, duplicate.
-    pub articles: IntCounterVec,
-    /// Strip lines found on pages: published (as ticks) or malformed.
-    pub strip_lines: IntCounterVec,
-    /// The runtime's duplicates counter (kinds syndicated_copy and update).
-    pub duplicates: IntCounterVec,
+    /// `tickertape_articles_total{status}`: new, update, duplicate.
+    pub new_articles: Tally,
+    /// See `new_articles`.
+    pub updates: Tally,
+    /// See `new_articles`.
+    pub duplicates: Tally,
+    /// `tickertape_strip_lines_total{outcome="published"}`: strip lines
+    /// published as ticks.
+    pub strip_lines_published: Tally,
+    /// `tickertape_strip_lines_total{outcome="malformed"}`: strip lines that
+    /// did not parse (dropped as chrome).
+    pub strip_lines_malformed: Tally,
+    /// The runtime's `tickertape_duplicates_total{kind="syndicated_copy"}`.
+    pub syndicated_copies: Tally,
+    /// The runtime's `tickertape_duplicates_total{kind="update"}`.
+    pub updated_stories: Tally,
 }
 
 impl ArticleMetrics {
@@ -20,37 +33,48 @@ impl ArticleMetrics {
     ///
     /// Fails if they are already registered in `registry`.
     pub fn register(registry: &Registry, duplicates: IntCounterVec) -> prometheus::Result<Self> {
-        let metrics = ArticleMetrics {
-            articles: IntCounterVec::new(
-                Opts::new(
-                    "tickertape_articles_total",
-                    "Articles by dedupe status: new, update, duplicate.",
-                ),
-                &["status"],
-            )?,
-            strip_lines: IntCounterVec::new(
-                Opts::new(
-                    "tickertape_strip_lines_total",
-                    "Ticker-strip lines found on pages, by outcome: published, malformed.",
-                ),
-                &["outcome"],
-            )?,
-            duplicates,
-        };
+        let articles = IntCounterVec::new(
+            Opts::new(
+                "tickertape_articles_total",
+                "Articles by dedupe status: new, update, duplicate.",
+            ),
+            &["status"],
+        )?;
+        let strip_lines = IntCounterVec::new(
+            Opts::new(
+                "tickertape_strip_lines_total",
+                "Ticker-strip lines found on pages, by outcome: published, malformed.",
+            ),
+            &["outcome"],
+        )?;
+        registry.register(Box::new(articles.clone()))?;
+        registry.register(Box::new(strip_lines.clone()))?;
         // Every series of a fixed label set exists from start-up, at 0: a
         // dashboard shows 0, not "no data".
-        for status in ["new", "update", "duplicate"] {
-            metrics.articles.with_label_values(&[status]);
+        Ok(ArticleMetrics {
+            new_articles: Tally::new(articles.with_label_values(&["new"])),
+            updates: Tally::new(articles.with_label_values(&["update"])),
+            duplicates: Tally::new(articles.with_label_values(&["duplicate"])),
+            strip_lines_published: Tally::new(strip_lines.with_label_values(&["published"])),
+            strip_lines_malformed: Tally::new(strip_lines.with_label_values(&["malformed"])),
+            syndicated_copies: Tally::new(duplicates.with_label_values(&["syndicated_copy"])),
+            updated_stories: Tally::new(duplicates.with_label_values(&["update"])),
+        })
+    }
+
+    /// Publishes (committed) or drops what the closed batch counted.
+    pub fn batch_closed(&self, committed: bool) {
+        for tally in [
+            &self.new_articles,
+            &self.updates,
+            &self.duplicates,
+            &self.strip_lines_published,
+            &self.strip_lines_malformed,
+            &self.syndicated_copies,
+            &self.updated_stories,
+        ] {
+            tally.close(committed);
         }
-        for outcome in ["published", "malformed"] {
-            metrics.strip_lines.with_label_values(&[outcome]);
-        }
-        for kind in ["syndicated_copy", "update"] {
-            metrics.duplicates.with_label_values(&[kind]);
-        }
-        registry.register(Box::new(metrics.articles.clone()))?;
-        registry.register(Box::new(metrics.strip_lines.clone()))?;
-        Ok(metrics)
     }
 
     /// Metrics registered nowhere, for offline runs and tests.

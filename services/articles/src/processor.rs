@@ -77,8 +77,7 @@ impl ParseStage {
             .and_then(|page| self.page_limits.check(&page).map(|()| page))
             .map_err(|e| Rejection::new(e.reason(), e.to_string()))?;
         self.metrics
-            .strip_lines
-            .with_label_values(&["malformed"])
+            .strip_lines_malformed
             .inc_by(page.malformed_strip_lines.len() as u64);
         let words = PageWords::of(&page);
         let mut enrichment = self
@@ -149,8 +148,7 @@ impl ParseStage {
             records.push(json_record(&self.ticks_topic, &quote.symbol, &tick)?);
         }
         self.metrics
-            .strip_lines
-            .with_label_values(&["published"])
+            .strip_lines_published
             .inc_by(article.market_snapshot.len() as u64);
         records.push(json_record(&self.parsed_topic, &article.id, parsed)?);
         Ok(records)
@@ -179,6 +177,10 @@ pub const DEDUPE_REJECTION_REASONS: &[&str] = &["invalid_internal_record", "seri
 impl Processor for ParseStage {
     fn rejection_reasons(&self) -> Vec<&'static str> {
         PARSE_REJECTION_REASONS.to_vec()
+    }
+
+    fn batch_closed(&mut self, committed: bool) {
+        self.metrics.batch_closed(committed);
     }
 
     fn process(&mut self, input: &Input<'_>) -> Outcome {
@@ -234,14 +236,8 @@ impl DedupeStage {
                 version,
                 of,
             } => {
-                self.metrics
-                    .articles
-                    .with_label_values(&["duplicate"])
-                    .inc();
-                self.metrics
-                    .duplicates
-                    .with_label_values(&["syndicated_copy"])
-                    .inc();
+                self.metrics.duplicates.inc();
+                self.metrics.syndicated_copies.inc();
                 let record = DuplicateRecord {
                     schema: DUPLICATE_SCHEMA.to_owned(),
                     story_id: story_id.clone(),
@@ -264,9 +260,11 @@ impl DedupeStage {
                 similarity,
             } => ("update", story_id, version, Some(of), Some(similarity)),
         };
-        self.metrics.articles.with_label_values(&[status]).inc();
         if status == "update" {
-            self.metrics.duplicates.with_label_values(&["update"]).inc();
+            self.metrics.updates.inc();
+            self.metrics.updated_stories.inc();
+        } else {
+            self.metrics.new_articles.inc();
         }
         let fetched_at = article.fetched_at;
         let event = ArticleEvent {
@@ -287,6 +285,10 @@ impl DedupeStage {
 impl Processor for DedupeStage {
     fn state_store(&self) -> Option<&'static str> {
         Some("stories")
+    }
+
+    fn batch_closed(&mut self, committed: bool) {
+        self.metrics.batch_closed(committed);
     }
 
     fn rejection_reasons(&self) -> Vec<&'static str> {
@@ -366,6 +368,11 @@ impl ArticlePipeline {
 }
 
 impl Processor for ArticlePipeline {
+    fn batch_closed(&mut self, committed: bool) {
+        self.parse.batch_closed(committed);
+        self.dedupe.batch_closed(committed);
+    }
+
     fn process(&mut self, input: &Input<'_>) -> Outcome {
         let parsed = match self.parse.article_of(input) {
             Ok(parsed) => parsed,

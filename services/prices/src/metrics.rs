@@ -2,8 +2,10 @@
 //!
 //! Each labelled series is resolved once, at start: looking a label up costs
 //! a hash and a lock, which is more than the rest of a tick's counting.
+//! Every counter is a [`Tally`]: a batch read again counts once.
 
 use prometheus::{IntCounter, IntCounterVec, Opts, Registry};
+use tickertape_processor::shared_metrics::Tally;
 
 /// Counters the price processor updates.
 #[derive(Debug, Clone)]
@@ -11,32 +13,32 @@ pub struct PriceMetrics {
     /// `tickertape_ticks_total`: valid ticks by what they meant.
     pub ticks: TickOutcomes,
     /// `tickertape_price_changes_total{basis="previous_tick"}`.
-    pub changes_previous_tick: IntCounter,
+    pub changes_previous_tick: Tally,
     /// `tickertape_price_changes_total{basis="previous_close"}`.
-    pub changes_previous_close: IntCounter,
+    pub changes_previous_close: Tally,
     /// `tickertape_price_alerts_total{direction="up"}`.
-    pub alerts_up: IntCounter,
+    pub alerts_up: Tally,
     /// `tickertape_price_alerts_total{direction="down"}`.
-    pub alerts_down: IntCounter,
+    pub alerts_down: Tally,
     /// Ticks of symbols missing from the reference data.
-    pub unknown_instruments: IntCounter,
+    pub unknown_instruments: Tally,
     /// The runtime's duplicates counter, kind `repeated_tick`.
-    pub repeated_ticks: IntCounter,
+    pub repeated_ticks: Tally,
 }
 
 /// `tickertape_ticks_total` by outcome.
 #[derive(Debug, Clone)]
 pub struct TickOutcomes {
     /// A new price.
-    pub changed: IntCounter,
+    pub changed: Tally,
     /// The same price as the last accepted one.
-    pub unchanged: IntCounter,
+    pub unchanged: Tally,
     /// The first observation of a symbol, with nothing to compare it with.
-    pub first_seen: IntCounter,
+    pub first_seen: Tally,
     /// An observation seen before.
-    pub duplicate: IntCounter,
+    pub duplicate: Tally,
     /// Older than the last accepted tick beyond the allowed lateness.
-    pub late: IntCounter,
+    pub late: Tally,
 }
 
 impl PriceMetrics {
@@ -76,19 +78,39 @@ impl PriceMetrics {
         registry.register(Box::new(unknown_instruments.clone()))?;
         Ok(PriceMetrics {
             ticks: TickOutcomes {
-                changed: ticks.with_label_values(&["changed"]),
-                unchanged: ticks.with_label_values(&["unchanged"]),
-                first_seen: ticks.with_label_values(&["first_seen"]),
-                duplicate: ticks.with_label_values(&["duplicate"]),
-                late: ticks.with_label_values(&["late"]),
+                changed: Tally::new(ticks.with_label_values(&["changed"])),
+                unchanged: Tally::new(ticks.with_label_values(&["unchanged"])),
+                first_seen: Tally::new(ticks.with_label_values(&["first_seen"])),
+                duplicate: Tally::new(ticks.with_label_values(&["duplicate"])),
+                late: Tally::new(ticks.with_label_values(&["late"])),
             },
-            changes_previous_tick: changes.with_label_values(&["previous_tick"]),
-            changes_previous_close: changes.with_label_values(&["previous_close"]),
-            alerts_up: alerts.with_label_values(&["up"]),
-            alerts_down: alerts.with_label_values(&["down"]),
-            unknown_instruments,
-            repeated_ticks: duplicates.with_label_values(&["repeated_tick"]),
+            changes_previous_tick: Tally::new(changes.with_label_values(&["previous_tick"])),
+            changes_previous_close: Tally::new(changes.with_label_values(&["previous_close"])),
+            alerts_up: Tally::new(alerts.with_label_values(&["up"])),
+            alerts_down: Tally::new(alerts.with_label_values(&["down"])),
+            unknown_instruments: Tally::new(unknown_instruments),
+            repeated_ticks: Tally::new(duplicates.with_label_values(&["repeated_tick"])),
         })
+    }
+
+    /// Publishes (committed) or drops what the closed batch counted.
+    pub fn batch_closed(&self, committed: bool) {
+        let ticks = &self.ticks;
+        for tally in [
+            &ticks.changed,
+            &ticks.unchanged,
+            &ticks.first_seen,
+            &ticks.duplicate,
+            &ticks.late,
+            &self.changes_previous_tick,
+            &self.changes_previous_close,
+            &self.alerts_up,
+            &self.alerts_down,
+            &self.unknown_instruments,
+            &self.repeated_ticks,
+        ] {
+            tally.close(committed);
+        }
     }
 
     /// Metrics registered nowhere, for offline runs and tests.

@@ -188,6 +188,10 @@ impl Processor for PriceProcessor {
         false
     }
 
+    fn batch_closed(&mut self, committed: bool) {
+        self.metrics.batch_closed(committed);
+    }
+
     fn rejection_reasons(&self) -> Vec<&'static str> {
         let parser = tickertape_market::tick::TickError::REASONS.iter();
         parser.chain(OWN_REJECTION_REASONS).copied().collect()

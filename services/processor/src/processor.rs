@@ -223,6 +223,14 @@ pub trait Processor: Send + 'static {
     fn rejection_reasons(&self) -> Vec<&'static str> {
         Vec::new()
     }
+
+    /// The batch of inputs processed since the last call is done: committed
+    /// (its outputs are out, its offsets stored) or given up, to be read
+    /// and processed again. A processor counting in [`Tally`]s publishes or
+    /// drops what the batch counted, so that a re-read input counts once.
+    ///
+    /// [`Tally`]: crate::shared_metrics::Tally
+    fn batch_closed(&mut self, _committed: bool) {}
 }
 
 /// Why a changelog entry could not be restored. The runtime stops rather

@@ -280,10 +280,15 @@ pub(crate) struct RevokeCommit {
     /// The changelog topic and the processor's pending state changes, for
     /// a stage with state.
     pub state_changes: Option<(String, StateChanges)>,
+    /// Tells the processor its batch closed (committed on revoke).
+    pub batch_closed: BatchClosed,
 }
 
 /// Takes the processor's pending state changes (it locks the processor).
 pub(crate) type StateChanges = Box<dyn Fn() -> Vec<crate::processor::StateChange> + Send + Sync>;
+
+/// Calls the processor's `batch_closed` (it locks the processor).
+pub(crate) type BatchClosed = Box<dyn Fn(bool) + Send + Sync>;
 
 /// Rebalance handling, statistics and logs for the runtime's consumer.
 pub(crate) struct RuntimeContext {

@@ -121,6 +121,10 @@ fn run_blocking<P: Processor>(
                     Box::new(move || clients::lock(&processor).take_state_changes());
                 (topic, take)
             }),
+            batch_closed: {
+                let processor = processor.clone();
+                Box::new(move |committed| clients::lock(&processor).batch_closed(committed))
+            },
         }),
     };
     let consumer = create_consumer(&config, context)?;

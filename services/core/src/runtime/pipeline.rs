@@ -430,6 +430,7 @@ impl<P: Processor> Pipeline<'_, P> {
             self.metrics,
             self.config.service,
         );
+        lock(self.processor).batch_closed(true);
         self.retries.committed(closed.next_offsets());
         self.backoff.reset();
         self.readiness.set_broker_lost(false);
@@ -514,6 +515,9 @@ impl<P: Processor> Pipeline<'_, P> {
     fn rewind(&mut self, why: &str, polled: &[(usize, i32, i64)]) -> Result<()> {
         let service = self.config.service;
         let failed = lock(self.batch).close();
+        // What the processor counted for these inputs is counted again when
+        // they are read again.
+        lock(self.processor).batch_closed(false);
         if self.exactly_once() && failed.transaction_open {
             self.metrics
                 .transactions

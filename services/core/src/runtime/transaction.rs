@@ -200,6 +200,7 @@ pub(crate) fn finish_on_revoke(
             Ok(()) => {
                 let closed = batch.close();
                 count_closed(&closed, &revoke.input_topics, metrics, service);
+                (revoke.batch_closed)(true);
                 return;
             }
             Err(Failure::Fatal(error)) => {
