@@ -4,8 +4,9 @@
 Feeds N ticks (with repeats, out-of-order and bad ones) and M raw pages (with
 syndicated copies, updates and bad ones) into fresh topics while the services
 run as separate processes; kills them with SIGKILL at random moments K times
-(restarting each), scales the prices service from 1 to 3 instances and back,
-and optionally stops and restarts the broker mid-stream. Then it reads every
+(restarting each), scales the prices service and the articles service
+(whose parse stage reads articles.raw, and whose dedupe stage moves with its
+one partition) from 1 to 3 instances and back, and optionally stops and restarts the broker mid-stream. Then it reads every
 output topic with kcat (read_committed, an independent client) and compares
 with what `tickertape process` computes over the same inputs.
 
@@ -262,10 +263,10 @@ def monitor(run, slots, stop):
 def chaos_run(args, mode, label, ticks, pages, expected, broker_restart):
     run = Run(args, mode, label)
     run.create_topics()
-    articles = Slot(run, args.articles, "articles-0")
+    articles = [Slot(run, args.articles, f"articles-{i}") for i in range(3)]
     prices = [Slot(run, args.prices, f"prices-{i}") for i in range(3)]
-    slots = [articles] + prices
-    articles.start()
+    slots = articles + prices
+    articles[0].start()
     prices[0].start()
     stop = threading.Event()
     threading.Thread(target=monitor, args=(run, slots, stop), daemon=True).start()
@@ -306,13 +307,13 @@ def chaos_run(args, mode, label, ticks, pages, expected, broker_restart):
                     log(f"{label}: SIGKILL {victim.name} at {time.time() - started:.1f}s (kill {kills})")
                     time.sleep(rng.uniform(0.2, 1.0))
                 elif what == "scale-up":
-                    prices[1].start()
-                    prices[2].start()
-                    scale_log.append(f"1->3 at {time.time() - started:.0f}s")
+                    for slot in (prices[1], prices[2], articles[1], articles[2]):
+                        slot.start()
+                    scale_log.append(f"prices and articles 1->3 at {time.time() - started:.0f}s")
                 elif what == "scale-down":
-                    prices[1].stop()
-                    prices[2].stop()
-                    scale_log.append(f"3->1 at {time.time() - started:.0f}s")
+                    for slot in (prices[1], prices[2], articles[1], articles[2]):
+                        slot.stop()
+                    scale_log.append(f"prices and articles 3->1 at {time.time() - started:.0f}s")
             if what == "broker-restart":
                 log(f"{label}: stopping the broker at {time.time() - started:.1f}s")
                 subprocess.run([os.path.join(REPO, "scripts", "kafka.sh"), "stop", args.kafka_dir], check=True)

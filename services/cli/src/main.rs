@@ -6,6 +6,7 @@
 //! - `tail TOPIC`: follow an output topic, readably.
 
 mod demo;
+mod load;
 mod output;
 mod process;
 mod redrive;
@@ -53,6 +54,9 @@ enum Command {
     /// Replay dead letters to their source topic (or another), as the
     /// original messages; filtered, rate-limited, resumable.
     Redrive(redrive::RedriveArgs),
+    /// Write realistic ticks or pages to a topic at a steady rate: a random
+    /// walk with repeats and late ticks, stories with copies and updates.
+    Load(load::LoadArgs),
 }
 
 #[tokio::main]
@@ -65,6 +69,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Topics(args) => topics::run(*args).await,
         Command::Tail(args) => tail::run(args).await,
         Command::Redrive(args) => redrive::run(args).await,
+        Command::Load(args) => load::run(args).await,
     }
 }
 
