@@ -16,6 +16,24 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# Runs one Python suite printing `<suite>: ok <check>` and `<suite>: FAIL
+# <check>` lines, adds its counts, and stops here if it failed or checked
+# nothing.
+python_suite() {
+  local suite=$1; shift
+  set +e
+  "$@" 2>&1 | tee "$work/$suite.log"
+  local status=${PIPESTATUS[0]}
+  set -e
+  ran=$((ran + $(grep -cE "^$suite: ok " "$work/$suite.log" || true)))
+  failed=$((failed + $(grep -cE "^$suite: FAIL " "$work/$suite.log" || true)))
+  if [ "$status" -ne 0 ] || ! grep -qE "^$suite: ok " "$work/$suite.log"; then
+    echo "real-broker tests: $ran passed, $failed failed" >&2
+    exit 1
+  fi
+}
+venv_python="$HOME/.cache/tickertape/venv/bin/python3"   # confluent-kafka, from install-deps.sh
+
 TICKERTAPE_TEST_BROKERS=$(scripts/kafka.sh start "$work/broker")
 export TICKERTAPE_TEST_BROKERS
 echo "real-broker suite: Apache Kafka at $TICKERTAPE_TEST_BROKERS"
@@ -34,39 +52,18 @@ fi
 
 # Observability against a real Prometheus: metrics lint, catalogue, every
 # dashboard query, every alert rule.
-python3 tests/observability/check_observability.py --bin target/debug --brokers "$TICKERTAPE_TEST_BROKERS" \
-  2>&1 | tee "$work/observability.log"
-obs_status=${PIPESTATUS[0]}
-ran=$((ran + $(grep -cE '^observability: ok ' "$work/observability.log" || true)))
-failed=$((failed + $(grep -cE '^observability: FAIL ' "$work/observability.log" || true)))
-if [ "$obs_status" -ne 0 ]; then
-  echo "real-broker tests: $ran passed, $failed failed" >&2
-  exit 1
-fi
+python_suite observability python3 tests/observability/check_observability.py --bin target/debug \
+  --brokers "$TICKERTAPE_TEST_BROKERS"
 
 # The hostile-input catalogue through both services, each input followed
-# by a good message (confluent-kafka from install-deps.sh's venv).
-"$HOME/.cache/tickertape/venv/bin/python3" tests/hostile/hostile_test.py --bin target/debug \
-  --brokers "$TICKERTAPE_TEST_BROKERS" 2>&1 | tee "$work/hostile.log"
-hostile_status=${PIPESTATUS[0]}
-ran=$((ran + $(grep -cE '^hostile-test: ok ' "$work/hostile.log" || true)))
-failed=$((failed + $(grep -cE '^hostile-test: FAIL ' "$work/hostile.log" || true)))
-if [ "$hostile_status" -ne 0 ] || ! grep -qE '^hostile-test: ok ' "$work/hostile.log"; then
-  echo "real-broker tests: $ran passed, $failed failed" >&2
-  exit 1
-fi
+# by a good message.
+python_suite hostile-test "$venv_python" tests/hostile/hostile_test.py --bin target/debug \
+  --brokers "$TICKERTAPE_TEST_BROKERS"
 
 # SASL_SSL with SCRAM-SHA-512: a broker of its own (scripts/kafka.sh
 # start-secure), both services, topics create and tail through
 # configuration alone; refusals fail fast; no secret in any output.
-"$HOME/.cache/tickertape/venv/bin/python3" tests/secure/secure_test.py --bin target/debug 2>&1 | tee "$work/secure.log"
-secure_status=${PIPESTATUS[0]}
-ran=$((ran + $(grep -cE '^secure-test: ok ' "$work/secure.log" || true)))
-failed=$((failed + $(grep -cE '^secure-test: FAIL ' "$work/secure.log" || true)))
-if [ "$secure_status" -ne 0 ] || ! grep -qE '^secure-test: ok ' "$work/secure.log"; then
-  echo "real-broker tests: $ran passed, $failed failed" >&2
-  exit 1
-fi
+python_suite secure-test "$venv_python" tests/secure/secure_test.py --bin target/debug
 
 # The crash test: SIGKILLs, scaling and a broker restart under exactly-once
 # and at-least-once, compared with `tickertape process` (see its docstring).
@@ -86,15 +83,8 @@ fi
 # The outage test: the broker down at start and stopped for 30 s
 # mid-stream, under both guarantees; the services must stay up, follow it
 # on /readyz, and lose (or, exactly-once, repeat) nothing.
-python3 tests/outage/outage_test.py --bin target/debug --brokers "$TICKERTAPE_TEST_BROKERS" \
-  --kafka-dir "$work/broker" 2>&1 | tee "$work/outage.log"
-outage_status=${PIPESTATUS[0]}
-ran=$((ran + $(grep -cE '^outage-test: ok ' "$work/outage.log" || true)))
-failed=$((failed + $(grep -cE '^outage-test: FAIL ' "$work/outage.log" || true)))
-if [ "$outage_status" -ne 0 ] || ! grep -qE '^outage-test: ok ' "$work/outage.log"; then
-  echo "real-broker tests: $ran passed, $failed failed" >&2
-  exit 1
-fi
+python_suite outage-test python3 tests/outage/outage_test.py --bin target/debug \
+  --brokers "$TICKERTAPE_TEST_BROKERS" --kafka-dir "$work/broker"
 
 if [ "${ran:-0}" -eq 0 ]; then
   echo "real-broker suite: no real-broker test ran" >&2

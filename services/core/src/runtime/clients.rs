@@ -208,6 +208,14 @@ impl DeliveryContext {
     pub(crate) fn take_failures(&self) -> Vec<DeliveryFailure> {
         std::mem::take(&mut *lock(&self.failures))
     }
+
+    /// The failed deliveries of batch `generation` reported since the last
+    /// call; those of earlier batches are dropped (no longer news).
+    pub(crate) fn take_failures_of(&self, generation: u32) -> Vec<DeliveryFailure> {
+        let mut failures = self.take_failures();
+        failures.retain(|f| f.generation == generation);
+        failures
+    }
 }
 
 impl ClientContext for DeliveryContext {

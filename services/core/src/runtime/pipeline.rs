@@ -458,13 +458,7 @@ impl<P: Processor> Pipeline<'_, P> {
                 "records not acknowledged in time".into(),
             ));
         }
-        let failures: Vec<DeliveryFailure> = self
-            .producer
-            .context()
-            .take_failures()
-            .into_iter()
-            .filter(|f| f.generation == batch.generation)
-            .collect();
+        let failures = self.producer.context().take_failures_of(batch.generation);
         match failures.first() {
             None => Ok(()),
             Some(first) => {
@@ -478,12 +472,8 @@ impl<P: Processor> Pipeline<'_, P> {
     /// Exactly-once: notes the open batch's failed deliveries against their
     /// inputs, before the batch is rewound.
     fn note_failures(&mut self) {
-        let failures = self.producer.context().take_failures();
         let batch = lock(self.batch);
-        let current: Vec<DeliveryFailure> = failures
-            .into_iter()
-            .filter(|f| f.generation == batch.generation)
-            .collect();
+        let current = self.producer.context().take_failures_of(batch.generation);
         self.attribute(&batch, current);
     }
 
@@ -543,13 +533,7 @@ impl<P: Processor> Pipeline<'_, P> {
         // The failed batch's delivery reports, served by now (an abort
         // waits for them), say which inputs caused the failure; reports of
         // earlier batches are no longer news.
-        let failures: Vec<DeliveryFailure> = self
-            .producer
-            .context()
-            .take_failures()
-            .into_iter()
-            .filter(|f| f.generation == failed.generation)
-            .collect();
+        let failures = self.producer.context().take_failures_of(failed.generation);
         self.attribute(&failed, failures);
         // The earliest offset of each partition the batch or the round read.
         let mut points: std::collections::BTreeMap<(usize, i32), i64> =
