@@ -33,6 +33,11 @@ pub struct RuntimeMetrics {
     pub transactions: IntCounterVec,
     /// Time to restore assigned partitions' state from the changelog.
     pub restore_seconds: HistogramVec,
+    /// Bytes (keys and values) and entries read back from changelogs:
+    /// over the restore time, the restore throughput.
+    pub restored_bytes: IntCounterVec,
+    /// See `restored_bytes`.
+    pub restored_entries: IntCounterVec,
     /// Time the loop spent closing a batch (committing its transaction, or
     /// awaiting its records and storing its offsets), by service: the
     /// commit's share of the time.
@@ -136,6 +141,20 @@ impl RuntimeMetrics {
                 .buckets(vec![0.01, 0.1, 0.5, 1.0, 5.0, 15.0, 60.0, 300.0]),
                 &["service"],
             )?,
+            restored_bytes: IntCounterVec::new(
+                Opts::new(
+                    "tickertape_state_restored_bytes_total",
+                    "Bytes (keys and values) of state read back from changelogs.",
+                ),
+                &["service"],
+            )?,
+            restored_entries: IntCounterVec::new(
+                Opts::new(
+                    "tickertape_state_restored_entries_total",
+                    "State entries read back from changelogs.",
+                ),
+                &["service"],
+            )?,
             commit_seconds: HistogramVec::new(
                 HistogramOpts::new(
                     "tickertape_batch_close_duration_seconds",
@@ -187,6 +206,8 @@ impl RuntimeMetrics {
         registry.register(Box::new(metrics.consume_errors.clone()))?;
         registry.register(Box::new(metrics.transactions.clone()))?;
         registry.register(Box::new(metrics.restore_seconds.clone()))?;
+        registry.register(Box::new(metrics.restored_bytes.clone()))?;
+        registry.register(Box::new(metrics.restored_entries.clone()))?;
         registry.register(Box::new(metrics.commit_seconds.clone()))?;
         registry.register(Box::new(metrics.state_entries.clone()))?;
         registry.register(Box::new(metrics.consumer_lag.clone()))?;

@@ -193,4 +193,10 @@ fn zero_series<P: Processor>(config: &RuntimeConfig, processor: &P, metrics: &Ru
         }
     }
     metrics.consume_errors.with_label_values(&[config.service]);
+    if processor.state_store().is_some() {
+        metrics.restored_bytes.with_label_values(&[config.service]);
+        metrics
+            .restored_entries
+            .with_label_values(&[config.service]);
+    }
 }

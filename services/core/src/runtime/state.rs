@@ -174,6 +174,15 @@ impl StateKeeper {
             processor.release(partition);
             let entries = restored.remove(&partition).unwrap_or_default();
             let count = entries.len();
+            let bytes: usize = entries.iter().map(|(k, v)| k.len() + v.len()).sum();
+            self.metrics
+                .restored_bytes
+                .with_label_values(&[self.service])
+                .inc_by(bytes as u64);
+            self.metrics
+                .restored_entries
+                .with_label_values(&[self.service])
+                .inc_by(count as u64);
             processor
                 .restore(partition, entries)
                 .map_err(|source| Error::Restore {
