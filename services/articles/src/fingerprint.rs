@@ -57,6 +57,12 @@ impl Fingerprint {
         }
     }
 
+    /// The MinHash as its fixed number of bins, or None when it has another
+    /// length (a record this build did not write).
+    pub fn bins(&self) -> Option<&[u32; BINS]> {
+        self.minhash.as_slice().try_into().ok()
+    }
+
     /// `body_hash` as 16 hex digits, as events carry it.
     pub fn hex(&self) -> String {
         format!("{:016x}", self.body_hash)

@@ -24,13 +24,13 @@ use xxhash_rust::xxh3::xxh3_64;
 use crate::config::{ArticlesSettings, OutputLimits};
 #[cfg(test)]
 use crate::dedupe::STORY_FORMAT;
-use crate::dedupe::{DedupeRules, Story, StoryIndex, Verdict};
+use crate::dedupe::{ArticleId, DedupeRules, Story, StoryIndex, Verdict};
 use crate::enrich::{Enricher, PageWords};
 use crate::event::{
     Article, ArticleEvent, Dedupe, DuplicateRecord, ParsedArticle, SnapshotQuote, Source,
     ARTICLE_SCHEMA, DUPLICATE_SCHEMA,
 };
-use crate::fingerprint::Fingerprint;
+use crate::fingerprint::{Fingerprint, BINS};
 use crate::input::decode;
 use crate::metrics::ArticleMetrics;
 use crate::page::{parse_page, PageLimits};
@@ -229,7 +229,20 @@ impl DedupeStage {
             minhash: parsed.minhash,
         };
         let article = parsed.article;
-        let verdict = self.index.decide(&article.id, &print, now, &self.rules);
+        let (Some(article_id), Some(minhash)) = (ArticleId::parse(&article.id), print.bins())
+        else {
+            return Err(Rejection::new(
+                "invalid_internal_record",
+                format!(
+                    "article id {:?} is not 16 hex digits or the MinHash has {} bins, not {BINS}",
+                    article.id,
+                    print.minhash.len()
+                ),
+            ));
+        };
+        let verdict = self
+            .index
+            .decide(article_id, print.body_hash, minhash, now, &self.rules);
         let (status, story_id, version, of, similarity) = match verdict {
             Verdict::Duplicate {
                 story_id,
@@ -317,7 +330,7 @@ impl Processor for DedupeStage {
             .into_iter()
             .map(|(key, value)| Story::from_changelog(key, &value))
             .collect::<Result<Vec<_>, _>>()?;
-        self.index = StoryIndex::restored(stories);
+        self.index = StoryIndex::restored(stories)?;
         Ok(())
     }
 

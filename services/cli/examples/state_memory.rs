@@ -9,7 +9,7 @@
 //!   and repeat filter filled.
 
 use chrono::{TimeDelta, Utc};
-use tickertape_articles::dedupe::{DedupeRules, StoryIndex};
+use tickertape_articles::dedupe::{ArticleId, DedupeRules, StoryIndex};
 use tickertape_articles::fingerprint::Fingerprint;
 use tickertape_market::instruments::Catalog;
 use tickertape_prices::config::PricesSettings;
@@ -72,7 +72,13 @@ fn stories(count: usize) -> String {
         }
         let print = Fingerprint::of(&words);
         let seen = start + TimeDelta::milliseconds(n as i64);
-        index.decide(&format!("{n:016x}"), &print, seen, &rules);
+        index.decide(
+            ArticleId(n as u64),
+            print.body_hash,
+            print.bins().expect("64 bins"),
+            seen,
+            &rules,
+        );
     }
     format!("dedupe index: {} stories", index.len())
 }

@@ -246,6 +246,14 @@ pub enum RestoreError {
         #[source]
         source: serde_json::Error,
     },
+    /// The entry parses but holds what this build could not have written.
+    #[error("entry {key:?} is not valid state: {detail}")]
+    Invalid {
+        /// The entry's key.
+        key: String,
+        /// What is wrong with it.
+        detail: String,
+    },
     /// The entry was written by a newer build, in a format this one does not know.
     #[error("entry {key:?} is in state format {found}; this build reads formats up to {supported} (roll forward, not back)")]
     UnknownFormat {
