@@ -265,6 +265,9 @@ def run_latency(args, guarantee, rate, seconds):
     reader.join()
     consumer.close()
     text = scrape(service.port)
+    buckets = [line for line in text.splitlines()
+               if line.startswith("tickertape_batch_close_duration_seconds_bucket")]
+    log("batch close durations:", "; ".join(b.split("le=")[1] for b in buckets))
     closes = metric_sum(text, "tickertape_batch_close_duration_seconds_count")
     close_s = metric_sum(text, "tickertape_batch_close_duration_seconds_sum")
     service.stop()
@@ -301,6 +304,8 @@ def main():
     parser.add_argument("--only", default="passthrough,prices,articles,latency",
                         help="comma-separated subset of the rows")
     parser.add_argument("--seed", type=int, default=20261201)
+    parser.add_argument("--guarantees", default="at_least_once,exactly_once",
+                        help="the latency runs' guarantees")
     parser.add_argument("--service-arg", action="append", default=[],
                         help="an extra flag for every service (repeat), e.g. --service-arg=--kafka-property=linger.ms=20")
     args = parser.parse_args()
@@ -334,7 +339,7 @@ def main():
                 log(f"round {round_no + 1}: articles {guarantee} {r['rate']:,.0f}/s")
     latency = {}
     if "latency" in only:
-        for guarantee in ("at_least_once", "exactly_once"):
+        for guarantee in args.guarantees.split(","):
             latency[guarantee] = run_latency(args, guarantee, args.latency_rate, args.latency_seconds)
             log(f"latency {guarantee}: {latency[guarantee]}")
 
