@@ -292,9 +292,14 @@ impl PriceBook {
     }
 }
 
-/// The previous close implied by a price and its day change in percent,
-/// rounded half away from zero to the price's own number of decimals:
-/// `59.34` at `-1.43%` → `60.20`. None for a change of -100% or less.
+/// The previous close implied by a price and its day change in percent:
+/// rounded half away from zero to the price's own number of decimals, or
+/// to as many more (up to [`MAX_CLOSE_DECIMALS`]) as it takes for the
+/// change it implies to be the reported move: its percent within
+/// [`MOVE_TOLERANCE_PCT`] of the reported one, or equal to it at the
+/// reported precision. `59.34` at `-1.43%` → `60.20`; `5` at `1%` → `4.95`
+/// (not `5`, which would be no move at all); `69` at `2%` → `67.6` (not
+/// `68`, a move of 1.47%). None for a change of -100% or less.
 pub fn previous_close(price: Decimal, change_pct: Decimal) -> Option<Decimal> {
     let factor = Decimal::ONE_HUNDRED.checked_add(change_pct)?;
     if factor <= Decimal::ZERO {
@@ -303,12 +308,38 @@ pub fn previous_close(price: Decimal, change_pct: Decimal) -> Option<Decimal> {
     let close = price
         .checked_mul(Decimal::ONE_HUNDRED)?
         .checked_div(factor)?;
-    let mut rounded =
-        close.round_dp_with_strategy(price.scale(), RoundingStrategy::MidpointAwayFromZero);
-    // Keep the price's precision visible (`60.20`, not `60.2`).
-    rounded.rescale(price.scale());
+    let implies_the_move = |rounded: Decimal| {
+        let implied = (price - rounded)
+            .checked_mul(Decimal::ONE_HUNDRED)
+            .and_then(|c| c.checked_div(rounded));
+        implied.is_some_and(|pct| {
+            let off = (pct - change_pct).abs();
+            off * Decimal::ONE_HUNDRED <= change_pct.abs() * MOVE_TOLERANCE_PCT
+                || pct.round_dp_with_strategy(
+                    change_pct.scale(),
+                    RoundingStrategy::MidpointAwayFromZero,
+                ) == change_pct
+        })
+    };
+    let mut scale = price.scale();
+    let mut rounded = close.round_dp_with_strategy(scale, RoundingStrategy::MidpointAwayFromZero);
+    while scale < MAX_CLOSE_DECIMALS && (rounded.is_zero() || !implies_the_move(rounded)) {
+        scale += 1;
+        rounded = close.round_dp_with_strategy(scale, RoundingStrategy::MidpointAwayFromZero);
+    }
+    // Keep the precision visible (`60.20`, not `60.2`).
+    rounded.rescale(scale);
     Some(rounded)
 }
+
+/// The most decimals an implied previous close is given to: as many as a
+/// tick's price may have.
+const MAX_CLOSE_DECIMALS: u32 = 8;
+/// How far, relative to the reported day change, the move a previous close
+/// implies may be off, in percent: a close at the price's own precision is
+/// kept when it is about right (`35.53` for `35.11` at `-1.17%` implies
+/// `-1.18%`), not refined to sub-cent digits the market never quoted.
+const MOVE_TOLERANCE_PCT: Decimal = Decimal::from_parts(5, 0, 0, false, 0);
 
 /// `change` as a percentage of `base`, rounded half away from zero to 4
 /// places.
@@ -540,7 +571,11 @@ mod tests {
             previous_close(dec!(142.55), dec!(1)).unwrap().to_string(),
             "141.14"
         );
-        assert_eq!(previous_close(dec!(69), dec!(2)).unwrap().to_string(), "68");
+        // 68 would imply +1.47%, which is not the reported 2%.
+        assert_eq!(
+            previous_close(dec!(69), dec!(2)).unwrap().to_string(),
+            "67.6"
+        );
         assert_eq!(
             previous_close(dec!(22.658), dec!(-19.57))
                 .unwrap()
@@ -548,6 +583,39 @@ mod tests {
             "28.171"
         );
         assert_eq!(previous_close(dec!(1), dec!(-100)), None);
+    }
+
+    /// A move on a price quoted with few or no decimals does not vanish in
+    /// the rounding: the close keeps the decimals the move needs, at any
+    /// precision and either sign, and the move it implies is within 5% of
+    /// the reported one.
+    #[test]
+    fn previous_close_keeps_the_precision_the_move_needs() {
+        for (price, pct, close) in [
+            (dec!(5), dec!(1), "4.95"),
+            (dec!(5), dec!(-1), "5.05"),
+            (dec!(5), dec!(0.01), "4.9995"),
+            (dec!(12.5), dec!(-0.4), "12.55"),
+            (dec!(120), dec!(0.5), "119.4"),
+            (dec!(120), dec!(-0.25), "120.3"),
+            (dec!(3.1), dec!(0.1), "3.097"),
+            (dec!(0.0004), dec!(2), "0.000392"),
+            (dec!(2500), dec!(12), "2232"),
+            // About right at the price's own precision: kept.
+            (dec!(35.11), dec!(-1.17), "35.53"),
+            (dec!(59.34), dec!(0), "59.34"),
+        ] {
+            let found = previous_close(price, pct).unwrap();
+            assert_eq!(found.to_string(), close, "{price} at {pct}%");
+            if !pct.is_zero() {
+                assert_ne!(found, price, "{price} at {pct}%: the move vanished");
+                let implied = (price - found) * dec!(100) / found;
+                assert!(
+                    (implied - pct).abs() <= pct.abs() * dec!(0.05),
+                    "{price} at {pct}%: {found} implies {implied}%"
+                );
+            }
+        }
     }
 
     /// Found by the prices_processor fuzz target: a window holding a tiny
