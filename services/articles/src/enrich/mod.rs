@@ -228,6 +228,69 @@ mod tests {
         assert_eq!(enrichment.entities.countries, ["GB"]);
     }
 
+    fn countries_of(text: &str) -> Vec<String> {
+        let page = crate::page::parse_page(&format!("Wire - World\n\n{text}\n")).unwrap();
+        let day = NaiveDate::from_ymd_opt(2026, 1, 5).unwrap();
+        ENRICHER
+            .enrich(&page, &PageWords::of(&page), day)
+            .entities
+            .countries
+    }
+
+    static ENRICHER: std::sync::LazyLock<Enricher> = std::sync::LazyLock::new(Enricher::builtin);
+
+    /// The generated gazetteer (scripts/reference-data/countries.py) knows
+    /// every country, in the languages served, in the forms they inflect to;
+    /// sentences written for this test, not taken from the fixtures.
+    #[test]
+    fn countries_from_the_reference_data_in_every_language() {
+        let cases: &[(&str, &[&str])] = &[
+            (
+                "A drought in Ivory Coast and Ghana lifted cocoa prices.",
+                &["CI", "GH"],
+            ),
+            (
+                "Traders in Nigeria, Kenya, Japan, Tanzania and Ghana cut orders.",
+                &["NG", "KE", "JP", "TZ", "GH"],
+            ),
+            (
+                "Die Raketen Nordkoreas trafen die russischen Stellungen.",
+                &["KP", "RU"],
+            ),
+            (
+                "Le président a rencontré les dirigeants de l'Ukraine à Moscou.",
+                &["UA", "RU"],
+            ),
+            (
+                "La delegación mexicana viajó a Buenos Aires.",
+                &["MX", "AR"],
+            ),
+            (
+                "Il governo italiano ha convocato l'ambasciatore a Mosca.",
+                &["IT", "RU"],
+            ),
+            (
+                "O Brasil e Moçambique assinaram um acordo em Lisboa.",
+                &["BR", "MZ", "PT"],
+            ),
+            (
+                "De Nederlandse regering sprak met Duitsland en België.",
+                &["NL", "DE", "BE"],
+            ),
+            ("Les Ivoiriens ont voté ; la Côte d’Ivoire attend.", &["CI"]),
+            (
+                "Uzbekistan and Kyrgyzstan met in Bishkek and Tashkent.",
+                &["UZ", "KG"],
+            ),
+            // Names that do not say which country, or are something else.
+            ("Georgia Power raised rates in New Jersey.", &[]),
+            ("The Korean won fell; Congolese miners struck.", &[]),
+        ];
+        for (text, expected) in cases {
+            assert_eq!(&countries_of(text), expected, "{text}");
+        }
+    }
+
     #[test]
     fn a_speech_verb_of_several_words_attributes_the_quote_before_it() {
         let page = crate::page::parse_page(
