@@ -33,7 +33,7 @@ import sys
 from collections import defaultdict
 
 sys.path.insert(0, os.path.dirname(__file__))
-from packages import source_lines, unpacked  # noqa: E402
+from packages import common_words, source_lines, unpacked  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
@@ -150,25 +150,6 @@ def dutch_adjective(base):
     if base.endswith("s") and not base.endswith("ees"):
         forms.add(base + "e")  # Amerikaans → Amerikaanse
     return forms
-
-
-WORD_LISTS = {"wamerican": "american-english", "wngerman": "ngerman", "wfrench": "french",
-              "wspanish": "spanish", "witalian": "italian", "wportuguese": "portuguese",
-              "wdutch": "dutch"}
-
-
-def common_words():
-    """The words of the seven languages' Debian word lists written in lower
-    case (common words, not names): a city name among them is a word too."""
-    words = set()
-    for package, file in WORD_LISTS.items():
-        path = os.path.join(unpacked(package), "usr/share/dict", file)
-        with open(path, encoding="utf-8", errors="replace") as f:
-            for line in f:
-                word = line.strip()
-                if word[:1].islower():
-                    words.add(word)
-    return words
 
 
 def similar(a, b):

@@ -110,3 +110,22 @@ def unpacked(name):
             archive.extractall(partial)
     os.rename(partial, target)
     return target
+
+
+WORD_LISTS = {"wamerican": "american-english", "wngerman": "ngerman", "wfrench": "french",
+              "wspanish": "spanish", "witalian": "italian", "wportuguese": "portuguese",
+              "wdutch": "dutch"}
+
+
+def common_words():
+    """The words of the seven languages' Debian word lists written in lower
+    case (common words, not names): a city name among them is a word too."""
+    words = set()
+    for package, file in WORD_LISTS.items():
+        path = os.path.join(unpacked(package), "usr/share/dict", file)
+        with open(path, encoding="utf-8", errors="replace") as f:
+            for line in f:
+                word = line.strip()
+                if word[:1].islower():
+                    words.add(word)
+    return words

@@ -23,6 +23,9 @@ pub struct Listing {
     /// Instrument type (`adr`, `common_stock`, `foreign_ordinary`, …).
     #[serde(rename = "type")]
     pub kind: String,
+    /// ISO 6166 ISIN of the security, where the reference data gives it.
+    #[serde(default)]
+    pub isin: Option<String>,
     /// Names the company goes by in news text.
     #[serde(default)]
     pub aliases: Vec<String>,
@@ -49,6 +52,8 @@ pub struct InstrumentRef {
     /// Instrument type.
     #[serde(rename = "type")]
     pub kind: String,
+    /// ISIN, where known.
+    pub isin: Option<String>,
 }
 
 impl Listing {
@@ -94,6 +99,7 @@ impl Catalog {
                 mic: listing.mic.clone(),
                 currency: listing.currency.clone(),
                 kind: listing.kind.clone(),
+                isin: listing.isin.clone(),
             };
             by_symbol
                 .entry(listing.symbol.clone())
@@ -164,5 +170,93 @@ mod tests {
             catalog.lookup("SCS", day("2026-06-01")).unwrap().name,
             "Steelcase Inc. class A"
         );
+    }
+
+    /// ISO 6166: two letters, nine letters or digits, one check digit (the
+    /// Luhn sum of the code with each letter as two digits, A = 10).
+    fn isin_is_valid(isin: &str) -> bool {
+        let shaped = isin.len() == 12
+            && isin[..2].bytes().all(|b| b.is_ascii_uppercase())
+            && isin[2..11]
+                .bytes()
+                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+            && isin.as_bytes()[11].is_ascii_digit();
+        if !shaped {
+            return false;
+        }
+        let digits: Vec<u32> = isin
+            .chars()
+            .flat_map(|c| {
+                let value = c.to_digit(36).expect("checked above");
+                if value >= 10 {
+                    vec![value / 10, value % 10]
+                } else {
+                    vec![value]
+                }
+            })
+            .collect();
+        let sum: u32 = digits
+            .iter()
+            .rev()
+            .enumerate()
+            .map(|(i, &d)| {
+                if i % 2 == 1 {
+                    let doubled = d * 2;
+                    doubled / 10 + doubled % 10
+                } else {
+                    d
+                }
+            })
+            .sum();
+        sum.is_multiple_of(10)
+    }
+
+    /// The generated catalog (scripts/reference-data/instruments.py) holds
+    /// the major indices' constituents, their ISINs well formed, each symbol
+    /// listed once per venue.
+    #[test]
+    fn the_index_constituents_are_listed_with_valid_isins() {
+        assert!(isin_is_valid("US0378331005") && !isin_is_valid("US0378331006"));
+        let catalog = Catalog::builtin();
+        let with_isin: Vec<&Listing> = catalog
+            .listings()
+            .iter()
+            .filter(|l| l.isin.is_some())
+            .collect();
+        assert!(
+            catalog.listings().len() > 1_000,
+            "{}",
+            catalog.listings().len()
+        );
+        assert!(with_isin.len() > 800, "{} with an ISIN", with_isin.len());
+        for listing in &with_isin {
+            let isin = listing.isin.as_deref().unwrap();
+            assert!(isin_is_valid(isin), "{}: {isin}", listing.symbol);
+        }
+        let mut venues = std::collections::HashSet::new();
+        for listing in catalog.listings() {
+            if listing.valid_from.is_none() && listing.valid_to.is_none() {
+                assert!(
+                    venues.insert((&listing.symbol, &listing.mic)),
+                    "{} on {} twice",
+                    listing.symbol,
+                    listing.mic
+                );
+            }
+        }
+        let day = day("2026-12-01");
+        for (symbol, isin, mic) in [
+            ("AAPL", "US0378331005", "XNAS"),
+            ("SAP.DE", "DE0007164600", "XETR"),
+            ("MC.PA", "FR0000121014", "XPAR"),
+            ("7203.T", "JP3633400001", "XTKS"),
+            ("NESN.SW", "CH0038863350", "XSWX"),
+        ] {
+            let listing = catalog.lookup(symbol, day).expect(symbol);
+            assert_eq!(
+                (listing.isin.as_deref(), listing.mic.as_str()),
+                (Some(isin), mic)
+            );
+        }
     }
 }

@@ -144,10 +144,10 @@ pub(crate) fn is_valid_price(price: Decimal) -> bool {
 }
 
 /// True for 1 to 12 characters of upper-case letters, digits, `.` and `-`,
-/// starting with a letter.
+/// starting with a letter or a digit (Tokyo's `7203.T`, Hong Kong's `0005.HK`).
 pub fn is_symbol(text: &str) -> bool {
     (1..=12).contains(&text.len())
-        && text.starts_with(|c: char| c.is_ascii_uppercase())
+        && text.starts_with(|c: char| c.is_ascii_uppercase() || c.is_ascii_digit())
         && text
             .bytes()
             .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'.' || b == b'-')

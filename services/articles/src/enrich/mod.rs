@@ -60,6 +60,8 @@ pub struct InstrumentMention {
     pub name: String,
     /// Venue MIC.
     pub mic: String,
+    /// ISIN, where the reference data gives it.
+    pub isin: Option<String>,
     /// The words that matched.
     pub matched: String,
 }
@@ -184,6 +186,7 @@ impl Enricher {
                     symbol: symbol.to_owned(),
                     name: listing.name.clone(),
                     mic: listing.mic.clone(),
+                    isin: listing.isin.clone(),
                     matched: matched.to_owned(),
                 });
             }
@@ -289,6 +292,36 @@ mod tests {
         for (text, expected) in cases {
             assert_eq!(&countries_of(text), expected, "{text}");
         }
+    }
+
+    /// Company names from the generated catalog resolve to their home
+    /// listing, with its ISIN, whatever name the newsroom uses.
+    #[test]
+    fn listed_companies_from_the_reference_data_carry_their_isin() {
+        let page = crate::page::parse_page(
+            "Wire - Markets\n\nGoogle and Microsoft rose; Louis Vuitton slipped in Paris. \
+             Standard Chartered and Siemens gained, Toyota fell.\n",
+        )
+        .unwrap();
+        let day = NaiveDate::from_ymd_opt(2026, 12, 1).unwrap();
+        let found: Vec<(String, Option<String>)> = ENRICHER
+            .enrich(&page, &PageWords::of(&page), day)
+            .instruments
+            .into_iter()
+            .map(|m| (m.symbol, m.isin))
+            .collect();
+        let expected = [
+            ("GOOGL", "US02079K1079"),
+            ("MSFT", "US5949181045"),
+            ("MC.PA", "FR0000121014"),
+            ("STAN.L", "GB0004082847"),
+            ("SIE.DE", "DE0007236101"),
+            ("7203.T", "JP3633400001"),
+        ];
+        assert_eq!(
+            found,
+            expected.map(|(s, i)| (s.to_owned(), Some(i.to_owned())))
+        );
     }
 
     #[test]
