@@ -7,6 +7,8 @@
 //! `Initial.Surname--CODE`. Every part but the title and the body may be
 //! missing; labels are localised.
 
+use std::sync::LazyLock;
+
 use tickertape_market::strip::{parse_strip_line, StripQuote};
 
 /// Why a page could not be read.
@@ -150,21 +152,64 @@ pub struct Page {
     pub malformed_strip_lines: Vec<String>,
 }
 
-/// Widget labels that are page chrome, in the languages of the network's editions.
-const WIDGET_LABELS: &[&str] = &[
-    "Text size:",
-    "Text size",
-    "Schriftgröße:",
-    "Taille du texte:",
-    "Taille du texte :",
-    "Tamaño del texto:",
-    "Dimensione testo:",
-    "Tamanho do texto:",
-    "Μέγεθος κειμένου:",
-];
+/// The page chrome of every edition's language (`data/page-chrome.tsv`):
+/// widget labels, photo-credit markers, subheading marks.
+struct Chrome {
+    /// Widget labels, lower case, without a trailing colon.
+    widgets: Vec<String>,
+    /// Photo markers: the word before the credit's colon.
+    photo_words: Vec<String>,
+    /// Subheading marks: (opening, closing).
+    subheading_marks: Vec<(String, String)>,
+}
 
-/// Separators between a photo caption and its credit.
-const PHOTO_MARKERS: &[&str] = &[" / Photo:", " / Foto:", " / Φωτογραφία:", " / Photo :"];
+impl Chrome {
+    fn of(table: &str) -> Chrome {
+        let mut chrome = Chrome {
+            widgets: Vec::new(),
+            photo_words: Vec::new(),
+            subheading_marks: Vec::new(),
+        };
+        for line in table
+            .lines()
+            .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+        {
+            let mut fields = line.split('\t');
+            let (Some(kind), Some(_language), Some(text)) =
+                (fields.next(), fields.next(), fields.next())
+            else {
+                continue;
+            };
+            match kind {
+                "widget" => chrome.widgets.push(widget_key(text)),
+                "photo" => chrome.photo_words.push(text.trim().to_owned()),
+                "subheading" => {
+                    if let Some((open, close)) = text.split_once(' ') {
+                        chrome
+                            .subheading_marks
+                            .push((format!("{open} "), format!(" {close}")));
+                    }
+                }
+                _ => {}
+            }
+        }
+        chrome
+    }
+
+    fn is_widget_label(&self, line: &str) -> bool {
+        // Labels are short: most lines are ruled out before any allocation.
+        line.len() <= 40 && self.widgets.contains(&widget_key(line))
+    }
+}
+
+/// A widget label as compared: lower case, without a trailing colon and
+/// the spaces around it.
+fn widget_key(text: &str) -> String {
+    text.trim().trim_end_matches(':').trim_end().to_lowercase()
+}
+
+static CHROME: LazyLock<Chrome> =
+    LazyLock::new(|| Chrome::of(include_str!("../data/page-chrome.tsv")));
 
 /// Splits a page into its parts.
 ///
@@ -224,7 +269,7 @@ pub fn parse_page(text: &str) -> Result<Page, PageError> {
     let mut body: Vec<&str> = Vec::with_capacity(64);
     body.extend(lines);
     for (index, line) in body.iter().enumerate() {
-        if *line == title || WIDGET_LABELS.contains(line) {
+        if *line == title || CHROME.is_widget_label(line) {
             continue;
         }
         if photo.is_none() && paragraphs.is_empty() {
@@ -326,21 +371,30 @@ fn looks_like_strip_line(line: &str) -> bool {
         && line.split_whitespace().count() == 4
 }
 
+/// `<caption> / Photo: © <credit>`, with the edition's word for photo.
 fn photo_of(line: &str) -> Option<Photo> {
-    PHOTO_MARKERS.iter().find_map(|marker| {
-        let (caption, credit) = line.split_once(marker)?;
+    line.match_indices(" / ").find_map(|(at, separator)| {
+        let (word, credit) = line[at + separator.len()..].split_once(':')?;
+        if !CHROME.photo_words.iter().any(|w| w == word.trim_end()) {
+            return None;
+        }
         let credit = credit.trim().trim_start_matches('©').trim();
         Some(Photo {
-            caption: caption.trim().to_owned(),
+            caption: line[..at].trim().to_owned(),
             credit: credit.to_owned(),
         })
     })
 }
 
-/// `- More to come? -` → `More to come?`.
+/// `- More to come? -` → `More to come?` (or between dashes).
 fn subheading_of(line: &str) -> Option<&str> {
-    let inner = line.strip_prefix("- ")?.strip_suffix(" -")?.trim();
-    (!inner.is_empty()).then_some(inner)
+    CHROME.subheading_marks.iter().find_map(|(open, close)| {
+        let inner = line
+            .strip_prefix(open.as_str())?
+            .strip_suffix(close.as_str())?
+            .trim();
+        (!inner.is_empty()).then_some(inner)
+    })
 }
 
 /// `K.Thomson--BTB`, `K.Thomson/J.Doe--BTB`.
@@ -496,5 +550,43 @@ mod tests {
             parse_page("Site - Title\n\nTitle\n\nText size:\n\nK.Thomson--BTB").unwrap_err(),
             PageError::NoBody
         );
+    }
+
+    /// The chrome table covers every edition's language: a page written
+    /// with that language's widget label, photo marker and subheading is
+    /// read as the English one is.
+    #[test]
+    fn chrome_in_every_language_served() {
+        let editions = [
+            ("en", "Text size:", "Photo", "- Talks resume -"),
+            ("de", "Textgröße:", "Foto", "- Gespräche gehen weiter -"),
+            ("de", "Schriftgröße :", "Bild", "– Gespräche gehen weiter –"),
+            ("fr", "Taille du texte :", "Photo", "- Les discussions reprennent -"),
+            ("es", "Tamaño del texto:", "Foto", "— Se reanudan las conversaciones —"),
+            ("it", "Dimensione testo:", "Foto", "- Riprendono i colloqui -"),
+            ("pt", "Tamanho do texto:", "Foto", "- As conversações recomeçam -"),
+            ("nl", "Tekstgrootte:", "Foto", "- De gesprekken worden hervat -"),
+            ("el", "Μέγεθος κειμένου:", "Φωτογραφία", "- Οι συνομιλίες συνεχίζονται -"),
+        ];
+        for (language, widget, photo, subheading) in editions {
+            let text = format!(
+                "Site - Title\n\nNYSE - LSE\nAB 1% 2 $\nTitle\n\
+                 A caption / Feature / {photo}: © AFP\nTitle\nThe lede.\n{widget}\n\
+                 A paragraph.\n{subheading}\nMore.\nA.B--XX"
+            );
+            let page = parse_page(&text).unwrap();
+            assert_eq!(
+                page.paragraphs,
+                ["The lede.", "A paragraph.", "More."],
+                "{language}: {widget}"
+            );
+            let found = page.photo.expect(language);
+            assert_eq!(
+                (found.caption.as_str(), found.credit.as_str()),
+                ("A caption / Feature", "AFP"),
+                "{language}"
+            );
+            assert_eq!(page.subheadings.len(), 1, "{language}: {subheading}");
+        }
     }
 }
