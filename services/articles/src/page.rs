@@ -561,12 +561,42 @@ mod tests {
             ("en", "Text size:", "Photo", "- Talks resume -"),
             ("de", "Textgröße:", "Foto", "- Gespräche gehen weiter -"),
             ("de", "Schriftgröße :", "Bild", "– Gespräche gehen weiter –"),
-            ("fr", "Taille du texte :", "Photo", "- Les discussions reprennent -"),
-            ("es", "Tamaño del texto:", "Foto", "— Se reanudan las conversaciones —"),
-            ("it", "Dimensione testo:", "Foto", "- Riprendono i colloqui -"),
-            ("pt", "Tamanho do texto:", "Foto", "- As conversações recomeçam -"),
-            ("nl", "Tekstgrootte:", "Foto", "- De gesprekken worden hervat -"),
-            ("el", "Μέγεθος κειμένου:", "Φωτογραφία", "- Οι συνομιλίες συνεχίζονται -"),
+            (
+                "fr",
+                "Taille du texte :",
+                "Photo",
+                "- Les discussions reprennent -",
+            ),
+            (
+                "es",
+                "Tamaño del texto:",
+                "Foto",
+                "— Se reanudan las conversaciones —",
+            ),
+            (
+                "it",
+                "Dimensione testo:",
+                "Foto",
+                "- Riprendono i colloqui -",
+            ),
+            (
+                "pt",
+                "Tamanho do texto:",
+                "Foto",
+                "- As conversações recomeçam -",
+            ),
+            (
+                "nl",
+                "Tekstgrootte:",
+                "Foto",
+                "- De gesprekken worden hervat -",
+            ),
+            (
+                "el",
+                "Μέγεθος κειμένου:",
+                "Φωτογραφία",
+                "- Οι συνομιλίες συνεχίζονται -",
+            ),
         ];
         for (language, widget, photo, subheading) in editions {
             let text = format!(
