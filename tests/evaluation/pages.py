@@ -1,0 +1,296 @@
+"""The enrichment evaluation set: pages the team wrote for it, in seven
+languages, with what a careful reader finds in them. Not used to write
+rules or reference data.
+
+Split: the first three pages of each language are `dev` (look at them when
+changing rules); the last three are `held_out` (never look at their
+output while changing rules; the targets are measured on them).
+
+Expected entities: countries as ISO 3166-1 codes, people and organisations
+by the full name the text gives, quotes by their first words and speaker
+(None when the text does not say), instruments by symbol: the
+catalog's symbol for a company it lists, else the home listing's in the
+same style (`ENI.MI`), for the members of the indices the enrichment issue
+names (S&P 500, Nasdaq 100, FTSE 100, DAX, CAC 40, Euro Stoxx 50, SMI, AEX,
+IBEX 35, FTSE MIB, Nikkei 225, ASX 50, Bovespa).
+"""
+
+STRIP = "NYSE - LSE\nBP 1.44% 28.57 $\nGSK -1.17% 35.11 $\n"
+
+
+def page(site, title, paragraphs, photo="A photo", credit="AFP", signature="A.Writer--XX"):
+    body = "\n\n".join(paragraphs)
+    return (f"{site} - {title}\n\n{STRIP}{title}\n{photo} / Photo: © {credit}\n\n"
+            f"{title}\n\n{body}\n\n{signature}\n")
+
+
+def case(id, language, split, text, countries=(), people=(), organizations=(), quotes=(), instruments=()):
+    return {"id": id, "language": language, "split": split, "page": text,
+            "countries": set(countries), "people": set(people), "organizations": set(organizations),
+            "quotes": list(quotes), "instruments": set(instruments)}
+
+
+PAGES = [
+    # ---------------------------------------------------------------- en
+    case("en-1", "en", "dev", page("Gulf Daily", "Cocoa hits record as drought grips West Africa", [
+        "Cocoa futures rose to a record on Monday after a drought in Ivory Coast and Ghana cut the harvest for a second year.",
+        "\"We have never seen stocks this low,\" said Marta Kowalski, an analyst at Rabobank in London.",
+        "Farmers in the Ivorian region of Soubré said the rains came six weeks late.",
+    ]), countries=["CI", "GH", "GB"], people=["Marta Kowalski"], organizations=["Rabobank"],
+        quotes=[("We have never seen", "Marta Kowalski")]),
+    case("en-2", "en", "dev", page("Harbour Times", "Kenya and Japan sign port deal", [
+        "Kenya signed a port financing agreement with Japan on Tuesday, President William Ruto said in Nairobi.",
+        "The deal follows talks with Nigeria and Tanzania on a regional rail link, officials said.",
+        "Shares of Toyota rose 1% in Tokyo after the company said it would supply trucks for the port.",
+        "\"This is a partnership of equals,\" Ruto told reporters.",
+    ]), countries=["KE", "JP", "NG", "TZ"], people=["William Ruto"], instruments=["7203.T"],
+        organizations=["Toyota"], quotes=[("This is a partnership", "William Ruto")]),
+    case("en-3", "en", "dev", page("Capital Wire", "Microsoft and Safaricom to build data centre", [
+        "Microsoft will build a data centre with Safaricom outside Nairobi, the companies said on Wednesday.",
+        "The African Union welcomed the investment, and Standard Chartered will arrange the financing.",
+        "\"Kenyan developers will no longer wait for servers in Europe,\" said Peter Ndegwa, chief executive of Safaricom.",
+    ]), countries=["KE"], people=["Peter Ndegwa"],
+        organizations=["Microsoft", "Safaricom", "African Union", "Standard Chartered"],
+        quotes=[("Kenyan developers will", "Peter Ndegwa")], instruments=["MSFT", "STAN.L"]),
+    case("en-4", "en", "held_out", page("Gulf Daily", "Brazil and Argentina agree on beef quotas", [
+        "Brazil and Argentina agreed on Thursday to share beef export quotas to China, trade ministers said in Buenos Aires.",
+        "\"Nobody gains from a price war,\" Argentine Economy Minister Luis Caputo said.",
+        "The Chinese commerce ministry did not comment. JBS, the world's largest meatpacker, declined to comment.",
+    ]), countries=["BR", "AR", "CN"], people=["Luis Caputo"], organizations=["JBS"],
+        quotes=[("Nobody gains from", "Luis Caputo")]),
+    case("en-5", "en", "held_out", page("Harbour Times", "Shell and BP lift dividends as oil holds", [
+        "Shell and BP raised their dividends on Tuesday after oil prices held above $80 a barrel.",
+        "Wael Sawan, chief executive of Shell, said demand from India remained strong.",
+        "\"We see no sign of a slowdown in Asia,\" Sawan told analysts on a call from London.",
+        "The Organization of the Petroleum Exporting Countries (OPEC) meets in Vienna next week.",
+    ]), countries=["IN", "GB", "AT"], people=["Wael Sawan"],
+        organizations=["Shell", "BP", "Organization of the Petroleum Exporting Countries"],
+        quotes=[("We see no sign", "Wael Sawan")], instruments=["SHEL.L", "BP"]),
+    case("en-6", "en", "held_out", page("Capital Wire", "Indonesia bans nickel ore exports again", [
+        "Indonesia will ban exports of nickel ore from January, the energy ministry in Jakarta said on Friday.",
+        "The move is aimed at buyers in South Korea and Australia, which process the ore abroad.",
+        "\"We want the factories here,\" said Bahlil Lahadalia, the energy minister.",
+        "Tesla, which buys Indonesian nickel for its batteries, said it was studying the decision.",
+    ]), countries=["ID", "KR", "AU"], people=["Bahlil Lahadalia"], organizations=["Tesla"],
+        quotes=[("We want the factories", "Bahlil Lahadalia")], instruments=["TSLA"]),
+    # ---------------------------------------------------------------- de
+    case("de-1", "de", "dev", page("Berliner Tageblatt", "Siemens baut Werk in Polen", [
+        "Siemens baut für 500 Millionen Euro ein neues Werk in Polen, wie der Konzern am Montag in München mitteilte.",
+        "„Wir investieren dort, wo unsere Kunden wachsen“, sagte Vorstandschef Roland Busch.",
+        "Die polnische Regierung in Warschau begrüßte die Entscheidung.",
+    ]), countries=["PL", "DE"], people=["Roland Busch"], organizations=["Siemens"],
+        quotes=[("Wir investieren dort", "Roland Busch")], instruments=["SIE.DE"]),
+    case("de-2", "de", "dev", page("Berliner Tageblatt", "Scholz reist nach China", [
+        "Bundeskanzler Olaf Scholz reist in der kommenden Woche nach China und Japan.",
+        "Begleitet wird er von Managern der Volkswagen AG und der BASF.",
+        "„Wir wollen keine Abkopplung“, sagte Scholz vor dem Abflug in Berlin.",
+        "Die chinesische Führung in Peking hatte zuletzt die Zölle der Europäischen Union kritisiert.",
+    ]), countries=["CN", "JP", "DE"], people=["Olaf Scholz"],
+        organizations=["Volkswagen AG", "BASF", "Europäische Union"],
+        quotes=[("Wir wollen keine", "Olaf Scholz")], instruments=["VOW3.DE", "BAS.DE"]),
+    case("de-3", "de", "dev", page("Wiener Kurier", "Österreich und Ungarn streiten über Gas", [
+        "Österreich und Ungarn streiten über die Durchleitung von russischem Gas.",
+        "Der ungarische Außenminister Péter Szijjártó sagte in Budapest, Wien blockiere einen Vertrag.",
+        "„Das ist schlicht falsch“, erwiderte die österreichische Energieministerin Leonore Gewessler.",
+    ]), countries=["AT", "HU", "RU"], people=["Péter Szijjártó", "Leonore Gewessler"],
+        quotes=[("Das ist schlicht falsch", "Leonore Gewessler")]),
+    case("de-4", "de", "held_out", page("Berliner Tageblatt", "SAP übernimmt Start-up aus Israel", [
+        "Der Softwarekonzern SAP übernimmt ein Start-up aus Israel für 1,2 Milliarden Dollar.",
+        "„Künstliche Intelligenz ist kein Zusatz mehr“, sagte SAP-Chef Christian Klein in Walldorf.",
+        "Die Behörden in Jerusalem müssen der Übernahme noch zustimmen; auch die amerikanischen Kartellwächter prüfen.",
+    ]), countries=["IL", "US"], people=["Christian Klein"], organizations=["SAP"],
+        quotes=[("Künstliche Intelligenz ist", "Christian Klein")], instruments=["SAP.DE"]),
+    case("de-5", "de", "held_out", page("Zürcher Bote", "Schweiz verhandelt mit Brüssel", [
+        "Die Schweiz und die Europäische Union haben ihre Verhandlungen über ein Rahmenabkommen abgeschlossen.",
+        "Bundespräsidentin Viola Amherd sprach in Bern von einem „guten Tag für unser Land“.",
+        "Die Nestlé-Aktie legte in Zürich zu, während Roche nachgab.",
+    ]), countries=["CH"], people=["Viola Amherd"], organizations=["Europäische Union", "Nestlé", "Roche"],
+        quotes=[("guten Tag für", "Viola Amherd")], instruments=["NESN.SW", "ROG.SW"]),
+    case("de-6", "de", "held_out", page("Berliner Tageblatt", "Ukraine erhält weitere Luftabwehr", [
+        "Deutschland liefert der Ukraine zwei weitere Luftabwehrsysteme, teilte das Verteidigungsministerium mit.",
+        "Verteidigungsminister Boris Pistorius sagte in Kiew: „Wir stehen an der Seite der Ukrainer.“",
+        "Die Systeme stammen von Rheinmetall und sollen vor dem Winter eintreffen.",
+    ]), countries=["DE", "UA"], people=["Boris Pistorius"], organizations=["Rheinmetall"],
+        quotes=[("Wir stehen an der Seite", "Boris Pistorius")], instruments=["RHM.DE"]),
+    # ---------------------------------------------------------------- fr
+    case("fr-1", "fr", "dev", page("Le Quotidien", "La France et le Maroc signent un accord ferroviaire", [
+        "La France et le Maroc ont signé mardi à Rabat un accord pour prolonger la ligne à grande vitesse.",
+        "« C'est une étape historique », a déclaré le président Emmanuel Macron.",
+        "Alstom fournira les trains, selon un communiqué du groupe.",
+    ]), countries=["FR", "MA"], people=["Emmanuel Macron"], organizations=["Alstom"],
+        quotes=[("C'est une étape", "Emmanuel Macron")]),
+    case("fr-2", "fr", "dev", page("Le Quotidien", "LVMH recule à Paris", [
+        "L'action LVMH a reculé de 3 % à Paris après des ventes décevantes en Chine.",
+        "« La demande chinoise reste faible », a expliqué Bernard Arnault, le PDG du groupe.",
+        "Kering et Hermès ont également baissé.",
+    ]), countries=["FR", "CN"], people=["Bernard Arnault"], organizations=["LVMH", "Kering", "Hermès"],
+        quotes=[("La demande chinoise", "Bernard Arnault")], instruments=["MC.PA", "KER.PA", "RMS.PA"]),
+    case("fr-3", "fr", "dev", page("Le Soir d'Afrique", "Le Sénégal lance sa production de pétrole", [
+        "Le Sénégal a commencé à produire du pétrole, a annoncé la société australienne Woodside.",
+        "Le Premier ministre Ousmane Sonko a promis à Dakar que les revenus profiteraient aux Sénégalais.",
+        "La Mauritanie voisine attend son premier gaz l'an prochain.",
+    ]), countries=["SN", "AU", "MR"], people=["Ousmane Sonko"], organizations=["Woodside"],
+        instruments=["WDS.AX"]),
+    case("fr-4", "fr", "held_out", page("Le Quotidien", "L'Ukraine demande plus d'aide à Bruxelles", [
+        "Le président ukrainien Volodymyr Zelensky a demandé jeudi à l'Union européenne de nouvelles sanctions contre la Russie.",
+        "« Chaque jour de retard coûte des vies », a-t-il déclaré devant le Parlement européen.",
+        "Selon Ursula von der Leyen, un nouveau paquet sera présenté la semaine prochaine.",
+    ]), countries=["UA", "RU"], people=["Volodymyr Zelensky", "Ursula von der Leyen"],
+        organizations=["Union européenne", "Parlement européen"],
+        quotes=[("Chaque jour de retard", "Volodymyr Zelensky")]),
+    case("fr-5", "fr", "held_out", page("Le Quotidien", "TotalEnergies investit au Mozambique", [
+        "TotalEnergies relance son projet gazier au Mozambique, suspendu depuis 2021.",
+        "« Les conditions de sécurité sont réunies », a affirmé Patrick Pouyanné, PDG du groupe, depuis Maputo.",
+        "Le Rwanda, dont les troupes sécurisent la région, a salué la décision.",
+    ]), countries=["MZ", "RW"], people=["Patrick Pouyanné"], organizations=["TotalEnergies"],
+        quotes=[("Les conditions de sécurité", "Patrick Pouyanné")], instruments=["TTE.PA"]),
+    case("fr-6", "fr", "held_out", page("La Voix de Genève", "La Suisse et l'Italie rouvrent le tunnel", [
+        "La Suisse et l'Italie ont rouvert lundi le tunnel ferroviaire du Gothard, fermé après un déraillement.",
+        "« Le trafic reprend normalement », a indiqué un porte-parole des Chemins de fer fédéraux.",
+        "Les transporteurs allemands, qui utilisent l'axe vers Milan, se sont dits soulagés.",
+    ]), countries=["CH", "IT", "DE"], organizations=["Chemins de fer fédéraux"],
+        quotes=[("Le trafic reprend", None)]),
+    # ---------------------------------------------------------------- es
+    case("es-1", "es", "dev", page("El Diario", "México y Estados Unidos acuerdan reglas para el acero", [
+        "México y Estados Unidos acordaron el miércoles nuevas reglas de origen para el acero.",
+        "«Es un acuerdo que protege empleos en ambos lados», dijo el secretario de Economía, Marcelo Ebrard.",
+        "La Asociación Mexicana del Acero celebró la decisión.",
+    ]), countries=["MX", "US"], people=["Marcelo Ebrard"], organizations=["Asociación Mexicana del Acero"],
+        quotes=[("Es un acuerdo que", "Marcelo Ebrard")]),
+    case("es-2", "es", "dev", page("El Diario", "Santander gana un 12 % más", [
+        "Banco Santander ganó un 12 % más en el trimestre gracias a Brasil y Reino Unido.",
+        "«Nuestro modelo diversificado funciona», afirmó la presidenta Ana Botín en Madrid.",
+        "Las acciones de BBVA e Iberdrola también subieron en la bolsa madrileña.",
+    ]), countries=["BR", "GB", "ES"], people=["Ana Botín"], organizations=["Banco Santander", "BBVA", "Iberdrola"],
+        quotes=[("Nuestro modelo diversificado", "Ana Botín")], instruments=["SAN.MC", "BBVA.MC", "IBE.MC"]),
+    case("es-3", "es", "dev", page("La Nación Austral", "Chile eleva su previsión de cobre", [
+        "Chile elevó su previsión de producción de cobre para el próximo año, informó Cochilco.",
+        "El ministro de Hacienda, Mario Marcel, dijo en Santiago que los precios ayudarán al presupuesto.",
+        "Los compradores chinos y peruanos siguen de cerca las cifras.",
+    ]), countries=["CL", "CN", "PE"], people=["Mario Marcel"], organizations=["Cochilco"]),
+    case("es-4", "es", "held_out", page("El Diario", "Colombia y Venezuela reabren la frontera", [
+        "Colombia y Venezuela reabrieron por completo su frontera común, anunció el presidente Gustavo Petro.",
+        "«Hoy ganan los comerciantes de Cúcuta», escribió Petro en redes sociales.",
+        "La Organización de Estados Americanos pidió garantías para los migrantes.",
+    ]), countries=["CO", "VE"], people=["Gustavo Petro"], organizations=["Organización de Estados Americanos"],
+        quotes=[("Hoy ganan los comerciantes", "Gustavo Petro")]),
+    case("es-5", "es", "held_out", page("El Diario", "Inditex abre tiendas en India", [
+        "Inditex abrirá diez tiendas de Zara en India el próximo año, según la empresa gallega.",
+        "«India es nuestro mercado con más potencial», declaró Marta Ortega, presidenta del grupo.",
+        "El grupo compite allí con la sueca H&M y con marcas japonesas.",
+    ]), countries=["IN", "SE", "JP"], people=["Marta Ortega"], organizations=["Inditex", "Zara", "H&M"],
+        quotes=[("India es nuestro mercado", "Marta Ortega")], instruments=["ITX.MC", "HM-B.ST"]),
+    case("es-6", "es", "held_out", page("La Nación Austral", "Perú declara emergencia por El Niño", [
+        "Perú declaró el estado de emergencia en la costa norte por el fenómeno de El Niño.",
+        "La presidenta Dina Boluarte viajó a Piura y prometió ayuda inmediata.",
+        "Ecuador y Bolivia también preparan medidas, según la Comunidad Andina.",
+    ]), countries=["PE", "EC", "BO"], people=["Dina Boluarte"], organizations=["Comunidad Andina"]),
+    # ---------------------------------------------------------------- it
+    case("it-1", "it", "dev", page("Il Corriere Padano", "Stellantis investe in Serbia", [
+        "Stellantis investirà 190 milioni di euro nello stabilimento di Kragujevac, in Serbia.",
+        "«La Serbia è una base competitiva per l'Europa», ha detto l'amministratore delegato Carlos Tavares.",
+        "I sindacati italiani hanno chiesto garanzie per gli impianti di Torino.",
+    ]), countries=["RS", "IT"], people=["Carlos Tavares"], organizations=["Stellantis"],
+        quotes=[("La Serbia è una base", "Carlos Tavares")], instruments=["STLAP.PA"]),
+    case("it-2", "it", "dev", page("Il Corriere Padano", "Meloni incontra il premier albanese", [
+        "La presidente del Consiglio Giorgia Meloni ha incontrato a Roma il primo ministro albanese Edi Rama.",
+        "«L'Albania è un partner affidabile», ha dichiarato Meloni in conferenza stampa.",
+        "Al centro dei colloqui i centri per migranti finanziati dall'Italia.",
+    ]), countries=["AL", "IT"], people=["Giorgia Meloni", "Edi Rama"],
+        quotes=[("L'Albania è un partner", "Giorgia Meloni")]),
+    case("it-3", "it", "dev", page("Gazzetta di Trieste", "La Grecia vende il porto di Salonicco", [
+        "La Grecia ha venduto una quota del porto di Salonicco a un consorzio tedesco.",
+        "Il ministro greco Kostis Hatzidakis ha parlato di «un segnale di fiducia».",
+        "Anche investitori turchi e cinesi avevano presentato offerte.",
+    ]), countries=["GR", "DE", "TR", "CN"], people=["Kostis Hatzidakis"],
+        quotes=[("un segnale di fiducia", "Kostis Hatzidakis")]),
+    case("it-4", "it", "held_out", page("Il Corriere Padano", "Eni firma con l'Algeria", [
+        "Eni ha firmato un nuovo contratto per il gas con l'Algeria, ha annunciato il gruppo ad Algeri.",
+        "«Diversifichiamo le forniture per l'Italia e per l'Europa», ha detto Claudio Descalzi.",
+        "La compagnia algerina Sonatrach aumenterà le consegne dal 2026.",
+    ]), countries=["DZ", "IT"], people=["Claudio Descalzi"], organizations=["Eni", "Sonatrach"],
+        quotes=[("Diversifichiamo le forniture", "Claudio Descalzi")], instruments=["ENI.MI"]),
+    case("it-5", "it", "held_out", page("Il Corriere Padano", "Ferrari vola a Milano", [
+        "Il titolo Ferrari è salito del 5% a Milano dopo conti trimestrali sopra le attese.",
+        "«La domanda negli Stati Uniti resta fortissima», ha spiegato Benedetto Vigna.",
+        "Gli analisti di Mediobanca hanno alzato il prezzo obiettivo.",
+    ]), countries=["IT", "US"], people=["Benedetto Vigna"], organizations=["Ferrari", "Mediobanca"],
+        quotes=[("La domanda negli Stati Uniti", "Benedetto Vigna")], instruments=["RACE.MI", "MB.MI"]),
+    case("it-6", "it", "held_out", page("Gazzetta di Trieste", "Slovenia e Croazia sul Carso", [
+        "Slovenia e Croazia hanno firmato a Lubiana un accordo sulla gestione dell'acqua del Carso.",
+        "Il premier sloveno Robert Golob ha parlato di un passo avanti per la regione.",
+        "L'Unione europea finanzierà metà dei lavori.",
+    ]), countries=["SI", "HR"], people=["Robert Golob"], organizations=["Unione europea"]),
+    # ---------------------------------------------------------------- pt
+    case("pt-1", "pt", "dev", page("Jornal do Atlântico", "Brasil e Angola assinam acordo de petróleo", [
+        "O Brasil e Angola assinaram em Luanda um acordo de cooperação no setor de petróleo.",
+        "«É o início de uma nova fase», disse o presidente Luiz Inácio Lula da Silva.",
+        "A Petrobras vai participar em dois blocos ao largo da costa angolana.",
+    ]), countries=["BR", "AO"], people=["Luiz Inácio Lula da Silva"], organizations=["Petrobras"],
+        quotes=[("É o início de uma nova", "Luiz Inácio Lula da Silva")], instruments=["PETR4.SA"]),
+    case("pt-2", "pt", "dev", page("Jornal do Atlântico", "Portugal reduz a dívida", [
+        "Portugal reduziu a dívida pública para menos de 100% do PIB, informou o Banco de Portugal.",
+        "O ministro das Finanças, Joaquim Miranda Sarmento, disse em Lisboa que a meta foi cumprida.",
+        "Espanha e Itália continuam acima desse nível.",
+    ]), countries=["PT", "ES", "IT"], people=["Joaquim Miranda Sarmento"], organizations=["Banco de Portugal"]),
+    case("pt-3", "pt", "dev", page("Folha do Sul", "Moçambique recebe investimento japonês", [
+        "Moçambique vai receber um investimento japonês de 300 milhões de dólares em energia solar.",
+        "«Queremos levar eletricidade a todas as províncias», afirmou o presidente Daniel Chapo em Maputo.",
+        "A Agência de Cooperação Internacional do Japão coordena o projeto.",
+    ]), countries=["MZ", "JP"], people=["Daniel Chapo"], organizations=["Agência de Cooperação Internacional do Japão"],
+        quotes=[("Queremos levar eletricidade", "Daniel Chapo")]),
+    case("pt-4", "pt", "held_out", page("Jornal do Atlântico", "Cabo Verde aposta no turismo", [
+        "Cabo Verde espera receber um milhão de turistas este ano, sobretudo do Reino Unido e da Alemanha.",
+        "«O turismo é o motor da nossa economia», disse o primeiro-ministro Ulisses Correia e Silva.",
+        "A TAP Air Portugal vai abrir novas rotas a partir de Lisboa.",
+    ]), countries=["CV", "GB", "DE", "PT"], people=["Ulisses Correia e Silva"], organizations=["TAP Air Portugal"],
+        quotes=[("O turismo é o motor", "Ulisses Correia e Silva")]),
+    case("pt-5", "pt", "held_out", page("Folha do Sul", "Vale retoma produção em Minas Gerais", [
+        "A mineradora Vale retomou a produção numa mina de ferro em Minas Gerais.",
+        "O presidente da empresa, Eduardo Bartolomeo, disse que as exportações para a China vão crescer.",
+        "A Austrália continua a ser a principal concorrente do Brasil no minério de ferro.",
+    ]), countries=["CN", "AU", "BR"], people=["Eduardo Bartolomeo"], organizations=["Vale"],
+        instruments=["VALE3.SA"]),
+    case("pt-6", "pt", "held_out", page("Jornal do Atlântico", "Timor-Leste adere à ASEAN", [
+        "Timor-Leste tornou-se membro pleno da Associação de Nações do Sudeste Asiático.",
+        "«É um dia histórico para o nosso povo», declarou o primeiro-ministro Xanana Gusmão em Díli.",
+        "A Indonésia e as Filipinas apoiaram a adesão.",
+    ]), countries=["TL", "ID", "PH"], people=["Xanana Gusmão"], organizations=["Associação de Nações do Sudeste Asiático"],
+        quotes=[("É um dia histórico", "Xanana Gusmão")]),
+    # ---------------------------------------------------------------- nl
+    case("nl-1", "nl", "dev", page("Het Dagblad", "ASML verwacht groei in China", [
+        "ASML verwacht volgend jaar meer machines aan China te verkopen, zei topman Christophe Fouquet in Veldhoven.",
+        "„De vraag is sterker dan we dachten”, aldus Fouquet.",
+        "De Nederlandse regering in Den Haag overweegt nieuwe exportregels.",
+    ]), countries=["CN", "NL"], people=["Christophe Fouquet"], organizations=["ASML"],
+        quotes=[("De vraag is sterker", "Christophe Fouquet")], instruments=["ASML"]),
+    case("nl-2", "nl", "dev", page("Het Dagblad", "België en Duitsland bouwen energiekabel", [
+        "België en Duitsland leggen een nieuwe stroomkabel aan tussen Antwerpen en Aken.",
+        "Minister Tinne Van der Straeten sprak van „een belangrijke stap voor de energiezekerheid”.",
+        "Netbeheerder Elia leidt het project.",
+    ]), countries=["BE", "DE"], people=["Tinne Van der Straeten"], organizations=["Elia"],
+        quotes=[("een belangrijke stap", "Tinne Van der Straeten")]),
+    case("nl-3", "nl", "dev", page("Het Dagblad", "Shell verkoopt belang in Nigeria", [
+        "Shell verkoopt zijn belang in olievelden op het land in Nigeria aan een groep lokale bedrijven.",
+        "De Nigeriaanse toezichthouder moet de verkoop nog goedkeuren.",
+        "„We richten ons op diep water”, zei een woordvoerder van Shell.",
+    ]), countries=["NG"], organizations=["Shell"], quotes=[("We richten ons op", None)],
+        instruments=["SHEL.L"]),
+    case("nl-4", "nl", "held_out", page("Het Dagblad", "Suriname vindt meer olie", [
+        "Suriname heeft voor de kust een nieuw olieveld gevonden, meldde het staatsbedrijf Staatsolie.",
+        "President Chan Santokhi zei in Paramaribo dat de opbrengst naar een spaarfonds gaat.",
+        "Ook Guyana en Frankrijk, via Frans-Guyana, volgen de boringen.",
+    ]), countries=["SR", "GY", "FR", "GF"], people=["Chan Santokhi"], organizations=["Staatsolie"]),
+    case("nl-5", "nl", "held_out", page("Het Dagblad", "Ahold Delhaize groeit in Amerika", [
+        "Ahold Delhaize boekte hogere omzet in de Verenigde Staten, vooral dankzij online verkoop.",
+        "„Onze Amerikaanse winkels doen het uitstekend”, zei topman Frans Muller.",
+        "In Nederland en België bleef de omzet gelijk.",
+    ]), countries=["US", "NL", "BE"], people=["Frans Muller"], organizations=["Ahold Delhaize"],
+        quotes=[("Onze Amerikaanse winkels", "Frans Muller")], instruments=["AD.AS"]),
+    case("nl-6", "nl", "held_out", page("Het Dagblad", "Denemarken en Noorwegen bouwen windparken", [
+        "Denemarken en Noorwegen bouwen samen drie windparken in de Noordzee.",
+        "De Deense premier Mette Frederiksen sprak in Kopenhagen van „een groene alliantie”.",
+        "Equinor en Ørsted leveren de turbines en de kabels.",
+    ]), countries=["DK", "NO"], people=["Mette Frederiksen"], organizations=["Equinor", "Ørsted"],
+        quotes=[("een groene alliantie", "Mette Frederiksen")]),
+]
