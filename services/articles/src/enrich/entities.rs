@@ -79,8 +79,10 @@ pub(super) fn find_entities<'a, 't>(
                 Known::Person(name) => found.people.add(name),
                 Known::Organization(name) => found.organizations.add(name),
                 Known::Instrument(symbol) => {
+                    // A listed company is an organisation too, by the name
+                    // the page gives it.
                     found.instruments.push((symbol, &text[start..end]));
-                    continue;
+                    found.organizations.add(&text[start..end]);
                 }
             }
             // Names the rules below must not find again.
@@ -102,11 +104,18 @@ pub(super) fn find_entities<'a, 't>(
             && titles_ending_with(word.text)
                 .iter()
                 .any(|title| ends_with_words(text, words, index, title));
-        let after_said = word.roles.speech_verb;
+        let after_said = word.roles.speech_verb || word.roles.ends_long_speech_verb;
         if !(after_title || after_said) {
             continue;
         }
-        let run = name_run(text, words, index + 1, 4);
+        let run = if after_title {
+            name_run(text, words, index + 1, 4)
+        } else {
+            match name_after_lead(text, words, index + 1) {
+                Some(run) => run,
+                None => continue,
+            }
+        };
         if run.len() < 2 {
             continue;
         }
@@ -150,22 +159,78 @@ fn is_name_word(word: &Word<'_>) -> bool {
         && word.text.chars().all(|c| c.is_alphabetic() || c == '-')
 }
 
-/// The run of name words from `from`, at most `max`, each separated by a single space.
+/// The run of name words from `from`, at most `max` of them, each
+/// separated by a single space; particles between them belong to the name
+/// (`Lula da Silva`, `Van der Straeten`). A title word at its start is
+/// not part of it (German capitalises `Vorstandschef Roland Busch`).
 pub(super) fn name_run(
     text: &str,
     words: &[Word<'_>],
     from: usize,
     max: usize,
 ) -> std::ops::Range<usize> {
-    let mut end = from;
-    while end < words.len() && end - from < max && is_name_word(&words[end]) {
-        if end > from && &text[words[end - 1].end..words[end].start] != " " {
+    let spaced = |at: usize| &text[words[at - 1].end..words[at].start] == " ";
+    let mut from = from;
+    while from + 1 < words.len()
+        && words[from].roles.ends_title
+        && is_name_word(&words[from + 1])
+        && spaced(from + 1)
+    {
+        from += 1;
+    }
+    let (mut end, mut names) = (from, 0);
+    while end < words.len() && names < max {
+        if end > from && !spaced(end) {
             break;
         }
-        end += 1;
+        if is_name_word(&words[end]) {
+            names += 1;
+            end += 1;
+            continue;
+        }
+        // Particles, then a name word: `da Silva`, `van der Straeten`.
+        let mut next = end;
+        while next < words.len() && words[next].roles.name_particle && next > from && spaced(next) {
+            next += 1;
+        }
+        if next > end && next < words.len() && spaced(next) && is_name_word(&words[next]) {
+            end = next;
+            continue;
+        }
+        break;
     }
     from..end
 }
+
+/// The name a speech verb ending at word `verb_end` (exclusive) introduces:
+/// after at most [`LEAD_WORDS`] words that lead up to it (articles, titles,
+/// lower-case words: `dijo el secretario de Economía, Marcelo Ebrard`), in
+/// the same sentence. Two words or more, or one a caller knows.
+pub(super) fn name_after_lead(
+    text: &str,
+    words: &[Word<'_>],
+    verb_end: usize,
+) -> Option<std::ops::Range<usize>> {
+    let mut at = verb_end;
+    while at < words.len() && at < verb_end + LEAD_WORDS {
+        let gap = &text[words[at - 1].end..words[at].start];
+        if gap.contains(['.', '!', '?', ';', '"', '“', '”', '«', '»', '„']) {
+            return None;
+        }
+        if is_name_word(&words[at]) && !words[at].roles.ends_title {
+            let run = name_run(text, words, at, 4);
+            if run.len() >= 2 || at == verb_end {
+                return (!run.is_empty()).then_some(run);
+            }
+            // A lone capitalised word (`Economía`) leads on.
+        }
+        at += 1;
+    }
+    None
+}
+
+/// Words a speech verb may be separated from its speaker's name by.
+const LEAD_WORDS: usize = 6;
 
 /// True when the words ending just before `index` spell `title`.
 fn ends_with_words(text: &str, words: &[Word<'_>], index: usize, title: &str) -> bool {

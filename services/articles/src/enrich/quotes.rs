@@ -6,9 +6,9 @@
 
 use std::collections::HashMap;
 
-use super::entities::name_run;
+use super::entities::{name_after_lead, name_run};
 use super::names::{whole_word, Names};
-use super::rule_words::SPEECH_VERBS;
+use super::rule_words::speech_verbs;
 use super::words::Word;
 use super::{Entities, Quote};
 
@@ -79,10 +79,19 @@ fn speaker_after(
     if words.get(first).is_none_or(|word| word.start != start) {
         return None;
     }
-    let words = &words[first..words.len().min(first + 6)];
-    let run = if words[0].roles.speech_verb {
-        let run = name_run(paragraph, words, 1, 4);
-        (!run.is_empty()).then_some(run)?
+    let words = &words[first..words.len().min(first + 12)];
+    // A verb of several words (`a déclaré`, `ha detto`) counts from its end.
+    let verb_words = (0..3.min(words.len()))
+        .find(|&i| {
+            words[i].roles.speech_verb && i == 0
+                || words[i].roles.ends_long_speech_verb
+                    && speech_verbs()
+                        .iter()
+                        .any(|verb| paragraph.get(words[0].start..words[i].end) == Some(*verb))
+        })
+        .map(|i| i + 1);
+    let run = if let Some(verb_end) = verb_words {
+        name_after_lead(paragraph, words, verb_end)?
     } else {
         let run = name_run(paragraph, words, 0, 4);
         let verb = words.get(run.end)?;
@@ -173,7 +182,7 @@ fn speaker_before(
         if !word.roles.ends_long_speech_verb {
             return None;
         }
-        SPEECH_VERBS.iter().find_map(|verb| {
+        speech_verbs().iter().find_map(|verb| {
             let start = word.end.checked_sub(verb.len())?;
             (start >= sentence_start
                 && paragraph.get(start..word.end) == Some(*verb)
