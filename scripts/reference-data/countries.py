@@ -24,7 +24,6 @@ Street`) and names never matched, each with its reason.
     python3 scripts/reference-data/countries.py --check  # fails if it would change
 """
 
-import argparse
 import difflib
 import json
 import os
@@ -33,7 +32,7 @@ import sys
 from collections import defaultdict
 
 sys.path.insert(0, os.path.dirname(__file__))
-from packages import common_words, source_lines, unpacked  # noqa: E402
+from packages import common_words, source_lines, unpacked, write_or_check  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
@@ -319,20 +318,9 @@ def generate():
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--check", action="store_true", help="fail if the file would change")
-    args = parser.parse_args()
-    text = generate()
-    current = open(OUTPUT, encoding="utf-8").read() if os.path.exists(OUTPUT) else ""
-    if args.check:
-        if text != current:
-            raise SystemExit(f"{OUTPUT} is not what scripts/reference-data/countries.py generates; run it")
-        print(f"{OUTPUT}: up to date")
-        return
-    with open(OUTPUT, "w", encoding="utf-8") as f:
-        f.write(text)
-    rows = text.count("\n") - text.count("\n#") - 1
-    print(f"{OUTPUT}: {rows} countries, {text.count('|') + rows} names")
+    write_or_check(OUTPUT, generate, "scripts/reference-data/countries.py",
+                   lambda text: f"{sum(1 for l in text.splitlines() if not l.startswith('#'))} countries, "
+                   f"{sum(l.count('|') + 1 for l in text.splitlines() if not l.startswith('#'))} names")
 
 
 if __name__ == "__main__":

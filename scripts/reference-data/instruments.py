@@ -21,7 +21,6 @@ them as aliases.
     python3 scripts/reference-data/instruments.py --check   # fails if it would change
 """
 
-import argparse
 import importlib.util
 import json
 import os
@@ -29,7 +28,7 @@ import re
 import sys
 
 sys.path.insert(0, os.path.dirname(__file__))
-from packages import common_words, source_lines, unpacked  # noqa: E402
+from packages import common_words, source_lines, unpacked, write_or_check  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
@@ -154,19 +153,8 @@ def generate():
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--check", action="store_true", help="fail if the file would change")
-    args = parser.parse_args()
-    text = generate()
-    current = open(OUTPUT, encoding="utf-8").read() if os.path.exists(OUTPUT) else ""
-    if args.check:
-        if text != current:
-            raise SystemExit(f"{OUTPUT} is not what scripts/reference-data/instruments.py generates; run it")
-        print(f"{OUTPUT}: up to date")
-        return
-    with open(OUTPUT, "w", encoding="utf-8") as f:
-        f.write(text)
-    print(f"{OUTPUT}: {len(json.loads(text)['instruments'])} listings")
+    write_or_check(OUTPUT, generate, "scripts/reference-data/instruments.py",
+                   lambda text: f"{len(json.loads(text)['instruments'])} listings")
 
 
 if __name__ == "__main__":

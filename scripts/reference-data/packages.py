@@ -4,6 +4,7 @@ pinned versions, checked digests, licences. Fetched once into
 pack`, `pip download`, `apt-get download`), then unpacked there.
 """
 
+import argparse
 import hashlib
 import io
 import os
@@ -129,3 +130,21 @@ def common_words():
                 if word[:1].islower():
                     words.add(word)
     return words
+
+
+def write_or_check(path, generate, script, describe):
+    """The script's command line: rewrite `path` with what `generate()`
+    returns, or with --check fail when the file is not that."""
+    parser = argparse.ArgumentParser(description=f"Generates {os.path.relpath(path)}.")
+    parser.add_argument("--check", action="store_true", help="fail if the file would change")
+    args = parser.parse_args()
+    text = generate()
+    current = open(path, encoding="utf-8").read() if os.path.exists(path) else ""
+    if args.check:
+        if text != current:
+            raise SystemExit(f"{path} is not what {script} generates; run it")
+        print(f"{path}: up to date")
+        return
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(text)
+    print(f"{path}: {describe(text)}")

@@ -24,4 +24,5 @@ pub mod input;
 pub mod metrics;
 pub mod page;
 pub mod processor;
+mod tables;
 pub mod text;

@@ -170,16 +170,7 @@ impl Chrome {
             photo_words: Vec::new(),
             subheading_marks: Vec::new(),
         };
-        for line in table
-            .lines()
-            .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
-        {
-            let mut fields = line.split('\t');
-            let (Some(kind), Some(_language), Some(text)) =
-                (fields.next(), fields.next(), fields.next())
-            else {
-                continue;
-            };
+        for (kind, _language, text) in crate::tables::three_fields(table) {
             match kind {
                 "widget" => chrome.widgets.push(widget_key(text)),
                 "photo" => chrome.photo_words.push(text.trim().to_owned()),

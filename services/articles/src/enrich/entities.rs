@@ -67,6 +67,8 @@ pub(super) fn find_entities<'a, 't>(
     found: &mut Found<'a, 't>,
 ) {
     let mut known_spans: Vec<(usize, usize)> = Vec::new();
+    // The known names that are countries (an organisation may hold one).
+    let mut country_spans: Vec<(usize, usize)> = Vec::new();
     for NameSpan {
         start,
         end,
@@ -88,6 +90,9 @@ pub(super) fn find_entities<'a, 't>(
             // Names the rules below must not find again.
             if known_spans.last() != Some(&(start, end)) {
                 known_spans.push((start, end));
+                if matches!(known, Known::Country(_)) {
+                    country_spans.push((start, end));
+                }
             }
         }
     }
@@ -96,6 +101,18 @@ pub(super) fn find_entities<'a, 't>(
     let overlaps_known = |start: usize, end: usize| {
         let first_after = known_spans.partition_point(|&(_, e)| e <= start);
         known_spans.get(first_after).is_some_and(|&(s, _)| s < end)
+    };
+
+    // True when every known name the span overlaps is a country's and lies
+    // inside it, and none is all of it.
+    let holds_known = |start: usize, end: usize| {
+        let first = known_spans.partition_point(|&(_, e)| e <= start);
+        known_spans[first..]
+            .iter()
+            .take_while(|&&(s, _)| s < end)
+            .all(|&(s, e)| {
+                start <= s && e <= end && (s, e) != (start, end) && country_spans.contains(&(s, e))
+            })
     };
 
     // People by rule: a title or "said", then two to four capitalised words.
@@ -142,7 +159,10 @@ pub(super) fn find_entities<'a, 't>(
         let canonical = names
             .canonical_organization(name)
             .unwrap_or_else(|| name.to_owned());
-        if !overlaps_known(start_byte, end_byte) {
+        // A country's name inside it is part of it (`Banco de Portugal`,
+        // `Asociación Mexicana del Acero`); a run that is only a known name,
+        // runs into one or holds another kind is no organisation of its own.
+        if !overlaps_known(start_byte, end_byte) || holds_known(start_byte, end_byte) {
             found.organizations.add(&canonical);
         }
         if let Some(acronym) = bracketed_acronym(&text[end_byte..]) {

@@ -28,16 +28,7 @@ fn word_lists(table: &'static str) -> WordLists {
         not_names: Vec::new(),
         particles: Vec::new(),
     };
-    for line in table
-        .lines()
-        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
-    {
-        let mut fields = line.split('\t');
-        let (Some(kind), Some(_language), Some(word)) =
-            (fields.next(), fields.next(), fields.next())
-        else {
-            continue;
-        };
+    for (kind, _language, word) in crate::tables::three_fields(table) {
         let list = match kind {
             "title" => &mut lists.titles,
             "speech" => &mut lists.speech_verbs,

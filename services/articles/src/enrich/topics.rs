@@ -26,16 +26,7 @@ impl Topics {
         let mut keywords = FxHashMap::default();
         let mut topic_of_keyword = Vec::new();
         let mut topics = Vec::new();
-        for line in table
-            .lines()
-            .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
-        {
-            let mut fields = line.split('\t');
-            let (Some(code), Some(label), Some(words)) =
-                (fields.next(), fields.next(), fields.next())
-            else {
-                continue;
-            };
+        for (code, label, words) in crate::tables::three_fields(table) {
             for keyword in words.split('|').filter(|k| !k.is_empty()) {
                 // Hashed by the very scan that hashes pages.
                 let [hash] = WordHashes::of_body([keyword]).body[..] else {
