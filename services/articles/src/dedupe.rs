@@ -333,7 +333,7 @@ impl StoryIndex {
                     .then_with(|| self.held(b.1).story_id.cmp(&self.held(a.1).story_id))
             });
 
-        let verdict = match best {
+        match best {
             Some((score, seq)) => {
                 self.unfile(seq);
                 let story = self.held_mut(seq);
@@ -377,8 +377,7 @@ impl StoryIndex {
                     story_id: article_id.to_string(),
                 }
             }
-        };
-        verdict
+        }
     }
 
     /// The stories added, updated (Some) or forgotten (None) since the last call.

@@ -66,9 +66,9 @@ pub(super) fn find_entities<'a, 't>(
     words: &[Word<'t>],
     found: &mut Found<'a, 't>,
 ) {
-    let mut known_spans: Vec<(usize, usize)> = Vec::new();
-    // The known names that are countries (an organisation may hold one).
-    let mut country_spans: Vec<(usize, usize)> = Vec::new();
+    // Known names as (start, end, is a country's): an organisation may hold
+    // a country's name.
+    let mut known_spans: Vec<(usize, usize, bool)> = Vec::new();
     for NameSpan {
         start,
         end,
@@ -88,31 +88,30 @@ pub(super) fn find_entities<'a, 't>(
                 }
             }
             // Names the rules below must not find again.
-            if known_spans.last() != Some(&(start, end)) {
-                known_spans.push((start, end));
-                if matches!(known, Known::Country(_)) {
-                    country_spans.push((start, end));
-                }
+            let country = matches!(known, Known::Country(_));
+            match known_spans.last_mut() {
+                Some(last) if (last.0, last.1) == (start, end) => last.2 |= country,
+                _ => known_spans.push((start, end, country)),
             }
         }
     }
     // The spans are in text order and do not overlap: the first that ends
     // after `start` is the only one that can overlap.
     let overlaps_known = |start: usize, end: usize| {
-        let first_after = known_spans.partition_point(|&(_, e)| e <= start);
-        known_spans.get(first_after).is_some_and(|&(s, _)| s < end)
+        let first_after = known_spans.partition_point(|&(_, e, _)| e <= start);
+        known_spans
+            .get(first_after)
+            .is_some_and(|&(s, _, _)| s < end)
     };
 
     // True when every known name the span overlaps is a country's and lies
     // inside it, and none is all of it.
     let holds_known = |start: usize, end: usize| {
-        let first = known_spans.partition_point(|&(_, e)| e <= start);
+        let first = known_spans.partition_point(|&(_, e, _)| e <= start);
         known_spans[first..]
             .iter()
-            .take_while(|&&(s, _)| s < end)
-            .all(|&(s, e)| {
-                start <= s && e <= end && (s, e) != (start, end) && country_spans.contains(&(s, e))
-            })
+            .take_while(|&&(s, _, _)| s < end)
+            .all(|&(s, e, country)| country && start <= s && e <= end && (s, e) != (start, end))
     };
 
     // People by rule: a title or "said", then two to four capitalised words.
