@@ -7,6 +7,7 @@ use tickertape_processor::SettingsError;
 
 use crate::dedupe::DedupeRules;
 use crate::enrich::Enrichment;
+use crate::html::HtmlLimits;
 use crate::page::PageLimits;
 
 /// Topic names and limits of the articles service.
@@ -71,6 +72,14 @@ pub struct ArticlesArgs {
     /// Most ticker-strip lines on a page; more are dead-lettered (`over_limit`).
     #[arg(long, env = "TICKERTAPE_MAX_STRIP_LINES", default_value_t = PageLimits::default().strip_lines)]
     pub max_strip_lines: usize,
+    /// Deepest nesting of elements in an HTML page; deeper pages are
+    /// dead-lettered (`over_limit`) before any extractor reads them.
+    #[arg(long, env = "TICKERTAPE_MAX_HTML_DEPTH", default_value_t = HtmlLimits::default().depth)]
+    pub max_html_depth: usize,
+    /// Most elements (start tags) in an HTML page; more are dead-lettered
+    /// (`over_limit`).
+    #[arg(long, env = "TICKERTAPE_MAX_HTML_ELEMENTS", default_value_t = HtmlLimits::default().elements)]
+    pub max_html_elements: usize,
     /// Most countries, people, organisations and instruments of each kind on
     /// an article event; the first mentioned are kept, the rest dropped.
     #[arg(long, env = "TICKERTAPE_MAX_ENTITIES", default_value_t = 200)]
@@ -146,6 +155,16 @@ impl ArticlesArgs {
                 )?,
                 strip_lines: self.max_strip_lines,
             },
+            html_limits: HtmlLimits {
+                depth: at_least_one(
+                    "--max-html-depth (TICKERTAPE_MAX_HTML_DEPTH)",
+                    self.max_html_depth,
+                )?,
+                elements: at_least_one(
+                    "--max-html-elements (TICKERTAPE_MAX_HTML_ELEMENTS)",
+                    self.max_html_elements,
+                )?,
+            },
             output_limits: OutputLimits {
                 entities: self.max_entities,
                 quotes: self.max_quotes,
@@ -214,6 +233,8 @@ pub struct ArticlesSettings {
     pub max_message_bytes: usize,
     /// Pages with a larger part are dead-lettered (`over_limit`).
     pub page_limits: PageLimits,
+    /// HTML pages of a larger shape are dead-lettered (`over_limit`).
+    pub html_limits: HtmlLimits,
     /// How many entities and quotes an event carries at most.
     pub output_limits: OutputLimits,
     /// Pages fetched further ahead of the clock (`future_time`) or before

@@ -7,6 +7,7 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use crate::enrich::{Entities, InstrumentMention, Quote, Topic};
+use crate::html::LeadImage;
 use crate::page::Photo;
 
 /// `schema` of article events.
@@ -23,6 +24,12 @@ pub struct Source {
     pub code: Option<String>,
     /// The page's URL.
     pub url: Option<String>,
+    /// The URL the page names as its own (`<link rel="canonical">`), HTML
+    /// pages only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub canonical_url: Option<String>,
+    /// What the page was: `text/plain` (a scrape) or `text/html`.
+    pub content_type: String,
 }
 
 /// One quote of the page's ticker strip.
@@ -47,7 +54,8 @@ pub struct Article {
     pub source: Source,
     /// Headline.
     pub title: String,
-    /// Authors from the signature.
+    /// Authors from the signature (or, on HTML pages without one, the
+    /// page's markup).
     pub authors: Vec<String>,
     /// Photo caption and credit.
     pub photo: Option<Photo>,
@@ -73,6 +81,23 @@ pub struct Article {
     pub topics: Vec<Topic>,
     /// Hash of the normalised body, 16 hex digits; equal for identical bodies.
     pub fingerprint: String,
+    /// The lead image with its caption and credit, HTML pages only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image: Option<LeadImage>,
+    /// When the page says it was first published (HTML pages only).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "tickertape_processor::rfc3339::serialize_option"
+    )]
+    pub published_at: Option<DateTime<Utc>>,
+    /// When the page says it was last changed (HTML pages only).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "tickertape_processor::rfc3339::serialize_option"
+    )]
+    pub modified_at: Option<DateTime<Utc>>,
     /// When the crawler fetched the page.
     #[serde(serialize_with = "tickertape_processor::rfc3339::serialize")]
     pub fetched_at: DateTime<Utc>,

@@ -1,5 +1,10 @@
 //! Decoding an `articles.raw` message: a raw page, or a JSON envelope
-//! `{"url", "fetched_at", "site"?, "body"}` whose body is one.
+//! `{"url", "fetched_at", "site"?, "body" | "html"}` whose body is one.
+//!
+//! A page is HTML when the `content-type` header says `text/html` or
+//! `application/xhtml+xml`, when its bytes begin with a doctype or `<html`
+//! (after whitespace and a byte-order mark), or when the envelope's field is
+//! `html`. Everything else is the text of a scraped page.
 
 use std::borrow::Cow;
 
@@ -11,12 +16,35 @@ use tickertape_processor::{Input, Rejection};
 pub const URL_HEADER: &str = "url";
 /// Header holding the fetch time (RFC 3339) when the value is a raw page.
 pub const FETCHED_AT_HEADER: &str = "fetched_at";
+/// Header naming the media type (and charset) of a raw page.
+pub const CONTENT_TYPE_HEADER: &str = "content-type";
+
+/// What a page is written in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PageFormat {
+    /// The text a crawler scraped (`text/plain`).
+    Text,
+    /// The page's HTML (`text/html`).
+    Html,
+}
+
+impl PageFormat {
+    /// The media type events report in `source.content_type`.
+    pub fn content_type(self) -> &'static str {
+        match self {
+            PageFormat::Text => "text/plain",
+            PageFormat::Html => "text/html",
+        }
+    }
+}
 
 /// A page and what the crawler knew about it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RawPage<'a> {
-    /// The page text.
+    /// The page: its text, or its HTML decoded from its charset.
     pub body: Cow<'a, str>,
+    /// Which of the two.
+    pub format: PageFormat,
     /// Its URL, when known.
     pub url: Option<String>,
     /// When it was fetched.
@@ -32,8 +60,10 @@ struct Envelope<'a> {
     fetched_at: DateTime<Utc>,
     #[serde(default, borrow)]
     site: Option<Cow<'a, str>>,
-    #[serde(borrow)]
-    body: Cow<'a, str>,
+    #[serde(default, borrow)]
+    body: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    html: Option<Cow<'a, str>>,
 }
 
 /// Decodes one message.
@@ -54,6 +84,13 @@ pub fn decode<'a>(input: &Input<'a>, max_bytes: usize) -> Result<RawPage<'a>, Re
             ),
         ));
     }
+    let declared = input.header_str(CONTENT_TYPE_HEADER).map(media_type);
+    let declared_html = declared.is_some_and(|(media, _)| is_html_media_type(media));
+    if declared_html || starts_like_html(input.payload) {
+        let charset = declared.and_then(|(_, charset)| charset);
+        let body = crate::html::charset::decode_html(input.payload, charset)?;
+        return raw_page(input, body, PageFormat::Html);
+    }
     let text = std::str::from_utf8(input.payload)
         .map_err(|error| Rejection::new("not_utf8", format!("message is not UTF-8: {error}")))?;
     // A byte-order mark says nothing about the page.
@@ -62,15 +99,44 @@ pub fn decode<'a>(input: &Input<'a>, max_bytes: usize) -> Result<RawPage<'a>, Re
         let envelope: Envelope<'a> = serde_json::from_str(text).map_err(|error| {
             Rejection::new("invalid_envelope", format!("JSON envelope: {error}"))
         })?;
-        check_page_text(&envelope.body)?;
+        let (body, format) = match (envelope.body, envelope.html) {
+            (Some(body), None) if starts_like_html(body.as_bytes()) => (body, PageFormat::Html),
+            (Some(body), None) => {
+                check_page_text(&body)?;
+                (body, PageFormat::Text)
+            }
+            (None, Some(html)) => (html, PageFormat::Html),
+            (Some(_), Some(_)) => {
+                return Err(Rejection::new(
+                    "invalid_envelope",
+                    "JSON envelope has both `body` and `html`; a page is one or the other",
+                ))
+            }
+            (None, None) => {
+                return Err(Rejection::new(
+                    "invalid_envelope",
+                    "JSON envelope: missing field `body` (or `html`)",
+                ))
+            }
+        };
         return Ok(RawPage {
-            body: envelope.body,
+            body,
+            format,
             url: Some(envelope.url.into_owned()).filter(|u| !u.is_empty()),
             fetched_at: envelope.fetched_at,
             site: envelope.site.map(Cow::into_owned),
         });
     }
     check_page_text(text)?;
+    raw_page(input, Cow::Borrowed(text), PageFormat::Text)
+}
+
+/// A page that came without an envelope: URL and fetch time from headers.
+fn raw_page<'a>(
+    input: &Input<'a>,
+    body: Cow<'a, str>,
+    format: PageFormat,
+) -> Result<RawPage<'a>, Rejection> {
     let fetched_at = match input.header_str(FETCHED_AT_HEADER) {
         Some(value) => DateTime::parse_from_rfc3339(value.trim())
             .map(|time| time.with_timezone(&Utc))
@@ -83,27 +149,53 @@ pub fn decode<'a>(input: &Input<'a>, max_bytes: usize) -> Result<RawPage<'a>, Re
         None => input.timestamp.unwrap_or(input.received_at),
     };
     Ok(RawPage {
-        body: Cow::Borrowed(text),
+        body,
+        format,
         url: input.header_str(URL_HEADER).map(str::to_owned),
         fetched_at,
         site: None,
     })
 }
 
-/// Refuses what is not the text of a scraped page: HTML markup (a page the
-/// crawler did not scrape; it would be published with `<!DOCTYPE html>` as
-/// its title), JSON (an envelope inside an envelope), and control
-/// characters other than tabs and line breaks (binary, or NUL bytes that
-/// would pass into events).
+/// `text/html; charset=ISO-8859-1` → (`text/html`, `ISO-8859-1`).
+fn media_type(value: &str) -> (&str, Option<&str>) {
+    let mut parts = value.split(';');
+    let media = parts.next().unwrap_or_default().trim();
+    let charset = parts.find_map(|parameter| {
+        let (name, value) = parameter.split_once('=')?;
+        name.trim()
+            .eq_ignore_ascii_case("charset")
+            .then(|| value.trim().trim_matches('"'))
+    });
+    (media, charset)
+}
+
+fn is_html_media_type(media: &str) -> bool {
+    media.eq_ignore_ascii_case("text/html") || media.eq_ignore_ascii_case("application/xhtml+xml")
+}
+
+/// Whether the bytes begin, after whitespace and a UTF-8 byte-order mark,
+/// with `<!doctype` or `<html`.
+fn starts_like_html(bytes: &[u8]) -> bool {
+    let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
+    let start = bytes
+        .iter()
+        .position(|b| !b.is_ascii_whitespace())
+        .unwrap_or(bytes.len());
+    let head = &bytes[start..];
+    let begins = |prefix: &[u8]| {
+        head.get(..prefix.len())
+            .is_some_and(|h| h.eq_ignore_ascii_case(prefix))
+    };
+    begins(b"<!doctype") || begins(b"<html")
+}
+
+/// Refuses what is not the text of a scraped page: JSON (an envelope
+/// inside an envelope), and control characters other than tabs and line
+/// breaks (binary, or NUL bytes that would pass into events). HTML never
+/// gets here: it is read as HTML.
 fn check_page_text(text: &str) -> Result<(), Rejection> {
     let start = text.trim_start_matches(|c: char| c.is_whitespace() || c == '\u{feff}');
-    let head = start.get(..9).unwrap_or(start).to_ascii_lowercase();
-    if head.starts_with("<!doctype") || head.starts_with("<html") {
-        return Err(Rejection::new(
-            "not_a_page",
-            "the message is HTML, not the text of a scraped page",
-        ));
-    }
     if start.starts_with(['{', '[']) {
         return Err(Rejection::new(
             "not_a_page",
@@ -141,20 +233,53 @@ mod tests {
             "a BOM is fine"
         );
         for (payload, expected) in [
-            (&b"<!DOCTYPE html><html><body>x</body></html>"[..], "not_a_page"),
-            (b"  <HTML lang=en><p>x</p></HTML>", "not_a_page"),
-            (b"Site - Title\n\nText with a \x00 NUL", "not_a_page"),
+            (&b"Site - Title\n\nText with a \x00 NUL"[..], "not_a_page"),
             (
                 br#"{"url":"u","fetched_at":"2024-11-12T09:30:00Z","body":"{\"nested\": 1}"}"#,
                 "not_a_page",
             ),
             (
-                "\u{feff}{\"url\":\"u\",\"fetched_at\":\"2024-11-12T09:30:00Z\",\"body\":\"<!doctype html>\"}".as_bytes(),
-                "not_a_page",
+                br#"{"url":"u","fetched_at":"2024-11-12T09:30:00Z","body":"x","html":"<p>x"}"#,
+                "invalid_envelope",
             ),
+            (br#"{"url":"u","fetched_at":"2024-11-12T09:30:00Z"}"#, "invalid_envelope"),
+            (b"<!doctype html><meta charset=utf-8><p>Caf\xe9", "bad_encoding"),
             (b"\xef\xbb\xbf{not json", "invalid_envelope"),
         ] {
             assert_eq!(reason(payload), Err(expected), "{}", String::from_utf8_lossy(payload));
         }
+    }
+
+    #[test]
+    fn html_is_known_by_its_header_its_first_bytes_or_its_envelope_field() {
+        let now = "2024-11-12T15:00:00Z".parse().unwrap();
+        let format = |payload: &[u8], headers: &[(&str, &[u8])]| {
+            let input = Input {
+                headers: headers.to_vec(),
+                ..Input::unkeyed("articles.raw", payload, now)
+            };
+            decode(&input, 1 << 20).map(|page| (page.format, page.body.into_owned()))
+        };
+        for payload in [
+            &b"<!DOCTYPE html><html><body>x</body></html>"[..],
+            b"  <HTML lang=en><p>x</p></HTML>",
+            "\u{feff}\n\n<html><p>x</p>".as_bytes(),
+            br#"{"url":"u","fetched_at":"2024-11-12T09:30:00Z","html":"<p>x</p>"}"#,
+            br#"{"url":"u","fetched_at":"2024-11-12T09:30:00Z","body":"<!doctype html><p>x</p>"}"#,
+        ] {
+            assert_eq!(
+                format(payload, &[]).map(|(format, _)| format),
+                Ok(PageFormat::Html),
+                "{}",
+                String::from_utf8_lossy(payload)
+            );
+        }
+        let latin1 = format(
+            b"<p>Caf\xe9</p>",
+            &[("content-type", b"text/html; charset=\"ISO-8859-1\"")],
+        );
+        assert_eq!(latin1, Ok((PageFormat::Html, "<p>Café</p>".to_owned())));
+        let text = format(b"Site - Title\n\nBody.", &[("content-type", b"text/plain")]);
+        assert_eq!(text.map(|(format, _)| format), Ok(PageFormat::Text));
     }
 }

@@ -4,7 +4,9 @@
 //! Where a message goes, in order:
 //! - [`input`]: decode the message (raw page or JSON envelope).
 //! - [`page`]: split the page into title, photo, paragraphs, subheadings,
-//!   signature and ticker strip; everything else is chrome.
+//!   signature and ticker strip; everything else is chrome. [`html`] does
+//!   the same for an HTML page: the article's text by extraction, the rest
+//!   from its markup.
 //! - [`text`]: the page's words, read once for counting, fingerprinting and
 //!   topics.
 //! - [`enrich`]: language, length, entities, quotes, instruments, topics.
@@ -20,6 +22,7 @@ pub mod dedupe;
 pub mod enrich;
 pub mod event;
 pub mod fingerprint;
+pub mod html;
 pub mod input;
 pub mod metrics;
 pub mod page;

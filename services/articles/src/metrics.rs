@@ -4,6 +4,8 @@
 use prometheus::{IntCounterVec, Opts, Registry};
 use tickertape_processor::shared_metrics::Tally;
 
+use crate::html::Extractor;
+
 /// Counters the stages update, each a [`Tally`]: a batch read again (an
 /// aborted transaction, an outage) counts once. Each stage holds its own
 /// copy and closes it with its batches.
@@ -25,6 +27,11 @@ pub struct ArticleMetrics {
     pub syndicated_copies: Tally,
     /// The runtime's `tickertape_duplicates_total{kind="update"}`.
     pub updated_stories: Tally,
+    /// `tickertape_html_pages_total{extractor}`: HTML pages read, by the
+    /// extractor whose text became the body.
+    pub html_pages_trafilatura: Tally,
+    /// See `html_pages_trafilatura`.
+    pub html_pages_readability: Tally,
 }
 
 impl ArticleMetrics {
@@ -47,6 +54,14 @@ impl ArticleMetrics {
             ),
             &["outcome"],
         )?;
+        let html_pages = IntCounterVec::new(
+            Opts::new(
+                "tickertape_html_pages_total",
+                "HTML pages read, by the extractor whose text became the body: trafilatura, readability.",
+            ),
+            &["extractor"],
+        )?;
+        registry.register(Box::new(html_pages.clone()))?;
         registry.register(Box::new(articles.clone()))?;
         registry.register(Box::new(strip_lines.clone()))?;
         // Every series of a fixed label set exists from start-up, at 0: a
@@ -59,6 +74,8 @@ impl ArticleMetrics {
             strip_lines_malformed: Tally::new(strip_lines.with_label_values(&["malformed"])),
             syndicated_copies: Tally::new(duplicates.with_label_values(&["syndicated_copy"])),
             updated_stories: Tally::new(duplicates.with_label_values(&["update"])),
+            html_pages_trafilatura: Tally::new(html_pages.with_label_values(&["trafilatura"])),
+            html_pages_readability: Tally::new(html_pages.with_label_values(&["readability"])),
         })
     }
 
@@ -72,8 +89,18 @@ impl ArticleMetrics {
             &self.strip_lines_malformed,
             &self.syndicated_copies,
             &self.updated_stories,
+            &self.html_pages_trafilatura,
+            &self.html_pages_readability,
         ] {
             tally.close(committed);
+        }
+    }
+
+    /// The tally of HTML pages read by `extractor`.
+    pub fn html_pages(&self, extractor: Extractor) -> &Tally {
+        match extractor {
+            Extractor::Trafilatura => &self.html_pages_trafilatura,
+            Extractor::Readability => &self.html_pages_readability,
         }
     }
 

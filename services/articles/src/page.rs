@@ -253,51 +253,69 @@ pub fn parse_page(text: &str) -> Result<Page, PageError> {
         }
     }
 
-    let mut photo = None;
-    let mut paragraphs = Vec::with_capacity(32);
-    let mut subheadings = Vec::new();
-    let mut signature = None;
-    let mut body: Vec<&str> = Vec::with_capacity(64);
-    body.extend(lines);
-    for (index, line) in body.iter().enumerate() {
-        if *line == title || CHROME.is_widget_label(line) {
-            continue;
-        }
-        if photo.is_none() && paragraphs.is_empty() {
-            if let Some(found) = photo_of(line) {
-                photo = Some(found);
-                continue;
-            }
-        }
-        if index + 1 == body.len() {
-            if let Some(found) = signature_of(line) {
-                signature = Some(found);
-                continue;
-            }
-        }
-        if let Some(subheading) = subheading_of(line) {
-            subheadings.push(subheading.to_owned());
-            continue;
-        }
-        paragraphs.push((*line).to_owned());
-    }
-    if paragraphs.is_empty() {
+    let body: Vec<&str> = lines.collect();
+    let body = split_body(&body, &title);
+    if body.paragraphs.is_empty() {
         return Err(PageError::NoBody);
     }
     Ok(Page {
         site_name,
         title,
-        photo,
-        paragraphs,
-        subheadings,
-        signature,
+        photo: body.photo,
+        paragraphs: body.paragraphs,
+        subheadings: body.subheadings,
+        signature: body.signature,
         strip,
         malformed_strip_lines,
     })
 }
 
+/// The parts of a page after its title and strip.
+pub(crate) struct Body {
+    pub photo: Option<Photo>,
+    pub paragraphs: Vec<String>,
+    pub subheadings: Vec<String>,
+    pub signature: Option<Signature>,
+}
+
+/// Sorts the body's lines (trimmed, not empty) into paragraphs,
+/// subheadings, the photo line and the signature, dropping repeats of the
+/// title and widget labels. Text and HTML pages share it, so both read a
+/// story's body the same way.
+pub(crate) fn split_body(lines: &[&str], title: &str) -> Body {
+    let mut body = Body {
+        photo: None,
+        paragraphs: Vec::with_capacity(32),
+        subheadings: Vec::new(),
+        signature: None,
+    };
+    for (index, line) in lines.iter().enumerate() {
+        if *line == title || CHROME.is_widget_label(line) {
+            continue;
+        }
+        if body.photo.is_none() && body.paragraphs.is_empty() {
+            if let Some(found) = photo_of(line) {
+                body.photo = Some(found);
+                continue;
+            }
+        }
+        if index + 1 == lines.len() {
+            if let Some(found) = signature_of(line) {
+                body.signature = Some(found);
+                continue;
+            }
+        }
+        if let Some(subheading) = subheading_of(line) {
+            body.subheadings.push(subheading.to_owned());
+            continue;
+        }
+        body.paragraphs.push((*line).to_owned());
+    }
+    body
+}
+
 /// CRLF and CR to LF, non-breaking and other odd spaces to plain spaces, BOM removed.
-fn normalise(text: &str) -> String {
+pub(crate) fn normalise(text: &str) -> String {
     let text = text.trim_start_matches('\u{feff}');
     // Plain ASCII without CR or tab (most pages) is already normal.
     if text.is_ascii() && memchr::memchr2(b'\r', b'\t', text.as_bytes()).is_none() {
@@ -334,7 +352,7 @@ fn normalise(text: &str) -> String {
 }
 
 /// `NYSE - LSE`, `NASDAQ - DAX - CAC`: upper-case market codes joined by ` - `.
-fn is_market_header(line: &str) -> bool {
+pub(crate) fn is_market_header(line: &str) -> bool {
     let mut parts = line.split(" - ");
     let first = parts.next().unwrap_or_default();
     let mut count = 1;
@@ -357,13 +375,13 @@ fn is_market_header(line: &str) -> bool {
 }
 
 /// A line in the strip block: four words ending in a currency sign.
-fn looks_like_strip_line(line: &str) -> bool {
+pub(crate) fn looks_like_strip_line(line: &str) -> bool {
     (line.ends_with(" $") || line.ends_with(" €") || line.ends_with(" £"))
         && line.split_whitespace().count() == 4
 }
 
 /// `<caption> / Photo: © <credit>`, with the edition's word for photo.
-fn photo_of(line: &str) -> Option<Photo> {
+pub(crate) fn photo_of(line: &str) -> Option<Photo> {
     line.match_indices(" / ").find_map(|(at, separator)| {
         let (word, credit) = line[at + separator.len()..].split_once(':')?;
         if !CHROME.photo_words.iter().any(|w| w == word.trim_end()) {

@@ -31,7 +31,8 @@ use crate::event::{
     ARTICLE_SCHEMA, DUPLICATE_SCHEMA,
 };
 use crate::fingerprint::{Fingerprint, BINS};
-use crate::input::decode;
+use crate::html::{read_html, HtmlLimits, HtmlMetadata};
+use crate::input::{decode, PageFormat};
 use crate::metrics::ArticleMetrics;
 use crate::page::{parse_page, PageLimits};
 
@@ -41,6 +42,7 @@ pub struct ParseStage {
     ticks_topic: String,
     max_message_bytes: usize,
     page_limits: PageLimits,
+    html_limits: HtmlLimits,
     output_limits: OutputLimits,
     time_bounds: TimeBounds,
     enricher: Arc<Enricher>,
@@ -59,6 +61,7 @@ impl ParseStage {
             ticks_topic: settings.topics.strip_ticks.clone(),
             max_message_bytes: settings.max_message_bytes,
             page_limits: settings.page_limits,
+            html_limits: settings.html_limits,
             output_limits: settings.output_limits,
             time_bounds: settings.time_bounds,
             enricher,
@@ -73,21 +76,30 @@ impl ParseStage {
         let raw = decode(input, self.max_message_bytes)?;
         self.time_bounds
             .check("fetch time", raw.fetched_at, input.received_at)?;
-        let page = parse_page(&raw.body)
-            .and_then(|page| self.page_limits.check(&page).map(|()| page))
-            .map_err(|e| Rejection::new(e.reason(), e.to_string()))?;
+        let (page, metadata) = match raw.format {
+            PageFormat::Text => parse_page(&raw.body).map(|page| (page, HtmlMetadata::default())),
+            PageFormat::Html => read_html(&raw.body, &self.html_limits).map(|(read, extractor)| {
+                self.metrics.html_pages(extractor).inc();
+                (read.page, read.metadata)
+            }),
+        }
+        .and_then(|(page, metadata)| self.page_limits.check(&page).map(|()| (page, metadata)))
+        .map_err(|e| Rejection::new(e.reason(), e.to_string()))?;
         self.metrics
             .strip_lines_malformed
             .inc_by(page.malformed_strip_lines.len() as u64);
         let words = PageWords::of(&page);
-        let mut enrichment = self
-            .enricher
-            .enrich(&page, &words, raw.fetched_at.date_naive());
+        let mut enrichment = self.enricher.enrich(
+            &page,
+            &words,
+            metadata.language.as_deref(),
+            raw.fetched_at.date_naive(),
+        );
         self.output_limits.apply(&mut enrichment);
         let print = Fingerprint::of(&words.hashes.body);
         let (authors, code) = match page.signature {
             Some(signature) => (signature.authors, Some(signature.code)),
-            None => (Vec::new(), None),
+            None => (metadata.authors, None),
         };
         let article = Article {
             id: format!("{:016x}", xxh3_64(input.payload)),
@@ -95,6 +107,8 @@ impl ParseStage {
                 name: page.site_name.or(raw.site),
                 code,
                 url: raw.url,
+                canonical_url: metadata.canonical_url,
+                content_type: raw.format.content_type().to_owned(),
             },
             title: page.title,
             authors,
@@ -119,6 +133,9 @@ impl ParseStage {
                 .collect(),
             topics: enrichment.topics,
             fingerprint: print.hex(),
+            image: metadata.image,
+            published_at: metadata.published_at,
+            modified_at: metadata.modified_at,
             fetched_at: raw.fetched_at,
             processed_at: input.received_at,
         };

@@ -79,6 +79,10 @@ fn article_fixtures() -> Vec<String> {
         "articles/markets-no-strip-no-photo.txt",
         "articles/variants-crlf-nbsp-curly.txt",
         "articles/envelopes.jsonl",
+        "articles/seed-article.html",
+        "articles/athens-news-syndicated-copy.html",
+        "articles/de-nordkorea-vertrag.html",
+        "articles/iberia-diario-ibex.html",
     ]
     .iter()
     .map(|f| fixture(f))
@@ -179,13 +183,28 @@ fn syndicated_copies_updates_and_unrelated_stories() {
     assert_eq!(seed["dedupe"]["status"], "new");
     let story = seed["story_id"].as_str().unwrap();
 
-    // The Athens News copy and the Gulf Courier envelope carry the same body: duplicates.
-    let copies: Vec<&str> = duplicates
+    // The Athens News copy and the Gulf Courier envelope carry the same
+    // body: duplicates. So do the HTML pages of the seed and of the Athens
+    // News copy: a story is one story whether it came as text or HTML.
+    let copies: Vec<(&str, &str)> = duplicates
         .iter()
         .filter(|d| d["story_id"] == story)
-        .filter_map(|d| d["source"]["name"].as_str())
+        .filter_map(|d| {
+            Some((
+                d["source"]["name"].as_str()?,
+                d["source"]["content_type"].as_str()?,
+            ))
+        })
         .collect();
-    assert_eq!(copies, ["Athens News", "Gulf Courier"]);
+    assert_eq!(
+        copies,
+        [
+            ("Athens News", "text/plain"),
+            ("Gulf Courier", "text/plain"),
+            ("Berliner Tageblatt", "text/html"),
+            ("Athens News", "text/html")
+        ]
+    );
 
     // The edited and extended version is an update of the same story.
     let update = articles[1];
@@ -221,8 +240,12 @@ fn syndicated_copies_updates_and_unrelated_stories() {
         statuses,
         ["new", "update", "new", "new", "new", "new", "new"]
     );
-    // The markets page arrives twice (file and envelope): one story.
-    assert_eq!(duplicates.len(), 3);
+    // The markets page arrives twice (file and envelope): one story. The
+    // three HTML pages are copies of their text scrapes.
+    assert_eq!(duplicates.len(), 6);
+    let german_html = duplicates.last().unwrap();
+    assert_eq!(german_html["source"]["content_type"], "text/html");
+    assert_eq!(german_html["of"], articles[4]["id"]);
 }
 
 #[test]

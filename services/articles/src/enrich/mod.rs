@@ -147,8 +147,15 @@ impl Enricher {
     }
 
     /// Enriches a parsed page, given its words ([`PageWords::of`] the page).
-    /// `day` picks the instrument listings valid then.
-    pub fn enrich(&self, page: &Page, words: &PageWords<'_>, day: NaiveDate) -> Enrichment {
+    /// `declared_language` is the page's own (an HTML page's `lang`), used
+    /// instead of detection; `day` picks the instrument listings valid then.
+    pub fn enrich(
+        &self,
+        page: &Page,
+        words: &PageWords<'_>,
+        declared_language: Option<&str>,
+        day: NaiveDate,
+    ) -> Enrichment {
         let word_count = words.hashes.count;
         let mut found = entities::Found::default();
         for (text, text_words) in words.texts() {
@@ -163,7 +170,8 @@ impl Enricher {
         let entities = found.entities();
         let quotes = quotes::find_quotes(&self.names, paragraphs, &entities, &found.acronyms);
         Enrichment {
-            language: self.language.of(&page.paragraphs),
+            language: declared_language
+                .map_or_else(|| self.language.of(&page.paragraphs), str::to_owned),
             word_count,
             reading_time_s: (word_count * 60).div_ceil(WORDS_PER_MINUTE),
             entities,
@@ -216,7 +224,7 @@ mod tests {
         )
         .unwrap();
         let day = NaiveDate::from_ymd_opt(2026, 1, 5).unwrap();
-        let enrichment = Enricher::builtin().enrich(&page, &PageWords::of(&page), day);
+        let enrichment = Enricher::builtin().enrich(&page, &PageWords::of(&page), None, day);
         let symbols: Vec<&str> = enrichment
             .instruments
             .iter()
@@ -235,7 +243,7 @@ mod tests {
         let page = crate::page::parse_page(&format!("Wire - World\n\n{text}\n")).unwrap();
         let day = NaiveDate::from_ymd_opt(2026, 1, 5).unwrap();
         ENRICHER
-            .enrich(&page, &PageWords::of(&page), day)
+            .enrich(&page, &PageWords::of(&page), None, day)
             .entities
             .countries
     }
@@ -305,7 +313,7 @@ mod tests {
         .unwrap();
         let day = NaiveDate::from_ymd_opt(2026, 12, 1).unwrap();
         let found: Vec<(String, Option<String>)> = ENRICHER
-            .enrich(&page, &PageWords::of(&page), day)
+            .enrich(&page, &PageWords::of(&page), None, day)
             .instruments
             .into_iter()
             .map(|m| (m.symbol, m.isin))
@@ -335,7 +343,7 @@ mod tests {
         .unwrap();
         let day = NaiveDate::from_ymd_opt(2026, 1, 5).unwrap();
         let quotes = Enricher::builtin()
-            .enrich(&page, &PageWords::of(&page), day)
+            .enrich(&page, &PageWords::of(&page), None, day)
             .quotes;
         let speakers: Vec<Option<&str>> = quotes.iter().map(|q| q.speaker.as_deref()).collect();
         assert_eq!(
