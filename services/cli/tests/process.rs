@@ -238,8 +238,14 @@ fn syndicated_copies_updates_and_unrelated_stories() {
         .collect();
     assert_eq!(
         statuses,
-        ["new", "update", "new", "new", "new", "new", "new"]
+        ["new", "update", "new", "new", "new", "new", "new", "new"]
     );
+    // The Iberia Diario page is a story of its own, first seen as HTML.
+    let html = articles.last().unwrap();
+    assert_eq!(html["source"]["content_type"], "text/html");
+    assert_eq!(html["language"], "es");
+    assert_eq!(html["published_at"], "2024-11-12T11:10:00Z");
+    assert_eq!(html["market_snapshot"].as_array().unwrap().len(), 3);
     // The markets page arrives twice (file and envelope): one story. The
     // three HTML pages are copies of their text scrapes.
     assert_eq!(duplicates.len(), 6);
