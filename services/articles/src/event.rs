@@ -63,6 +63,10 @@ pub struct Article {
     pub paragraphs: Vec<String>,
     /// Subheadings.
     pub subheadings: Vec<String>,
+    /// Where each subheading stands in the body: the index of the paragraph
+    /// it comes before.
+    #[serde(default)]
+    pub subheading_positions: Vec<usize>,
     /// ISO 639-1 language.
     pub language: String,
     /// Words in the body.

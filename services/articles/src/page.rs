@@ -144,6 +144,9 @@ pub struct Page {
     pub paragraphs: Vec<String>,
     /// `- Subheading -` lines, without the dashes.
     pub subheadings: Vec<String>,
+    /// Where each subheading stands: the index of the paragraph it comes
+    /// before (the number of paragraphs when it comes last).
+    pub subheading_positions: Vec<usize>,
     /// The signature, if the page ends with one.
     pub signature: Option<Signature>,
     /// The ticker strip's quotes.
@@ -264,6 +267,7 @@ pub fn parse_page(text: &str) -> Result<Page, PageError> {
         photo: body.photo,
         paragraphs: body.paragraphs,
         subheadings: body.subheadings,
+        subheading_positions: body.subheading_positions,
         signature: body.signature,
         strip,
         malformed_strip_lines,
@@ -275,6 +279,7 @@ pub(crate) struct Body {
     pub photo: Option<Photo>,
     pub paragraphs: Vec<String>,
     pub subheadings: Vec<String>,
+    pub subheading_positions: Vec<usize>,
     pub signature: Option<Signature>,
 }
 
@@ -287,6 +292,7 @@ pub(crate) fn split_body(lines: &[&str], title: &str) -> Body {
         photo: None,
         paragraphs: Vec::with_capacity(32),
         subheadings: Vec::new(),
+        subheading_positions: Vec::new(),
         signature: None,
     };
     for (index, line) in lines.iter().enumerate() {
@@ -307,6 +313,7 @@ pub(crate) fn split_body(lines: &[&str], title: &str) -> Body {
         }
         if let Some(subheading) = subheading_of(line) {
             body.subheadings.push(subheading.to_owned());
+            body.subheading_positions.push(body.paragraphs.len());
             continue;
         }
         body.paragraphs.push((*line).to_owned());
@@ -491,6 +498,7 @@ mod tests {
             })
         );
         assert_eq!(page.subheadings, vec!["More to come?"]);
+        assert_eq!(page.paragraphs[page.subheading_positions[0]], "\"With bilateral ratifications, Pyongyang and Moscow will claim legitimacy for North Korea's military deployment to Russia, arguing that this action is justified by the ratified treaty between the two,\" said Hong Min, a senior analyst at the Korea Institute for National Unification.");
         assert_eq!(
             page.signature,
             Some(Signature {

@@ -115,6 +115,7 @@ impl ParseStage {
             photo: page.photo,
             paragraphs: page.paragraphs,
             subheadings: page.subheadings,
+            subheading_positions: page.subheading_positions,
             language: enrichment.language,
             word_count: enrichment.word_count,
             reading_time_s: enrichment.reading_time_s,

@@ -11,6 +11,7 @@ use anyhow::Context;
 use chrono::{DateTime, Utc};
 use tickertape_articles::config::ArticlesArgs;
 use tickertape_articles::enrich::Enricher;
+use tickertape_articles::input::CONTENT_TYPE_HEADER;
 use tickertape_articles::metrics::ArticleMetrics;
 use tickertape_articles::processor::ArticlePipeline;
 use tickertape_market::instruments::Catalog;
@@ -75,8 +76,15 @@ pub fn run(args: ProcessArgs) -> anyhow::Result<()> {
             let topics = &settings.topics;
             let mut feed = Feed::new(&topics.raw, &topics.dead_letters, args.clock);
             for file in &files {
+                // A file named .html is HTML whatever its first bytes, as a
+                // crawler's `content-type` header would say.
+                let headers: &[(&str, &[u8])] = if is_html_file(file) {
+                    &[(CONTENT_TYPE_HEADER, b"text/html")]
+                } else {
+                    &[]
+                };
                 for payload in article_messages(file)? {
-                    feed.emit(&mut pipeline, &payload, &mut out)?;
+                    feed.emit(&mut pipeline, &payload, headers, &mut out)?;
                 }
             }
         }
@@ -92,7 +100,7 @@ pub fn run(args: ProcessArgs) -> anyhow::Result<()> {
             let mut feed = Feed::new(&topics.ticks, &topics.dead_letters, args.clock);
             for file in &files {
                 for payload in tick_messages(file, &topics.ticks)? {
-                    feed.emit(&mut processor, &payload, &mut out)?;
+                    feed.emit(&mut processor, &payload, &[], &mut out)?;
                 }
             }
         }
@@ -124,10 +132,12 @@ impl<'a> Feed<'a> {
         &mut self,
         processor: &mut impl Processor,
         payload: &[u8],
+        headers: &[(&str, &[u8])],
         out: &mut impl Write,
     ) -> anyhow::Result<()> {
         let input = Input {
             offset: self.offset,
+            headers: headers.to_vec(),
             ..Input::unkeyed(self.topic, payload, self.clock.unwrap_or_else(Utc::now))
         };
         self.offset += 1;
@@ -176,6 +186,12 @@ fn read_all(path: &Path) -> anyhow::Result<Vec<u8>> {
         return Ok(bytes);
     }
     std::fs::read(path).with_context(|| format!("reading {}", path.display()))
+}
+
+fn is_html_file(path: &Path) -> bool {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| ["html", "htm", "xhtml"].contains(&e.to_ascii_lowercase().as_str()))
 }
 
 fn is_jsonl(path: &Path) -> bool {

@@ -16,13 +16,12 @@ const META_PRESCAN_BYTES: usize = 1024;
 /// `charset` parameter), the page's byte-order mark or `<meta>` charset,
 /// or what detection finds.
 ///
-/// Fails with reason `unknown_charset` for a label no standard names, or
-/// `bad_encoding` for bytes invalid in the charset chosen.
+/// Fails with reason `bad_encoding` for bytes invalid in the charset chosen.
 pub fn decode_html<'a>(bytes: &'a [u8], declared: Option<&str>) -> Result<Cow<'a, str>, Rejection> {
     let (encoding, body) = match Encoding::for_bom(bytes) {
         // A byte-order mark wins over every declaration, as in browsers.
         Some((encoding, bom)) => (encoding, &bytes[bom..]),
-        None => (charset_of(bytes, declared)?, bytes),
+        None => (charset_of(bytes, declared), bytes),
     };
     if encoding == UTF_8 {
         return std::str::from_utf8(body).map(Cow::Borrowed).map_err(|error| {
@@ -42,26 +41,20 @@ pub fn decode_html<'a>(bytes: &'a [u8], declared: Option<&str>) -> Result<Cow<'a
         })
 }
 
-fn charset_of(bytes: &[u8], declared: Option<&str>) -> Result<&'static Encoding, Rejection> {
-    let label = declared.or_else(|| meta_charset(bytes));
-    if let Some(label) = label {
-        return Encoding::for_label(label.trim().as_bytes())
-            // Pages that say UTF-16 in a <meta> are in fact ASCII-compatible
-            // (the standard's rule); the output encoding says what to use.
-            .map(Encoding::output_encoding)
-            .ok_or_else(|| {
-                Rejection::new(
-                    "unknown_charset",
-                    format!("charset {label:?} is not one the encoding standard names"),
-                )
-            });
+fn charset_of(bytes: &[u8], declared: Option<&str>) -> &'static Encoding {
+    // A label no standard names is ignored, as browsers ignore it.
+    let named = |label: &str| Encoding::for_label(label.trim().as_bytes());
+    if let Some(encoding) = declared.and_then(named).or_else(|| meta_charset(bytes).and_then(named)) {
+        // Pages that say UTF-16 in a <meta> are in fact ASCII-compatible
+        // (the standard's rule); the output encoding says what to use.
+        return encoding.output_encoding();
     }
     if std::str::from_utf8(bytes).is_ok() {
-        return Ok(UTF_8);
+        return UTF_8;
     }
     let mut detector = chardetng::EncodingDetector::new(chardetng::Iso2022JpDetection::Deny);
     detector.feed(bytes, true);
-    Ok(detector.guess(None, chardetng::Utf8Detection::Allow))
+    detector.guess(None, chardetng::Utf8Detection::Allow)
 }
 
 /// The label of `<meta charset="…">` or `<meta http-equiv="content-type"
@@ -71,7 +64,8 @@ fn meta_charset(bytes: &[u8]) -> Option<&str> {
     let at = head
         .windows(8)
         .position(|window| window.eq_ignore_ascii_case(b"charset="))?;
-    let rest = &head[at + 8..];
+    // The label may run past the prescan's end.
+    let rest = &bytes[at + 8..bytes.len().min(at + 8 + 64)];
     let rest = rest.strip_prefix(b"\"").or_else(|| rest.strip_prefix(b"'")).unwrap_or(rest);
     let end = rest
         .iter()
@@ -112,7 +106,13 @@ mod tests {
         let declared_utf8 = b"<meta charset=utf-8><p>Caf\xe9</p>";
         assert_eq!(text(declared_utf8, None), Err("bad_encoding"));
         assert_eq!(text(b"<p>Caf\xe9</p>", Some("utf-8")), Err("bad_encoding"));
-        assert_eq!(text(b"<p>x</p>", Some("klingon-8")), Err("unknown_charset"));
+        assert_eq!(
+            text(b"<p>x</p>", Some("klingon-8")).as_deref(),
+            Ok("<p>x</p>"),
+            "an unknown label is ignored"
+        );
+        let label_across_the_prescan_end = format!("{}<meta charset=utf-8><p>Caf\u{e9}", " ".repeat(1010));
+        assert!(text(label_across_the_prescan_end.as_bytes(), None).unwrap().contains("Café"));
         // Shift_JIS lead byte without its trail byte.
         assert_eq!(text(b"<p>\x82</p>", Some("shift_jis")), Err("bad_encoding"));
     }

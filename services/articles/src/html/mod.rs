@@ -142,6 +142,7 @@ pub fn read_html(html: &str, limits: &HtmlLimits) -> Result<(HtmlPage, Extractor
         photo: body.photo.or_else(|| metadata.photo()),
         paragraphs: body.paragraphs,
         subheadings: body.subheadings,
+        subheading_positions: body.subheading_positions,
         signature: body.signature,
         strip,
         malformed_strip_lines,

@@ -26,6 +26,7 @@ fn the_html_page_of_a_story_reads_as_its_text_scrape() {
         assert_eq!(html.title, text.title, "{name}");
         assert_eq!(html.paragraphs, text.paragraphs, "{name}");
         assert_eq!(html.subheadings, text.subheadings, "{name}");
+        assert_eq!(html.subheading_positions, text.subheading_positions, "{name}");
         assert_eq!(html.signature, text.signature, "{name}");
         assert_eq!(html.strip, text.strip, "{name}");
         assert_eq!(html.photo, text.photo, "{name}");
