@@ -64,6 +64,22 @@ def story(n):
                  f"Shipping companies welcomed the decision, which ends months of uncertainty for plan {n}."])
 
 
+def html_story(n, inside="", paragraphs=None, title=None, charset="utf-8", doctype=True):
+    """A story of its own as an HTML page, its title starting with `n`
+    capitalised; `inside` is markup put before the article. The words are
+    drawn at random (seeded by `n`) so that no two such stories, and no
+    ordinary story, read as updates of each other."""
+    rng = random.Random(f"html-{n}")
+    title = title or f"{n.capitalize()} " + prose(rng, 50).rstrip(".").lower()
+    paragraphs = paragraphs or [prose(rng, 160) for _ in range(3)]
+    meta = f'<meta charset="{charset}">' if charset else ""
+    body = "".join(f"<p>{p}</p>" for p in paragraphs)
+    # Without a doctype, a comment first: only a content-type header says HTML.
+    return (("<!DOCTYPE html>" if doctype else "<!-- no doctype -->") + f'<html lang="en"><head>{meta}<title>{title} - Berliner Tageblatt'
+            f'</title><meta property="og:site_name" content="Berliner Tageblatt"></head><body>{inside}'
+            f"<article><h1>{title}</h1>{body}</article></body></html>")
+
+
 def envelope(body, fetched_at, url="https://btb.example/en/World/hostile.html", **extra):
     return json.dumps({"url": url, "fetched_at": fetched_at, "body": body, **extra}).encode()
 
@@ -101,10 +117,10 @@ def pages(now):
         Case("random binary", PAGES, bytes(range(256)) * 8, "not_utf8"),
         Case("a PDF", PAGES, b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<< /Type /Catalog >>\nendobj\n", "not_utf8"),
         Case("a gzip stream", PAGES, b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03" + bytes(64), "not_utf8"),
-        Case("HTML with a doctype", PAGES, b"<!DOCTYPE html><html><head><title>Site - T</title></head>"
-             b"<body><p>Text</p></body></html>", "not_a_page"),
-        Case("HTML after a BOM and blank lines", PAGES, "\ufeff\n\n  <html lang=\"en\"><body>x</body></html>".encode(),
-             "not_a_page"),
+        Case("HTML with a doctype is read as HTML", PAGES, html_story("doctype").encode(),
+             check=lambda e: e["source"]["content_type"] == "text/html" and e["title"].startswith("Doctype ")),
+        Case("HTML after a BOM and blank lines, without a title", PAGES,
+             "\ufeff\n\n  <html lang=\"en\"><body>x</body></html>".encode(), "no_title"),
         Case("NUL bytes inside a page", PAGES, story("nul").replace("approved", "appro\x00ved").encode(), "not_a_page"),
         Case("ANSI escape codes in a page", PAGES, story("ansi").replace("Tuesday", "\x1b[31mTuesday\x1b[0m").encode(),
              "not_a_page"),
@@ -120,7 +136,44 @@ def pages(now):
         Case("envelope nested 10,000 deep", PAGES, b'{"url":' + b"[" * 10_000 + b"]" * 10_000 + b"}",
              "invalid_envelope"),
         Case("envelope whose body is JSON", PAGES, envelope(json.dumps({"body": story("json")}), fetched), "not_a_page"),
-        Case("envelope whose body is HTML", PAGES, envelope("<!doctype html><p>x</p>", fetched), "not_a_page"),
+        Case("envelope whose body is HTML without a title", PAGES, envelope("<!doctype html><p>x</p>", fetched),
+             "no_title"),
+        Case("envelope with an html field", PAGES,
+             json.dumps({"url": "https://btb.example/a", "fetched_at": fetched, "html": html_story("field")}).encode(),
+             check=lambda e: e["source"]["content_type"] == "text/html" and e["title"].startswith("Field ")),
+        Case("envelope with both body and html", PAGES,
+             json.dumps({"url": "u", "fetched_at": fetched, "body": story("both"), "html": html_story("both")}).encode(),
+             "invalid_envelope"),
+        # --- hostile HTML
+        Case("HTML nested 10,000 deep", PAGES, html_story("deep", inside="<div>" * 10_000).encode(), "over_limit"),
+        Case("HTML of 10,000 nested inline elements (an extractor's stack overflow)", PAGES,
+             html_story("inline", inside="<span><b>" * 10_000).encode(), "over_limit"),
+        Case("HTML of 30,000 elements", PAGES, html_story("wide", inside="<i>x</i>" * 30_000).encode(), "over_limit"),
+        Case("HTML of 5 MB", PAGES, html_story("huge", inside="<p>" + "x" * 5_000_000 + "</p>").encode(), "too_large"),
+        Case("HTML that is only scripts", PAGES,
+             b"<!doctype html><html><head><script>document.write('<p>hi</p>')</script></head></html>", "no_title"),
+        Case("HTML with a title and an empty body", PAGES,
+             b"<!doctype html><html><head><title>Breaking - Site</title></head><body> </body></html>", "no_body"),
+        Case("an HTML error page is published for what it is", PAGES,
+             b"<!doctype html><html><head><title>404 Not Found</title></head><body><h1>Not Found</h1>"
+             b"<p>The requested URL was not found on this server.</p></body></html>",
+             check=lambda e: e["title"] == "Not Found" and e["paragraphs"] == [
+                 "The requested URL was not found on this server."]),
+        Case("an HTML paywall stub is published with what it has", PAGES,
+             html_story("paywall", paragraphs=["Subscribe to continue reading this article."]).encode(),
+             check=lambda e: e["paragraphs"] == ["Subscribe to continue reading this article."]),
+        Case("HTML declared UTF-8 that is Latin-1", PAGES,
+             html_story("latin1", title="Caf\u00e9 owners approve harbour plan one").encode("latin-1"), "bad_encoding"),
+        Case("HTML in Latin-1 that says so is read, not garbled", PAGES,
+             html_story("latin1ok", title="Caf\u00e9 owners approve harbour plan two", charset="iso-8859-1")
+             .encode("latin-1"), check=lambda e: e["title"] == "Caf\u00e9 owners approve harbour plan two"),
+        Case("HTML whose content-type header says Latin-1", PAGES,
+             html_story("header", title="Caf\u00e9 owners approve harbour plan three", charset=None).encode("latin-1"),
+             check=lambda e: e["title"] == "Caf\u00e9 owners approve harbour plan three",
+             headers=[("content-type", b"text/html; charset=ISO-8859-1")], offline=False),
+        Case("HTML without a doctype, known by its content-type header", PAGES,
+             html_story("noheader", doctype=False).encode(), headers=[("content-type", b"text/html")], offline=False,
+             check=lambda e: e["source"]["content_type"] == "text/html" and e["title"].startswith("Noheader ")),
         Case("envelope with an empty body", PAGES, envelope("", fetched), "no_title"),
         Case("envelope after a BOM is still an envelope", PAGES,
              b"\xef\xbb\xbf" + envelope(story("bom"), fetched), check=lambda e: e["title"].startswith("Harbour")),

@@ -242,11 +242,22 @@ mod tests {
                 br#"{"url":"u","fetched_at":"2024-11-12T09:30:00Z","body":"x","html":"<p>x"}"#,
                 "invalid_envelope",
             ),
-            (br#"{"url":"u","fetched_at":"2024-11-12T09:30:00Z"}"#, "invalid_envelope"),
-            (b"<!doctype html><meta charset=utf-8><p>Caf\xe9", "bad_encoding"),
+            (
+                br#"{"url":"u","fetched_at":"2024-11-12T09:30:00Z"}"#,
+                "invalid_envelope",
+            ),
+            (
+                b"<!doctype html><meta charset=utf-8><p>Caf\xe9",
+                "bad_encoding",
+            ),
             (b"\xef\xbb\xbf{not json", "invalid_envelope"),
         ] {
-            assert_eq!(reason(payload), Err(expected), "{}", String::from_utf8_lossy(payload));
+            assert_eq!(
+                reason(payload),
+                Err(expected),
+                "{}",
+                String::from_utf8_lossy(payload)
+            );
         }
     }
 

@@ -24,12 +24,14 @@ pub fn decode_html<'a>(bytes: &'a [u8], declared: Option<&str>) -> Result<Cow<'a
         None => (charset_of(bytes, declared), bytes),
     };
     if encoding == UTF_8 {
-        return std::str::from_utf8(body).map(Cow::Borrowed).map_err(|error| {
-            Rejection::new(
-                "bad_encoding",
-                format!("the page is not valid UTF-8: {error}"),
-            )
-        });
+        return std::str::from_utf8(body)
+            .map(Cow::Borrowed)
+            .map_err(|error| {
+                Rejection::new(
+                    "bad_encoding",
+                    format!("the page is not valid UTF-8: {error}"),
+                )
+            });
     }
     encoding
         .decode_without_bom_handling_and_without_replacement(body)
@@ -44,7 +46,10 @@ pub fn decode_html<'a>(bytes: &'a [u8], declared: Option<&str>) -> Result<Cow<'a
 fn charset_of(bytes: &[u8], declared: Option<&str>) -> &'static Encoding {
     // A label no standard names is ignored, as browsers ignore it.
     let named = |label: &str| Encoding::for_label(label.trim().as_bytes());
-    if let Some(encoding) = declared.and_then(named).or_else(|| meta_charset(bytes).and_then(named)) {
+    if let Some(encoding) = declared
+        .and_then(named)
+        .or_else(|| meta_charset(bytes).and_then(named))
+    {
         // Pages that say UTF-16 in a <meta> are in fact ASCII-compatible
         // (the standard's rule); the output encoding says what to use.
         return encoding.output_encoding();
@@ -66,12 +71,17 @@ fn meta_charset(bytes: &[u8]) -> Option<&str> {
         .position(|window| window.eq_ignore_ascii_case(b"charset="))?;
     // The label may run past the prescan's end.
     let rest = &bytes[at + 8..bytes.len().min(at + 8 + 64)];
-    let rest = rest.strip_prefix(b"\"").or_else(|| rest.strip_prefix(b"'")).unwrap_or(rest);
+    let rest = rest
+        .strip_prefix(b"\"")
+        .or_else(|| rest.strip_prefix(b"'"))
+        .unwrap_or(rest);
     let end = rest
         .iter()
         .position(|&b| matches!(b, b'"' | b'\'' | b';' | b'>' | b'/') || b.is_ascii_whitespace())
         .unwrap_or(rest.len());
-    std::str::from_utf8(&rest[..end]).ok().filter(|label| !label.is_empty())
+    std::str::from_utf8(&rest[..end])
+        .ok()
+        .filter(|label| !label.is_empty())
 }
 
 #[cfg(test)]
@@ -89,13 +99,21 @@ mod tests {
         let latin1 = b"<html><head><meta charset=\"iso-8859-1\"></head><p>Caf\xe9</p>";
         assert!(text(latin1, None).unwrap().contains("Café"));
         let declared = b"<html><p>Caf\xe9 cr\xe8me</p>";
-        assert!(text(declared, Some("windows-1252")).unwrap().contains("Café crème"));
+        assert!(text(declared, Some("windows-1252"))
+            .unwrap()
+            .contains("Café crème"));
         let http_equiv =
             b"<meta http-equiv='Content-Type' content='text/html; charset=windows-1251'><p>\xcc\xee\xf1\xea\xe2\xe0</p>";
         assert!(text(http_equiv, None).unwrap().contains("Москва"));
         let bom = b"\xef\xbb\xbf<html><p>Gr\xc3\xbc\xc3\x9fe</p>";
-        assert!(text(bom, Some("iso-8859-1")).unwrap().contains("Grüße"), "a BOM wins");
-        assert_eq!(text("<p>Grüße</p>".as_bytes(), None).unwrap(), "<p>Grüße</p>");
+        assert!(
+            text(bom, Some("iso-8859-1")).unwrap().contains("Grüße"),
+            "a BOM wins"
+        );
+        assert_eq!(
+            text("<p>Grüße</p>".as_bytes(), None).unwrap(),
+            "<p>Grüße</p>"
+        );
         // No declaration, not UTF-8: detection (German Latin-1 here).
         let undeclared = b"<p>Die Stra\xdfe nach M\xfcnchen ist f\xfcr alle gesperrt, sagte der B\xfcrgermeister.</p>";
         assert!(text(undeclared, None).unwrap().contains("München"));
@@ -111,8 +129,11 @@ mod tests {
             Ok("<p>x</p>"),
             "an unknown label is ignored"
         );
-        let label_across_the_prescan_end = format!("{}<meta charset=utf-8><p>Caf\u{e9}", " ".repeat(1010));
-        assert!(text(label_across_the_prescan_end.as_bytes(), None).unwrap().contains("Café"));
+        let label_across_the_prescan_end =
+            format!("{}<meta charset=utf-8><p>Caf\u{e9}", " ".repeat(1010));
+        assert!(text(label_across_the_prescan_end.as_bytes(), None)
+            .unwrap()
+            .contains("Café"));
         // Shift_JIS lead byte without its trail byte.
         assert_eq!(text(b"<p>\x82</p>", Some("shift_jis")), Err("bad_encoding"));
     }

@@ -89,7 +89,13 @@ impl HtmlMetadata {
 
         let time_of = |value: Option<String>| value.as_deref().and_then(parse_time);
         let published_at = time_of(meta(document, "property", "article:published_time"))
-            .or_else(|| time_of(ld("datePublished").and_then(Value::as_str).map(str::to_owned)))
+            .or_else(|| {
+                time_of(
+                    ld("datePublished")
+                        .and_then(Value::as_str)
+                        .map(str::to_owned),
+                )
+            })
             .or_else(|| time_of(meta(document, "itemprop", "datePublished")))
             .or_else(|| {
                 time_of(
@@ -100,7 +106,13 @@ impl HtmlMetadata {
                 )
             });
         let modified_at = time_of(meta(document, "property", "article:modified_time"))
-            .or_else(|| time_of(ld("dateModified").and_then(Value::as_str).map(str::to_owned)))
+            .or_else(|| {
+                time_of(
+                    ld("dateModified")
+                        .and_then(Value::as_str)
+                        .map(str::to_owned),
+                )
+            })
             .or_else(|| time_of(meta(document, "property", "og:updated_time")));
         let canonical_url = document
             .select("link[rel=canonical]")
@@ -207,7 +219,10 @@ fn name_of(value: &Value) -> Option<String> {
 /// in arrays and in `@graph`. Scripts that are not valid JSON are ignored.
 fn article_json_ld(document: &Document) -> Option<Value> {
     let mut candidates = Vec::new();
-    for script in document.select("script[type=\"application/ld+json\"]").iter() {
+    for script in document
+        .select("script[type=\"application/ld+json\"]")
+        .iter()
+    {
         let Ok(value) = serde_json::from_str::<Value>(&script.text()) else {
             continue;
         };
@@ -287,15 +302,17 @@ fn lead_image(document: &Document, json_ld: &Option<Value>) -> (Option<LeadImage
         .select("img")
         .attr("src")
         .map(|src| src.trim().to_owned());
-    let ld_image = json_ld.as_ref().and_then(|article| match article.get("image")? {
-        Value::String(url) => Some(url.clone()),
-        Value::Object(object) => object.get("url")?.as_str().map(str::to_owned),
-        Value::Array(items) => items.first().and_then(|item| match item {
+    let ld_image = json_ld
+        .as_ref()
+        .and_then(|article| match article.get("image")? {
             Value::String(url) => Some(url.clone()),
-            other => other.get("url")?.as_str().map(str::to_owned),
-        }),
-        _ => None,
-    });
+            Value::Object(object) => object.get("url")?.as_str().map(str::to_owned),
+            Value::Array(items) => items.first().and_then(|item| match item {
+                Value::String(url) => Some(url.clone()),
+                other => other.get("url")?.as_str().map(str::to_owned),
+            }),
+            _ => None,
+        });
     let Some(url) = meta(document, "property", "og:image")
         .or(ld_image)
         .or(figure_source)

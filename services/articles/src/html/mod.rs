@@ -151,7 +151,7 @@ pub fn read_html(html: &str, limits: &HtmlLimits) -> Result<(HtmlPage, Extractor
 }
 
 /// The article's text: the shorter of the two extractors' texts, unless it
-/// is too short to be an article.
+/// is empty or too short to be an article beside a long one.
 fn article_text(html: &str, document: Document) -> (String, Extractor) {
     let trafilatura = rs_trafilatura::extract(html)
         .map(|result| result.content_text)
@@ -166,10 +166,15 @@ fn article_text(html: &str, document: Document) -> (String, Extractor) {
         .unwrap_or_default();
     let words = |text: &str| text.split_whitespace().count();
     let (t, r) = (words(&trafilatura), words(&readability));
-    let trafilatura_wins = if t.min(r) < MIN_EXTRACTED_WORDS {
-        t >= r
-    } else {
-        t <= r
+    let trafilatura_wins = match (t, r) {
+        (_, 0) => true,
+        (0, _) => false,
+        // One long, one short: the short one missed the article.
+        _ if t.min(r) < MIN_EXTRACTED_WORDS && t.max(r) >= MIN_EXTRACTED_WORDS => t > r,
+        // Both long, or both short (a stub): the shorter has less
+        // boilerplate. (On short pages trafilatura falls back to the
+        // body's text, headline run into paragraph.)
+        _ => t <= r,
     };
     if trafilatura_wins {
         (trafilatura, Extractor::Trafilatura)

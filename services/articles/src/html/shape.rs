@@ -21,21 +21,61 @@ pub struct Shape {
 
 /// Elements that have no end tag.
 const VOID: &[&[u8]] = &[
-    b"area", b"base", b"br", b"col", b"embed", b"hr", b"img", b"input", b"link", b"meta",
-    b"param", b"source", b"track", b"wbr", b"keygen", b"frame", b"basefont", b"bgsound",
+    b"area",
+    b"base",
+    b"br",
+    b"col",
+    b"embed",
+    b"hr",
+    b"img",
+    b"input",
+    b"link",
+    b"meta",
+    b"param",
+    b"source",
+    b"track",
+    b"wbr",
+    b"keygen",
+    b"frame",
+    b"basefont",
+    b"bgsound",
 ];
 
 /// Elements whose end tag may be left out (`<p>`, `<li>`, table cells):
 /// the parser closes them itself, so counting them would find depth that is
 /// not there in real pages full of unclosed `<p>`.
 const OPTIONAL_END: &[&[u8]] = &[
-    b"p", b"li", b"dt", b"dd", b"tr", b"td", b"th", b"thead", b"tbody", b"tfoot", b"option",
-    b"optgroup", b"rt", b"rp", b"colgroup", b"caption", b"html", b"head", b"body",
+    b"p",
+    b"li",
+    b"dt",
+    b"dd",
+    b"tr",
+    b"td",
+    b"th",
+    b"thead",
+    b"tbody",
+    b"tfoot",
+    b"option",
+    b"optgroup",
+    b"rt",
+    b"rp",
+    b"colgroup",
+    b"caption",
+    b"html",
+    b"head",
+    b"body",
 ];
 
 /// Elements whose content is text, not markup.
 const RAW_TEXT: &[&[u8]] = &[
-    b"script", b"style", b"textarea", b"title", b"xmp", b"iframe", b"noembed", b"noframes",
+    b"script",
+    b"style",
+    b"textarea",
+    b"title",
+    b"xmp",
+    b"iframe",
+    b"noembed",
+    b"noframes",
     b"plaintext",
 ];
 
@@ -91,7 +131,9 @@ pub fn shape_of(html: &str) -> Shape {
 }
 
 fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    haystack.windows(needle.len()).position(|window| window == needle)
+    haystack
+        .windows(needle.len())
+        .position(|window| window == needle)
 }
 
 fn find_ignore_case(haystack: &[u8], needle: &[u8]) -> Option<usize> {
@@ -109,12 +151,27 @@ mod tests {
         let page = "<!doctype html><html><head><title>a <b> c</title><meta charset=utf-8>\
             <script>if (a<b) { x('<div>') }</script></head><body><div><p>one<p>two\
             <div><span>x</span><img src=x><br/></div></div><!-- <div><div> --></body></html>";
-        assert_eq!(shape_of(page), Shape { elements: 13, depth: 3 });
+        assert_eq!(
+            shape_of(page),
+            Shape {
+                elements: 13,
+                depth: 3
+            }
+        );
         let deep = "<div>".repeat(10_000);
         assert_eq!(shape_of(&deep).depth, 10_000);
         let unclosed_paragraphs = "<p>x".repeat(10_000);
         assert_eq!(shape_of(&unclosed_paragraphs).depth, 0);
-        for odd in ["", "<", "</", "<<<>>>", "< div>", "<!--", "<script>never closed", "</div></div>"] {
+        for odd in [
+            "",
+            "<",
+            "</",
+            "<<<>>>",
+            "< div>",
+            "<!--",
+            "<script>never closed",
+            "</div></div>",
+        ] {
             assert_eq!(shape_of(odd).depth, 0, "{odd:?}");
         }
     }

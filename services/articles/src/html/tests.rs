@@ -26,7 +26,10 @@ fn the_html_page_of_a_story_reads_as_its_text_scrape() {
         assert_eq!(html.title, text.title, "{name}");
         assert_eq!(html.paragraphs, text.paragraphs, "{name}");
         assert_eq!(html.subheadings, text.subheadings, "{name}");
-        assert_eq!(html.subheading_positions, text.subheading_positions, "{name}");
+        assert_eq!(
+            html.subheading_positions, text.subheading_positions,
+            "{name}"
+        );
         assert_eq!(html.signature, text.signature, "{name}");
         assert_eq!(html.strip, text.strip, "{name}");
         assert_eq!(html.photo, text.photo, "{name}");
@@ -49,7 +52,10 @@ fn the_markup_gives_what_a_scrape_cannot() {
     );
     assert_eq!(metadata.authors, ["K.Thomson"]);
     let image = metadata.image.as_ref().unwrap();
-    assert_eq!(image.url, "https://berliner-tageblatt.example/media/4301-lead.jpg");
+    assert_eq!(
+        image.url,
+        "https://berliner-tageblatt.example/media/4301-lead.jpg"
+    );
     assert_eq!(image.credit.as_deref(), Some("POOL/AFP"));
 }
 
@@ -73,11 +79,21 @@ fn metadata_comes_from_json_ld_and_tags_when_open_graph_is_missing() {
     let read = read(page).unwrap();
     let metadata = &read.metadata;
     assert_eq!(metadata.title.as_deref(), Some("Le pacte est ratifié"));
-    assert_eq!(metadata.site_name.as_deref(), Some("Le Courrier du Golfe"), "from <title>");
+    assert_eq!(
+        metadata.site_name.as_deref(),
+        Some("Le Courrier du Golfe"),
+        "from <title>"
+    );
     assert_eq!(metadata.authors, ["Claire Dubois", "Marc Petit"]);
     assert_eq!(metadata.language.as_deref(), Some("fr"));
-    assert_eq!(metadata.published_at, Some("2024-11-12T08:30:00Z".parse().unwrap()));
-    assert_eq!(metadata.modified_at, Some("2024-11-12T00:00:00Z".parse().unwrap()));
+    assert_eq!(
+        metadata.published_at,
+        Some("2024-11-12T08:30:00Z".parse().unwrap())
+    );
+    assert_eq!(
+        metadata.modified_at,
+        Some("2024-11-12T00:00:00Z".parse().unwrap())
+    );
     let image = metadata.image.as_ref().unwrap();
     assert_eq!(image.caption.as_deref(), Some("Kim Jong Un à Pyongyang"));
     assert_eq!(image.credit.as_deref(), Some("KCNA via AFP"));
@@ -94,9 +110,15 @@ fn hostile_pages_are_refused_with_a_reason_or_read_for_what_is_there() {
     assert_eq!(reason(&deep_inline), Err("over_limit"));
     let wide = format!("<html><body>{}", "<p>x</p>".repeat(30_000));
     assert_eq!(reason(&wide), Err("over_limit"));
-    assert_eq!(reason("<html><head><script>var a = 1;</script></head></html>"), Err("no_title"));
+    assert_eq!(
+        reason("<html><head><script>var a = 1;</script></head></html>"),
+        Err("no_title")
+    );
     let title_only = read("<html><head><title>Only a title</title></head><body></body></html>");
-    assert_eq!(title_only.as_ref().map(|r| &r.page.paragraphs), Err(&PageError::NoBody));
+    assert_eq!(
+        title_only.as_ref().map(|r| &r.page.paragraphs),
+        Err(&PageError::NoBody)
+    );
     assert_eq!(reason(""), Err("no_title"));
     // A paywall stub is published with what it has.
     let stub = read(
