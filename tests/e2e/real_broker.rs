@@ -515,6 +515,17 @@ fn article_fixtures_through_kafka_match_their_golden_outputs() {
     for line in envelopes.lines().filter(|l| !l.trim().is_empty()) {
         produce(&brokers, &raw, None, &[], line.as_bytes(), None);
     }
+    // HTML pages as a crawler sends them: with their media type.
+    for page in [
+        "seed-article.html",
+        "athens-news-syndicated-copy.html",
+        "de-nordkorea-vertrag.html",
+        "iberia-diario-ibex.html",
+    ] {
+        let bytes = fixture(&format!("articles/{page}"));
+        let headers = [("fetched_at", CLOCK), ("content-type", "text/html")];
+        produce(&brokers, &raw, None, &headers, &bytes, None);
+    }
 
     let golden: Vec<serde_json::Value> = String::from_utf8(fixture("golden/articles.jsonl"))
         .expect("UTF-8")
