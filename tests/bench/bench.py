@@ -6,7 +6,9 @@ For the same pre-produced messages, in the same run, interleaved per round:
 - passthrough: `kcat` consuming the input topic piped into `kcat` producing
   to another topic (librdkafka on both ends, no processing): the ceiling;
 - tickertape-prices under at-least-once and exactly-once (1 instance);
-- tickertape-articles under both guarantees (parse and dedupe stages);
+- tickertape-articles under both guarantees (parse and dedupe stages), on
+  the text pages of the crash test's generator and on the HTML pages of the
+  article-extraction benchmark (`content-type: text/html`, repeated);
 - latency at a steady rate: ticks stamped with the time they are sent,
   read back from prices.changes by a read_committed subscriber
   (confluent-kafka, an independent client).
@@ -18,6 +20,7 @@ not finish. Run by scripts/bench.sh, which starts the broker.
 """
 
 import argparse
+import gzip
 import json
 import os
 import random
@@ -60,6 +63,40 @@ def produce(brokers, topic, lines):
     data = "".join(f"{key}\t{value}\n" for key, value in lines)
     subprocess.run(["kcat", "-b", brokers, "-P", "-t", topic, "-K", "\t", "-z", "lz4",
                     "-X", "linger.ms=20"], input=data, text=True, check=True)
+
+
+def produce_with_headers(brokers, topic, values, headers):
+    """Values that are not lines (HTML), through confluent-kafka."""
+    from confluent_kafka import Producer
+    producer = Producer({"bootstrap.servers": brokers, "linger.ms": 20, "compression.type": "lz4",
+                         "message.max.bytes": 4 * 1024 * 1024})
+    for value in values:
+        while True:
+            try:
+                producer.produce(topic, value=value, headers=headers)
+                break
+            except BufferError:
+                producer.poll(0.1)
+    if producer.flush(60) != 0:
+        raise RuntimeError(f"{topic}: not every HTML page was produced")
+
+
+# Pages over the services' default message limit (1 MiB, Kafka's too) are
+# left out: they would be dead-lettered unread.
+MAX_HTML_PAGE = 1024 * 1024
+
+
+def benchmark_html_pages(count):
+    """`count` pages of the article-extraction benchmark, in a fixed order, repeated as needed."""
+    folder = os.path.join(os.path.dirname(os.path.dirname(HERE)), "..", "shared", "benchmarks",
+                          "article-extraction", "html")
+    pages = []
+    for name in sorted(os.listdir(folder)):
+        with gzip.open(os.path.join(folder, name)) as f:
+            page = f.read()
+        if len(page) <= MAX_HTML_PAGE:
+            pages.append(page)
+    return [pages[i % len(pages)] for i in range(count)]
 
 
 def output_span(brokers, topic):
@@ -197,6 +234,23 @@ def run_articles(args, pages, guarantee):
     return {"rate": len(pages) / max(last - started, 1e-3), "cpu": cpu, "rss": rss, "inputs": len(pages)}
 
 
+def run_articles_html(args, pages, guarantee):
+    topics = Topics(args, f"html-{guarantee[:3]}", args.partitions)
+    produce_with_headers(args.brokers, topics["articles.raw"], pages, [("content-type", b"text/html")])
+    started = time.time()
+    service = Service(args, args.articles, topics, guarantee, f"html-{guarantee[:3]}")
+    ok = service.wait_consumed([(topics["articles.raw"], len(pages))], args.timeout,
+                               handed_over=topics["articles.parsed"])
+    cpu, rss = service.stop()
+    if not ok:
+        raise RuntimeError(f"articles on HTML ({guarantee}) did not finish in {args.timeout} s")
+    spans = [output_span(args.brokers, topics[t]) for t in ("articles.enriched", "articles.duplicates", "articles.dlq")]
+    if sum(count for count, _, _ in spans) < len(pages):
+        raise RuntimeError(f"articles on HTML ({guarantee}): {len(pages)} pages in, fewer out")
+    last = max(t for _, _, t in spans if t is not None)
+    return {"rate": len(pages) / max(last - started, 1e-3), "cpu": cpu, "rss": rss, "inputs": len(pages)}
+
+
 def run_latency(args, guarantee, rate, seconds):
     from confluent_kafka import Consumer, Producer  # the independent client
 
@@ -296,12 +350,14 @@ def main():
     parser.add_argument("--brokers", required=True)
     parser.add_argument("--ticks", type=int, default=1_000_000)
     parser.add_argument("--pages", type=int, default=20_000)
+    parser.add_argument("--html-pages", type=int, default=2_000,
+                        help="HTML pages (the extraction benchmark's, repeated) for the HTML row")
     parser.add_argument("--partitions", type=int, default=6)
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--latency-rate", type=int, default=10_000)
     parser.add_argument("--latency-seconds", type=float, default=20)
     parser.add_argument("--timeout", type=float, default=600)
-    parser.add_argument("--only", default="passthrough,prices,articles,latency",
+    parser.add_argument("--only", default="passthrough,prices,articles,html,latency",
                         help="comma-separated subset of the rows")
     parser.add_argument("--seed", type=int, default=20261201)
     parser.add_argument("--guarantees", default="at_least_once,exactly_once",
@@ -321,7 +377,8 @@ def main():
     # Pages 20 s apart at most, all fetched in the past (none refused as future).
     pages = (crash_test.make_pages(rng, args.pages, now - timedelta(seconds=30 * args.pages))
              if "articles" in only else [])
-    log(f"{len(ticks)} ticks, {len(pages)} pages, {args.partitions} partitions, {args.rounds} rounds; logs in {args.workdir}")
+    html_pages = benchmark_html_pages(args.html_pages) if "html" in only else []
+    log(f"{len(ticks)} ticks, {len(pages)} pages, {len(html_pages)} HTML pages, {args.partitions} partitions, {args.rounds} rounds; logs in {args.workdir}")
 
     rows = {}
     for round_no in range(args.rounds):
@@ -337,6 +394,10 @@ def main():
                 r = run_articles(args, pages, guarantee)
                 rows.setdefault(("tickertape-articles (pages)", guarantee), []).append(r)
                 log(f"round {round_no + 1}: articles {guarantee} {r['rate']:,.0f}/s")
+            if "html" in only:
+                r = run_articles_html(args, html_pages, guarantee)
+                rows.setdefault(("tickertape-articles (HTML pages)", guarantee), []).append(r)
+                log(f"round {round_no + 1}: articles on HTML {guarantee} {r['rate']:,.0f}/s")
     latency = {}
     if "latency" in only:
         for guarantee in args.guarantees.split(","):
