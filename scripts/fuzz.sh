@@ -15,7 +15,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 seconds=${1:-60}
 [ $# -gt 0 ] && shift
 targets=("$@")
-[ ${#targets[@]} -eq 0 ] && targets=(page_parser envelope tick_parser strip_line articles_processor prices_processor)
+[ ${#targets[@]} -eq 0 ] && targets=(page_parser html_reader envelope tick_parser strip_line articles_processor prices_processor)
 
 rustup toolchain list | grep -q '^nightly' || rustup toolchain install nightly --profile minimal
 command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
@@ -31,13 +31,15 @@ def lines(path):
     with open(path, "rb") as f:
         return [l.rstrip(b"\n") for l in f if l.strip()]
 pages = [open(p, "rb").read() for p in sorted(glob.glob("tests/fixtures/articles/*.txt") + glob.glob("tests/fixtures/bad/*.txt"))]
+html = [open(p, "rb").read() for p in sorted(glob.glob("tests/fixtures/articles/*.html"))]
 envelopes = lines("tests/fixtures/articles/envelopes.jsonl") + lines("tests/fixtures/bad/envelopes.jsonl")
 ticks = lines("tests/fixtures/ticks/feed.jsonl")
 strip = lines("tests/fixtures/ticks/seed-strip.txt")
 seeds = {
     "page_parser": pages,
     "envelope": pages + envelopes,
-    "articles_processor": pages + envelopes,
+    "html_reader": html,
+    "articles_processor": pages + envelopes + html,
     "tick_parser": ticks + strip,
     "prices_processor": ticks + strip,
     "strip_line": strip,

@@ -20,6 +20,10 @@ pub enum PageError {
     /// Nothing is left once the chrome is removed.
     #[error("page has no body paragraphs")]
     NoBody,
+    /// An HTML extractor failed on the page (it panicked: a bug in a
+    /// third-party crate, caught so that one page cannot stop the service).
+    #[error("the HTML extractor {0} failed on this page")]
+    ExtractorFailed(&'static str),
     /// A part of the page is larger than its limit (see [`PageLimits`]).
     #[error("{what} is {size}; the limit is {limit}")]
     OverLimit {
@@ -39,6 +43,7 @@ impl PageError {
             PageError::NoTitle => "no_title",
             PageError::NoBody => "no_body",
             PageError::OverLimit { .. } => "over_limit",
+            PageError::ExtractorFailed(_) => "extraction_failed",
         }
     }
 }

@@ -110,7 +110,7 @@ pub fn read_html(html: &str, limits: &HtmlLimits) -> Result<(HtmlPage, Extractor
         return Err(PageError::NoBody);
     }
 
-    let (text, extractor) = article_text(html, document);
+    let (text, extractor) = article_text(html, document)?;
     let text = normalise(&text);
     let lines: Vec<String> = text
         .lines()
@@ -152,18 +152,29 @@ pub fn read_html(html: &str, limits: &HtmlLimits) -> Result<(HtmlPage, Extractor
 
 /// The article's text: the shorter of the two extractors' texts, unless it
 /// is empty or too short to be an article beside a long one.
-fn article_text(html: &str, document: Document) -> (String, Extractor) {
-    let trafilatura = rs_trafilatura::extract_with_options(html, &trafilatura_options())
-        .map(|result| result.content_text)
-        .unwrap_or_default();
+///
+/// A panic in either extractor is caught and fails the page, so that a bug
+/// in one of them dead-letters one page instead of stopping the service
+/// (and crash-looping it on the same page).
+fn article_text(html: &str, document: Document) -> Result<(String, Extractor), PageError> {
+    let caught = |extractor| move |_| PageError::ExtractorFailed(extractor);
+    let trafilatura = std::panic::catch_unwind(|| {
+        rs_trafilatura::extract_with_options(html, &trafilatura_options())
+            .map(|result| result.content_text)
+            .unwrap_or_default()
+    })
+    .map_err(caught("rs-trafilatura"))?;
     let config = dom_smoothie::Config {
         text_mode: dom_smoothie::TextMode::Formatted,
         ..Default::default()
     };
-    let readability = dom_smoothie::Readability::with_document(document, None, Some(config))
-        .and_then(|mut reader| reader.parse())
-        .map(|article| article.text_content.to_string())
-        .unwrap_or_default();
+    let readability = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        dom_smoothie::Readability::with_document(document, None, Some(config))
+            .and_then(|mut reader| reader.parse())
+            .map(|article| article.text_content.to_string())
+            .unwrap_or_default()
+    }))
+    .map_err(caught("dom_smoothie"))?;
     let words = |text: &str| text.split_whitespace().count();
     let (t, r) = (words(&trafilatura), words(&readability));
     let trafilatura_wins = match (t, r) {
@@ -176,11 +187,11 @@ fn article_text(html: &str, document: Document) -> (String, Extractor) {
         // body's text, headline run into paragraph.)
         _ => t <= r,
     };
-    if trafilatura_wins {
+    Ok(if trafilatura_wins {
         (trafilatura, Extractor::Trafilatura)
     } else {
         (readability, Extractor::Readability)
-    }
+    })
 }
 
 /// rs-trafilatura's defaults, but for the page type: pages on
