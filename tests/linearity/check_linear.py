@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Every stage is linear in its input: pages of hostile shapes (a title that
 is one run of capitalised words, a body of quotations, of people named by
-rule, of organisations, of gazetteer names, a strip of thousands of lines)
+rule, of organisations, of gazetteer names, a strip of thousands of lines;
+HTML pages of paragraphs, of headings and links, of strip items)
 at 10 KB, 100 KB and 1 MB go through the articles pipeline, and the
 instructions one page costs (callgrind: a run processing it twice minus a
 run processing it once, so start-up is left out) must grow at most about
@@ -46,11 +47,28 @@ def shapes(rng):
             for _ in range(size // 7)) + "."),
         "strip lines": lambda size: ("strip", "\n".join(
             f"{w.upper()[:5]} -1.43% 59.34 $" for w in words(rng, size // 20))),
+        # HTML pages: both extractors and the markup readers. The service
+        # refuses pages of more than 20,000 elements (TICKERTAPE_MAX_HTML_ELEMENTS),
+        # so these carry about 60 bytes an element: 1 MB is 16,000 to
+        # 17,000 elements. (rs-trafilatura's cleaning grows faster than
+        # the element count past that: 13.3x from 100 KB to 1 MB at 42,000
+        # elements; the limit bounds it.)
+        "HTML paragraphs": lambda size: ("html", "".join(
+            f"<p>{' '.join(words(rng, 16))}.</p>" for _ in range(size // 110))),
+        "HTML headings and links": lambda size: ("html", "".join(
+            f"<h2>{cap(a)} {b}</h2><p>{' '.join(words(rng, 10))} <a href='/{c}'>{c}</a> {' '.join(words(rng, 10))}.</p>"
+            for a, b, c in zip(*[iter(words(rng, size // 60))] * 3))),
+        "HTML strip items": lambda size: ("html", "<ul class='ticker'>" + "".join(
+            f"<li>{w.upper()[:5]} -1.43% 59.34 $</li>" for w in words(rng, size // 60)) + "</ul><p>"
+            + " ".join(words(rng, 60)) + ".</p>"),
     }
 
 
 def page(kind, text, seed):
     lines = seed.split("\n")
+    if kind == "html":
+        return (f"<!doctype html><html lang='en'><head><title>Site - Headline</title></head><body>"
+                f"<article><h1>Headline</h1>{text}</article></body></html>")
     if kind == "title":
         site = lines[0].split(" - ")[0]
         return f"{site} - {text}\n" + "\n".join(lines[1:])

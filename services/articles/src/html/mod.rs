@@ -17,6 +17,8 @@ pub mod charset;
 mod metadata;
 pub mod shape;
 
+use std::collections::HashSet;
+
 use chrono::{DateTime, Utc};
 use dom_query::Document;
 use serde::{Deserialize, Serialize};
@@ -102,7 +104,10 @@ pub fn read_html(html: &str, limits: &HtmlLimits) -> Result<(HtmlPage, Extractor
     let document = Document::from(html);
     let metadata = HtmlMetadata::of(&document);
     let (strip, malformed_strip_lines, strip_lines) = metadata::strip_of(&document);
-    let headings = metadata::heading_texts(&document);
+    // Sets, not lists: every body line is looked up in both, and a page may
+    // have thousands of each.
+    let strip_lines: HashSet<String> = strip_lines.into_iter().collect();
+    let headings: HashSet<String> = metadata::heading_texts(&document).into_iter().collect();
     let title = metadata.title.clone().ok_or(PageError::NoTitle)?;
     // With nothing in <body>, extractors fall back to <head> and return the
     // title, several times over, as the article.
