@@ -217,37 +217,26 @@ def run_prices(args, ticks, guarantee):
             "outputs": count}
 
 
-def run_articles(args, pages, guarantee):
-    topics = Topics(args, f"articles-{guarantee[:3]}", args.partitions)
-    produce(args.brokers, topics["articles.raw"], [(json.loads(p).get("url", "none"), p) for p in pages])
+def run_articles(args, pages, guarantee, html=False):
+    """Text pages (JSON envelopes, keyed by URL), or HTML pages with their content-type header."""
+    label = f"{'html' if html else 'articles'}-{guarantee[:3]}"
+    topics = Topics(args, label, args.partitions)
+    if html:
+        produce_with_headers(args.brokers, topics["articles.raw"], pages, [("content-type", b"text/html")])
+    else:
+        produce(args.brokers, topics["articles.raw"], [(json.loads(p).get("url", "none"), p) for p in pages])
     started = time.time()
-    service = Service(args, args.articles, topics, guarantee, f"articles-{guarantee[:3]}")
+    service = Service(args, args.articles, topics, guarantee, label)
     ok = service.wait_consumed([(topics["articles.raw"], len(pages))], args.timeout,
                                handed_over=topics["articles.parsed"])
     cpu, rss = service.stop()
     if not ok:
-        raise RuntimeError(f"articles ({guarantee}) did not finish in {args.timeout} s")
-    enriched = output_span(args.brokers, topics["articles.enriched"])
-    duplicates = output_span(args.brokers, topics["articles.duplicates"])
-    last = max(t for t in (enriched[2], duplicates[2]) if t is not None)
-    # Start-up included: from the service's start to its last output.
-    return {"rate": len(pages) / max(last - started, 1e-3), "cpu": cpu, "rss": rss, "inputs": len(pages)}
-
-
-def run_articles_html(args, pages, guarantee):
-    topics = Topics(args, f"html-{guarantee[:3]}", args.partitions)
-    produce_with_headers(args.brokers, topics["articles.raw"], pages, [("content-type", b"text/html")])
-    started = time.time()
-    service = Service(args, args.articles, topics, guarantee, f"html-{guarantee[:3]}")
-    ok = service.wait_consumed([(topics["articles.raw"], len(pages))], args.timeout,
-                               handed_over=topics["articles.parsed"])
-    cpu, rss = service.stop()
-    if not ok:
-        raise RuntimeError(f"articles on HTML ({guarantee}) did not finish in {args.timeout} s")
+        raise RuntimeError(f"{label} did not finish in {args.timeout} s")
     spans = [output_span(args.brokers, topics[t]) for t in ("articles.enriched", "articles.duplicates", "articles.dlq")]
-    if sum(count for count, _, _ in spans) < len(pages):
-        raise RuntimeError(f"articles on HTML ({guarantee}): {len(pages)} pages in, fewer out")
-    last = max(t for _, _, t in spans if t is not None)
+    if html and sum(count for count, _, _ in spans) < len(pages):
+        raise RuntimeError(f"{label}: {len(pages)} pages in, fewer out")
+    last = max(t for _, _, t in spans[:2 + html] if t is not None)
+    # Start-up included: from the service's start to its last output.
     return {"rate": len(pages) / max(last - started, 1e-3), "cpu": cpu, "rss": rss, "inputs": len(pages)}
 
 
@@ -395,7 +384,7 @@ def main():
                 rows.setdefault(("tickertape-articles (pages)", guarantee), []).append(r)
                 log(f"round {round_no + 1}: articles {guarantee} {r['rate']:,.0f}/s")
             if "html" in only:
-                r = run_articles_html(args, html_pages, guarantee)
+                r = run_articles(args, html_pages, guarantee, html=True)
                 rows.setdefault(("tickertape-articles (HTML pages)", guarantee), []).append(r)
                 log(f"round {round_no + 1}: articles on HTML {guarantee} {r['rate']:,.0f}/s")
     latency = {}

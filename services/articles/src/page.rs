@@ -262,21 +262,7 @@ pub fn parse_page(text: &str) -> Result<Page, PageError> {
     }
 
     let body: Vec<&str> = lines.collect();
-    let body = split_body(&body, &title);
-    if body.paragraphs.is_empty() {
-        return Err(PageError::NoBody);
-    }
-    Ok(Page {
-        site_name,
-        title,
-        photo: body.photo,
-        paragraphs: body.paragraphs,
-        subheadings: body.subheadings,
-        subheading_positions: body.subheading_positions,
-        signature: body.signature,
-        strip,
-        malformed_strip_lines,
-    })
+    split_body(&body, &title).into_page(site_name, title, strip, malformed_strip_lines)
 }
 
 /// The parts of a page after its title and strip.
@@ -286,6 +272,32 @@ pub(crate) struct Body {
     pub subheadings: Vec<String>,
     pub subheading_positions: Vec<usize>,
     pub signature: Option<Signature>,
+}
+
+impl Body {
+    /// The page of this body; fails when it has no paragraph.
+    pub(crate) fn into_page(
+        self,
+        site_name: Option<String>,
+        title: String,
+        strip: Vec<StripQuote>,
+        malformed_strip_lines: Vec<String>,
+    ) -> Result<Page, PageError> {
+        if self.paragraphs.is_empty() {
+            return Err(PageError::NoBody);
+        }
+        Ok(Page {
+            site_name,
+            title,
+            photo: self.photo,
+            paragraphs: self.paragraphs,
+            subheadings: self.subheadings,
+            subheading_positions: self.subheading_positions,
+            signature: self.signature,
+            strip,
+            malformed_strip_lines,
+        })
+    }
 }
 
 /// Sorts the body's lines (trimmed, not empty) into paragraphs,

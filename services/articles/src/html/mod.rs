@@ -137,21 +137,10 @@ pub fn read_html(html: &str, limits: &HtmlLimits) -> Result<(HtmlPage, Extractor
         })
         .collect();
     let marked: Vec<&str> = marked.iter().map(String::as_str).collect();
-    let body = split_body(&marked, &title);
-    if body.paragraphs.is_empty() {
-        return Err(PageError::NoBody);
-    }
-    let page = Page {
-        site_name: metadata.site_name.clone(),
-        title,
-        photo: body.photo.or_else(|| metadata.photo()),
-        paragraphs: body.paragraphs,
-        subheadings: body.subheadings,
-        subheading_positions: body.subheading_positions,
-        signature: body.signature,
-        strip,
-        malformed_strip_lines,
-    };
+    let mut body = split_body(&marked, &title);
+    body.photo = body.photo.or_else(|| metadata.photo());
+    let site_name = metadata.site_name.clone();
+    let page = body.into_page(site_name, title, strip, malformed_strip_lines)?;
     Ok((HtmlPage { page, metadata }, extractor))
 }
 
