@@ -127,8 +127,12 @@ impl Topics {
 }
 
 /// A service process, stopped with SIGTERM (then SIGKILL) when dropped.
+///
+/// Its log goes to a file in the temporary folder, removed when the
+/// service stops cleanly and kept (and named) when a test fails first.
 pub struct Service {
     child: Child,
+    log: std::path::PathBuf,
     /// Its metrics address.
     pub metrics_addr: String,
 }
@@ -157,6 +161,7 @@ impl Service {
             .expect("service starts");
         Service {
             child,
+            log,
             metrics_addr,
         }
     }
@@ -170,7 +175,12 @@ impl Service {
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
             if let Some(status) = self.child.try_wait().expect("wait works") {
-                assert!(status.success(), "service exited with {status}");
+                assert!(
+                    status.success(),
+                    "service exited with {status}; its log: {}",
+                    self.log.display()
+                );
+                let _ = std::fs::remove_file(&self.log);
                 return;
             }
             assert!(
@@ -203,6 +213,9 @@ impl Drop for Service {
         if matches!(self.child.try_wait(), Ok(None)) {
             let _ = self.child.kill();
             let _ = self.child.wait();
+        }
+        if self.log.exists() {
+            eprintln!("service log kept: {}", self.log.display());
         }
     }
 }
