@@ -7,7 +7,7 @@ use dom_query::{Document, Selection};
 use serde_json::Value;
 use tickertape_market::strip::{parse_strip_line, StripQuote};
 
-use super::{collapse_spaces, parse_time, LeadImage};
+use super::{collapse_spaces, LeadImage};
 use crate::page::{looks_like_strip_line, photo_of, Photo};
 
 /// JSON-LD types that are an article.
@@ -87,33 +87,21 @@ impl HtmlMetadata {
             }
         }
 
-        let time_of = |value: Option<String>| value.as_deref().and_then(parse_time);
-        let published_at = time_of(meta(document, "property", "article:published_time"))
-            .or_else(|| {
-                time_of(
-                    ld("datePublished")
-                        .and_then(Value::as_str)
-                        .map(str::to_owned),
-                )
-            })
-            .or_else(|| time_of(meta(document, "itemprop", "datePublished")))
+        let time_of = |value: Option<&str>| value.and_then(parse_time);
+        let published_at = time_of(meta(document, "property", "article:published_time").as_deref())
+            .or_else(|| time_of(ld("datePublished").and_then(Value::as_str)))
+            .or_else(|| time_of(meta(document, "itemprop", "datePublished").as_deref()))
             .or_else(|| {
                 time_of(
                     document
                         .select("time[datetime]")
                         .attr("datetime")
-                        .map(|value| value.to_string()),
+                        .as_deref(),
                 )
             });
-        let modified_at = time_of(meta(document, "property", "article:modified_time"))
-            .or_else(|| {
-                time_of(
-                    ld("dateModified")
-                        .and_then(Value::as_str)
-                        .map(str::to_owned),
-                )
-            })
-            .or_else(|| time_of(meta(document, "property", "og:updated_time")));
+        let modified_at = time_of(meta(document, "property", "article:modified_time").as_deref())
+            .or_else(|| time_of(ld("dateModified").and_then(Value::as_str)))
+            .or_else(|| time_of(meta(document, "property", "og:updated_time").as_deref()));
         let canonical_url = document
             .select("link[rel=canonical]")
             .attr("href")
@@ -203,6 +191,20 @@ fn meta(document: &Document, attribute: &str, value: &str) -> Option<String> {
 fn text_of(selection: &Selection<'_>) -> Option<String> {
     let first = selection.first();
     Some(collapse_spaces(&first.text())).filter(|text| !text.is_empty())
+}
+
+/// Parses the times pages give: RFC 3339, ISO 8601 without the colon in
+/// the offset, or a date alone (midnight UTC).
+fn parse_time(value: &str) -> Option<DateTime<Utc>> {
+    let value = value.trim();
+    DateTime::parse_from_rfc3339(value)
+        .or_else(|_| DateTime::parse_from_str(value, "%Y-%m-%dT%H:%M:%S%.f%z"))
+        .map(|time| time.with_timezone(&Utc))
+        .ok()
+        .or_else(|| {
+            let day = chrono::NaiveDate::parse_from_str(value, "%Y-%m-%d").ok()?;
+            Some(day.and_hms_opt(0, 0, 0)?.and_utc())
+        })
 }
 
 /// `{"name": "…"}` or `"…"`.

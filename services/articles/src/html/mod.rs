@@ -19,7 +19,6 @@ pub mod shape;
 
 use std::collections::HashSet;
 
-use chrono::{DateTime, Utc};
 use dom_query::Document;
 use serde::{Deserialize, Serialize};
 
@@ -209,24 +208,6 @@ fn collapse_spaces(line: &str) -> String {
         out.push_str(word);
     }
     out
-}
-
-/// Parses the times pages give: RFC 3339, ISO 8601 without the colon in
-/// the offset, or a date alone (midnight UTC).
-fn parse_time(value: &str) -> Option<DateTime<Utc>> {
-    let value = value.trim();
-    DateTime::parse_from_rfc3339(value)
-        .or_else(|_| DateTime::parse_from_str(value, "%Y-%m-%dT%H:%M:%S%z"))
-        .or_else(|_| DateTime::parse_from_str(value, "%Y-%m-%dT%H:%M:%S%.f%z"))
-        .map(|time| time.with_timezone(&Utc))
-        .ok()
-        .or_else(|| {
-            chrono::NaiveDate::parse_from_str(value.get(..10)?, "%Y-%m-%d")
-                .ok()
-                .filter(|_| value.len() == 10)
-                .and_then(|day| day.and_hms_opt(0, 0, 0))
-                .map(|time| time.and_utc())
-        })
 }
 
 #[cfg(test)]
