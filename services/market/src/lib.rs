@@ -10,7 +10,10 @@
 //!   (`RBGPF -1.43% 59.34 $`) parsed into a [`strip::StripQuote`], and the
 //!   [`strip::StripTick`] the articles service publishes for it, which the
 //!   prices service reads as a JSON tick.
+//! - [`sessions`]: each venue's trading sessions (holidays, early closes,
+//!   breaks), from `data/sessions.tsv`.
 
 pub mod instruments;
+pub mod sessions;
 pub mod strip;
 pub mod tick;

@@ -1,0 +1,619 @@
+//! The join itself: a symbol's recent prices in event time, the stories
+//! waiting for their horizons, and the reaction computed when the last
+//! horizon has closed. Plain data, no I/O; the processor keeps one
+//! [`PartitionTape`] per input partition.
+//!
+//! Order-free by design: a reaction is computed from the price history when
+//! it closes, not accumulated as prices arrive, so prices and stories may
+//! come in either order (and prices out of order within the allowed
+//! lateness) and the reaction is the same.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use ahash::RandomState;
+use chrono::{DateTime, TimeDelta, Utc};
+use rust_decimal::{Decimal, RoundingStrategy};
+use serde::{Deserialize, Serialize};
+
+/// How reactions are measured and how much is remembered.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rules {
+    /// The horizons after publication, ascending, at least one.
+    pub horizons: Vec<TimeDelta>,
+    /// How far behind a symbol's newest price a price may still arrive and
+    /// count: a horizon closes only once the symbol's watermark is this
+    /// far past it.
+    pub allowed_lateness: TimeDelta,
+    /// A story waiting on a symbol that stops trading (a halt, the close, a
+    /// listing with no feed) closes anyway once the partition's stream time
+    /// is this far past its last horizon, with what is known.
+    pub idle_close: TimeDelta,
+    /// Prices are kept this long behind the symbol's watermark (plus the
+    /// last one before, the price at publication of an older story).
+    pub history_retention: TimeDelta,
+    /// Most prices kept per symbol; the oldest go first.
+    pub max_history_points: usize,
+    /// Most stories waiting per symbol; the earliest published closes first.
+    pub max_pending_per_symbol: usize,
+}
+
+impl Default for Rules {
+    fn default() -> Self {
+        Rules {
+            horizons: [60, 300, 1800, 7200]
+                .into_iter()
+                .map(TimeDelta::seconds)
+                .collect(),
+            allowed_lateness: TimeDelta::seconds(5),
+            idle_close: TimeDelta::hours(1),
+            history_retention: TimeDelta::hours(26),
+            max_history_points: 20_000,
+            max_pending_per_symbol: 1_000,
+        }
+    }
+}
+
+impl Rules {
+    fn last_horizon(&self) -> TimeDelta {
+        self.horizons.last().copied().unwrap_or_default()
+    }
+
+    /// When the symbol's watermark must have passed for `published_at`'s
+    /// reaction to close.
+    fn closes_at(&self, published_at: DateTime<Utc>) -> DateTime<Utc> {
+        published_at + self.last_horizon() + self.allowed_lateness
+    }
+}
+
+/// A story version naming one symbol: what the reaction is computed for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Mention {
+    /// The story (shared by its versions and syndicated copies).
+    pub story_id: String,
+    /// Its version, from 1.
+    pub story_version: u32,
+    /// The article event that named the symbol.
+    pub article_id: String,
+    /// The story's title, for whoever reads the reaction.
+    pub title: String,
+    /// The symbol, as the price feed keys it.
+    pub symbol: String,
+    /// The instrument's ISIN, when the reference data has it.
+    pub isin: Option<String>,
+    /// The venue (ISO 10383 MIC), when known.
+    pub mic: Option<String>,
+    /// t0: when the story version ran.
+    pub published_at: DateTime<Utc>,
+}
+
+/// Why a reaction closed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ClosedBy {
+    /// The symbol's watermark passed the last horizon plus the lateness.
+    Watermark,
+    /// The symbol stopped trading; the partition's stream time passed the
+    /// last horizon plus the idle close.
+    Idle,
+    /// Too many stories waited on the symbol; the earliest closed early.
+    Capacity,
+}
+
+/// One horizon of a reaction: the last price at or before t0 + `after`,
+/// its change from the price at publication, and the range in between.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HorizonMove {
+    /// The horizon.
+    pub after: TimeDelta,
+    /// The last price at or before the horizon; None when none is known.
+    pub price: Option<Decimal>,
+    /// `price - price_at_publication`, exact.
+    pub change: Option<Decimal>,
+    /// The change as a percentage of the price at publication, to 4 places.
+    pub change_pct: Option<Decimal>,
+    /// The highest price from publication to the horizon (the price at
+    /// publication included).
+    pub high: Option<Decimal>,
+    /// The lowest.
+    pub low: Option<Decimal>,
+}
+
+/// A closed reaction: a mention and how its symbol moved after it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reaction {
+    /// The story version and symbol.
+    pub mention: Mention,
+    /// The last price at or before t0; None when none is known.
+    pub price_at_publication: Option<Decimal>,
+    /// One per configured horizon, ascending.
+    pub horizons: Vec<HorizonMove>,
+    /// Why it closed now.
+    pub closed_by: ClosedBy,
+}
+
+/// What a price did to the tape.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct PriceApplied {
+    /// Reactions it closed.
+    pub closed: Vec<Reaction>,
+    /// It is older than the symbol's watermark by more than the allowed
+    /// lateness: kept for stories still to come, but reactions that already
+    /// closed did not see it.
+    pub late: bool,
+    /// Prices dropped from the history to keep it within its bounds.
+    pub trimmed: Vec<DateTime<Utc>>,
+}
+
+/// What a mention did to the tape.
+#[derive(Debug, PartialEq, Eq)]
+pub enum MentionApplied {
+    /// Its horizons have all closed already: the reaction is computed now
+    /// from the retained prices.
+    Closed(Reaction),
+    /// It waits for its horizons. A pending older version of the same story
+    /// (now superseded), or the earliest story over the per-symbol bound
+    /// (closed early), may have left.
+    Pending {
+        /// The older version it replaced, if one was waiting.
+        superseded: Option<Mention>,
+        /// A reaction closed early to keep within the bound.
+        evicted: Option<Reaction>,
+    },
+    /// An older version of a story whose newer version is already waiting:
+    /// nothing to do.
+    Stale,
+}
+
+/// One symbol's prices and waiting stories.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SymbolTape {
+    /// Prices by event time (a second price at the same time replaces the first).
+    pub history: BTreeMap<DateTime<Utc>, Decimal>,
+    /// The newest event time seen.
+    pub watermark: Option<DateTime<Utc>>,
+    /// Waiting stories, by story id.
+    pub pending: HashMap<String, Mention, RandomState>,
+    /// The same, by when they close: (closes at, story id).
+    due: BTreeSet<(DateTime<Utc>, String)>,
+}
+
+/// The join state of one input partition.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PartitionTape {
+    /// Per symbol.
+    pub symbols: HashMap<String, SymbolTape, RandomState>,
+    /// The newest event time seen across the partition's symbols.
+    pub stream_time: Option<DateTime<Utc>>,
+    /// Every waiting story by when it closes, for closing idle symbols':
+    /// (closes at, symbol, story id).
+    due: BTreeSet<(DateTime<Utc>, String, String)>,
+    /// Prices held, across symbols.
+    history_points: usize,
+}
+
+impl PartitionTape {
+    /// Prices held across the partition's symbols.
+    pub fn history_points(&self) -> usize {
+        self.history_points
+    }
+
+    /// Stories waiting across the partition's symbols.
+    pub fn pending_stories(&self) -> usize {
+        self.due.len()
+    }
+
+    /// A price: kept in the symbol's history, moving its watermark and the
+    /// partition's stream time, closing what they pass.
+    pub fn apply_price(
+        &mut self,
+        symbol: &str,
+        at: DateTime<Utc>,
+        price: Decimal,
+        rules: &Rules,
+    ) -> PriceApplied {
+        let tape = self.symbols.entry(symbol.to_owned()).or_default();
+        let mut applied = PriceApplied {
+            late: tape
+                .watermark
+                .is_some_and(|mark| at < mark - rules.allowed_lateness),
+            ..PriceApplied::default()
+        };
+        if tape.history.insert(at, price).is_none() {
+            self.history_points += 1;
+        }
+        let watermark = tape.watermark.map_or(at, |mark| mark.max(at));
+        tape.watermark = Some(watermark);
+        self.stream_time = Some(self.stream_time.map_or(at, |time| time.max(at)));
+
+        // The symbol's own stories first, then any symbol's gone idle.
+        let mut ready: Vec<(DateTime<Utc>, String, String, ClosedBy)> = Vec::new();
+        while let Some((closes_at, story_id)) = tape.due.first().cloned() {
+            if closes_at >= watermark {
+                break;
+            }
+            tape.due.pop_first();
+            ready.push((closes_at, symbol.to_owned(), story_id, ClosedBy::Watermark));
+        }
+        let stream_time = self.stream_time.unwrap_or(at);
+        while let Some((closes_at, due_symbol, story_id)) = self.due.first().cloned() {
+            if closes_at + rules.idle_close >= stream_time {
+                break;
+            }
+            self.due.pop_first();
+            if let Some(tape) = self.symbols.get_mut(&due_symbol) {
+                tape.due.remove(&(closes_at, story_id.clone()));
+            }
+            ready.push((closes_at, due_symbol, story_id, ClosedBy::Idle));
+        }
+        for (closes_at, due_symbol, story_id, closed_by) in ready {
+            self.due
+                .remove(&(closes_at, due_symbol.clone(), story_id.clone()));
+            let tape = self.symbols.entry(due_symbol).or_default();
+            if let Some(mention) = tape.pending.remove(&story_id) {
+                applied
+                    .closed
+                    .push(tape.reaction(mention, rules, closed_by));
+            }
+        }
+        applied.trimmed = self.trim(symbol, rules);
+        applied
+    }
+
+    /// A story version naming a symbol: closed now when the symbol's
+    /// watermark is past its last horizon already, else kept waiting.
+    pub fn apply_mention(&mut self, mention: Mention, rules: &Rules) -> MentionApplied {
+        let closes_at = rules.closes_at(mention.published_at);
+        let idle = self
+            .stream_time
+            .is_some_and(|time| closes_at + rules.idle_close < time);
+        let tape = self.symbols.entry(mention.symbol.clone()).or_default();
+        // As a price would have closed it, had it come first: the result
+        // does not depend on which of the two arrived first.
+        if tape.watermark.is_some_and(|mark| closes_at < mark) {
+            return MentionApplied::Closed(tape.reaction(mention, rules, ClosedBy::Watermark));
+        }
+        if idle {
+            return MentionApplied::Closed(tape.reaction(mention, rules, ClosedBy::Idle));
+        }
+        let superseded = match tape.pending.get(&mention.story_id) {
+            Some(waiting) if waiting.story_version > mention.story_version => {
+                return MentionApplied::Stale
+            }
+            Some(_) => tape.pending.remove(&mention.story_id),
+            None => None,
+        };
+        if let Some(old) = &superseded {
+            let closed_at = rules.closes_at(old.published_at);
+            tape.due.remove(&(closed_at, old.story_id.clone()));
+            self.due
+                .remove(&(closed_at, old.symbol.clone(), old.story_id.clone()));
+        }
+        let symbol = mention.symbol.clone();
+        tape.due.insert((closes_at, mention.story_id.clone()));
+        self.due
+            .insert((closes_at, symbol.clone(), mention.story_id.clone()));
+        tape.pending.insert(mention.story_id.clone(), mention);
+        let mut evicted = None;
+        if tape.pending.len() > rules.max_pending_per_symbol {
+            if let Some((closes_at, story_id)) = tape.due.pop_first() {
+                self.due.remove(&(closes_at, symbol, story_id.clone()));
+                if let Some(mention) = tape.pending.remove(&story_id) {
+                    evicted = Some(tape.reaction(mention, rules, ClosedBy::Capacity));
+                }
+            }
+        }
+        MentionApplied::Pending {
+            superseded,
+            evicted,
+        }
+    }
+
+    /// Puts back a waiting story read from the changelog.
+    pub fn restore_mention(&mut self, mention: Mention, rules: &Rules) {
+        let closes_at = rules.closes_at(mention.published_at);
+        self.due
+            .insert((closes_at, mention.symbol.clone(), mention.story_id.clone()));
+        let tape = self.symbols.entry(mention.symbol.clone()).or_default();
+        tape.due.insert((closes_at, mention.story_id.clone()));
+        tape.pending.insert(mention.story_id.clone(), mention);
+    }
+
+    /// Puts back a price read from the changelog (watermark and stream time
+    /// are the newest price's, as they were).
+    pub fn restore_price(&mut self, symbol: &str, at: DateTime<Utc>, price: Decimal) {
+        let tape = self.symbols.entry(symbol.to_owned()).or_default();
+        if tape.history.insert(at, price).is_none() {
+            self.history_points += 1;
+        }
+        tape.watermark = Some(tape.watermark.map_or(at, |mark| mark.max(at)));
+        self.stream_time = Some(self.stream_time.map_or(at, |time| time.max(at)));
+    }
+
+    /// Drops the symbol's prices that are older than the retention behind
+    /// its watermark (keeping the last one before, a later story's price at
+    /// publication) or over the per-symbol bound. Returns their times.
+    fn trim(&mut self, symbol: &str, rules: &Rules) -> Vec<DateTime<Utc>> {
+        let Some(tape) = self.symbols.get_mut(symbol) else {
+            return Vec::new();
+        };
+        let Some(watermark) = tape.watermark else {
+            return Vec::new();
+        };
+        let cutoff = watermark - rules.history_retention;
+        let mut trimmed = Vec::new();
+        // Keep the newest point at or before the cutoff: it is the price
+        // until the next one.
+        while let Some((&first, _)) = tape.history.first_key_value() {
+            let second_at_or_before_cutoff = tape
+                .history
+                .range(first..)
+                .nth(1)
+                .is_some_and(|(&second, _)| second <= cutoff);
+            if !(second_at_or_before_cutoff || tape.history.len() > rules.max_history_points) {
+                break;
+            }
+            tape.history.pop_first();
+            trimmed.push(first);
+        }
+        self.history_points -= trimmed.len();
+        trimmed
+    }
+}
+
+impl SymbolTape {
+    /// The last price at or before `at`.
+    fn price_at(&self, at: DateTime<Utc>) -> Option<Decimal> {
+        self.history.range(..=at).next_back().map(|(_, p)| *p)
+    }
+
+    /// The reaction of `mention`, from the prices held now.
+    fn reaction(&self, mention: Mention, rules: &Rules, closed_by: ClosedBy) -> Reaction {
+        let t0 = mention.published_at;
+        let at_publication = self.price_at(t0);
+        let horizons = rules
+            .horizons
+            .iter()
+            .map(|&after| {
+                let end = t0 + after;
+                let price = self.price_at(end);
+                let window = self
+                    .history
+                    .range((
+                        std::ops::Bound::Excluded(t0),
+                        std::ops::Bound::Included(end),
+                    ))
+                    .map(|(_, p)| *p)
+                    .chain(at_publication);
+                let (high, low) = window.fold((None, None), |(high, low), p| {
+                    (
+                        Some(high.map_or(p, |h: Decimal| h.max(p))),
+                        Some(low.map_or(p, |l: Decimal| l.min(p))),
+                    )
+                });
+                let change = price
+                    .zip(at_publication)
+                    .and_then(|(p, p0)| p.checked_sub(p0));
+                let change_pct = change
+                    .zip(at_publication)
+                    .and_then(|(c, p0)| percent(c, p0));
+                HorizonMove {
+                    after,
+                    price,
+                    change,
+                    change_pct,
+                    high,
+                    low,
+                }
+            })
+            .collect();
+        Reaction {
+            mention,
+            price_at_publication: at_publication,
+            horizons,
+            closed_by,
+        }
+    }
+}
+
+/// `change` as a percentage of `base`, to 4 places; None for a zero base.
+fn percent(change: Decimal, base: Decimal) -> Option<Decimal> {
+    if base.is_zero() {
+        return None;
+    }
+    change
+        .checked_mul(Decimal::ONE_HUNDRED)?
+        .checked_div(base)
+        .map(|pct| pct.round_dp_with_strategy(4, RoundingStrategy::MidpointAwayFromZero))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rust_decimal_macros::dec;
+
+    fn at(text: &str) -> DateTime<Utc> {
+        text.parse().unwrap()
+    }
+
+    fn rules() -> Rules {
+        Rules {
+            horizons: vec![TimeDelta::seconds(60), TimeDelta::seconds(300)],
+            allowed_lateness: TimeDelta::seconds(5),
+            ..Rules::default()
+        }
+    }
+
+    fn mention(story: &str, version: u32, published_at: &str) -> Mention {
+        Mention {
+            story_id: story.into(),
+            story_version: version,
+            article_id: format!("{story}-{version}"),
+            title: "A story".into(),
+            symbol: "BP".into(),
+            isin: Some("GB0007980591".into()),
+            mic: Some("XLON".into()),
+            published_at: at(published_at),
+        }
+    }
+
+    fn prices(tape: &mut PartitionTape, points: &[(&str, Decimal)]) -> Vec<Reaction> {
+        points
+            .iter()
+            .flat_map(|(time, price)| tape.apply_price("BP", at(time), *price, &rules()).closed)
+            .collect()
+    }
+
+    const TAPE: &[(&str, Decimal)] = &[
+        ("2024-11-12T14:59:00Z", dec!(4.00)),
+        ("2024-11-12T15:00:30Z", dec!(4.10)),
+        ("2024-11-12T15:01:00Z", dec!(4.05)),
+        ("2024-11-12T15:03:00Z", dec!(3.90)),
+        ("2024-11-12T15:05:10Z", dec!(3.95)),
+    ];
+
+    #[test]
+    fn a_story_before_its_prices_and_after_them_gets_the_same_reaction() {
+        let mut first = PartitionTape::default();
+        assert!(matches!(
+            first.apply_mention(mention("s1", 1, "2024-11-12T15:00:00Z"), &rules()),
+            MentionApplied::Pending { .. }
+        ));
+        let closed = prices(&mut first, TAPE);
+        assert_eq!(closed.len(), 1, "closes when the watermark passes 15:05:05");
+        let reaction = &closed[0];
+        assert_eq!(reaction.price_at_publication, Some(dec!(4.00)));
+        let one_minute = &reaction.horizons[0];
+        assert_eq!(one_minute.price, Some(dec!(4.05)), "at or before 15:01:00");
+        assert_eq!(one_minute.change, Some(dec!(0.05)));
+        assert_eq!(one_minute.change_pct, Some(dec!(1.2500)));
+        assert_eq!(
+            (one_minute.high, one_minute.low),
+            (Some(dec!(4.10)), Some(dec!(4.00)))
+        );
+        let five_minutes = &reaction.horizons[1];
+        assert_eq!(
+            five_minutes.price,
+            Some(dec!(3.90)),
+            "15:05:10 is after the horizon"
+        );
+        assert_eq!(five_minutes.change, Some(dec!(-0.10)));
+        assert_eq!(five_minutes.change_pct, Some(dec!(-2.5000)));
+        assert_eq!(five_minutes.low, Some(dec!(3.90)));
+        assert_eq!(first.pending_stories(), 0);
+
+        let mut second = PartitionTape::default();
+        assert!(prices(&mut second, TAPE).is_empty());
+        match second.apply_mention(mention("s1", 1, "2024-11-12T15:00:00Z"), &rules()) {
+            MentionApplied::Closed(late) => assert_eq!(late.horizons, reaction.horizons),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn prices_out_of_order_within_the_lateness_count() {
+        let mut tape = PartitionTape::default();
+        tape.apply_mention(mention("s1", 1, "2024-11-12T15:00:00Z"), &rules());
+        let mut shuffled = TAPE.to_vec();
+        shuffled.swap(1, 3);
+        let closed = prices(&mut tape, &shuffled);
+        assert_eq!(closed[0].horizons[0].high, Some(dec!(4.10)));
+        assert_eq!(closed[0].horizons[1].price, Some(dec!(3.90)));
+    }
+
+    #[test]
+    fn an_update_replaces_its_waiting_version_and_an_older_one_is_stale() {
+        let mut tape = PartitionTape::default();
+        tape.apply_mention(mention("s1", 1, "2024-11-12T15:00:00Z"), &rules());
+        match tape.apply_mention(mention("s1", 2, "2024-11-12T15:02:00Z"), &rules()) {
+            MentionApplied::Pending { superseded, .. } => {
+                assert_eq!(superseded.map(|m| m.story_version), Some(1))
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(
+            tape.apply_mention(mention("s1", 1, "2024-11-12T15:00:00Z"), &rules()),
+            MentionApplied::Stale
+        );
+        assert_eq!(tape.pending_stories(), 1);
+        let mut later = TAPE.to_vec();
+        later.push(("2024-11-12T15:08:00Z", dec!(3.80)));
+        let closed = prices(&mut tape, &later);
+        assert_eq!(closed.len(), 1);
+        assert_eq!(closed[0].mention.story_version, 2);
+        assert_eq!(closed[0].price_at_publication, Some(dec!(4.05)));
+    }
+
+    #[test]
+    fn a_story_with_no_price_before_it_has_no_change_and_an_idle_symbol_closes() {
+        let mut tape = PartitionTape::default();
+        tape.apply_mention(mention("s1", 1, "2024-11-12T15:00:00Z"), &rules());
+        // Another symbol of the partition moves time on; BP never trades.
+        assert!(tape
+            .apply_price("VOD", at("2024-11-12T15:30:00Z"), dec!(0.7), &rules())
+            .closed
+            .is_empty());
+        let closed = tape
+            .apply_price("VOD", at("2024-11-12T16:06:00Z"), dec!(0.7), &rules())
+            .closed;
+        assert_eq!(closed.len(), 1);
+        assert_eq!(closed[0].closed_by, ClosedBy::Idle);
+        assert_eq!(closed[0].price_at_publication, None);
+        assert!(closed[0]
+            .horizons
+            .iter()
+            .all(|h| h.price.is_none() && h.change.is_none()));
+    }
+
+    #[test]
+    fn history_keeps_the_price_before_its_retention_and_its_bound() {
+        let rules = Rules {
+            history_retention: TimeDelta::seconds(60),
+            max_history_points: 3,
+            ..rules()
+        };
+        let mut tape = PartitionTape::default();
+        for (time, price) in TAPE {
+            tape.apply_price("BP", at(time), *price, &rules);
+        }
+        let history = &tape.symbols["BP"].history;
+        // Cutoff 15:04:10: 15:03:00 is the price then and stays.
+        assert_eq!(
+            history.keys().copied().collect::<Vec<_>>(),
+            vec![at("2024-11-12T15:03:00Z"), at("2024-11-12T15:05:10Z")]
+        );
+        assert_eq!(tape.history_points(), 2);
+        assert!(
+            tape.apply_price("BP", at("2024-11-12T15:00:00Z"), dec!(1), &rules)
+                .late
+        );
+    }
+
+    #[test]
+    fn the_earliest_story_over_the_bound_closes_early() {
+        let rules = Rules {
+            max_pending_per_symbol: 2,
+            ..rules()
+        };
+        let mut tape = PartitionTape::default();
+        tape.apply_mention(mention("a", 1, "2024-11-12T15:02:00Z"), &rules);
+        tape.apply_mention(mention("b", 1, "2024-11-12T15:00:00Z"), &rules);
+        match tape.apply_mention(mention("c", 1, "2024-11-12T15:01:00Z"), &rules) {
+            MentionApplied::Pending {
+                evicted: Some(reaction),
+                ..
+            } => {
+                assert_eq!(reaction.mention.story_id, "b");
+                assert_eq!(reaction.closed_by, ClosedBy::Capacity);
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(tape.pending_stories(), 2);
+    }
+
+    #[test]
+    fn percentages_keep_their_precision_and_sign_and_survive_a_zero_base() {
+        assert_eq!(percent(dec!(0.05), dec!(5)), Some(dec!(1.0000)));
+        assert_eq!(percent(dec!(-1), dec!(3)), Some(dec!(-33.3333)));
+        assert_eq!(percent(dec!(1), dec!(0)), None);
+    }
+}
