@@ -58,3 +58,10 @@ if ! "$cache/venv/bin/python" -c 'import confluent_kafka' 2>/dev/null; then
   python3 -m venv "$cache/venv"
   "$cache/venv/bin/pip" install -q "confluent-kafka==2.12.1"
 fi
+
+# exchange-calendars for scripts/reference-data/sessions.py (the trading
+# sessions the reactions service ships), pinned: its output is checked in.
+if [ "$("$cache/venv/bin/python" -c 'import exchange_calendars as x; print(x.__version__)' 2>/dev/null)" != "4.13.2" ]; then
+  echo "install-deps: exchange-calendars into $cache/venv" >&2
+  "$cache/venv/bin/pip" install -q "exchange-calendars==4.13.2"
+fi

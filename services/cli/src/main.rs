@@ -1,7 +1,7 @@
 //! `tickertape`, the operator's tool.
 //!
 //! - `demo`: the whole pipeline on an embedded broker, with sample inputs.
-//! - `process articles|ticks FILE...`: the services' processors over files, no Kafka.
+//! - `process articles|ticks|reactions FILE...`: the services' processors over files, no Kafka.
 //! - `topics create`: every topic the pipeline needs, idempotently.
 //! - `tail TOPIC`: follow an output topic, readably.
 

@@ -20,6 +20,10 @@ use tickertape_prices::metrics::PriceMetrics;
 use tickertape_prices::processor::PriceProcessor;
 use tickertape_processor::settings::TimeBoundsArgs;
 use tickertape_processor::{dead_letter, Input, Outcome, Processor, Record};
+use tickertape_reactions::config::ReactionsArgs;
+use tickertape_reactions::mention::MentionRouter;
+use tickertape_reactions::metrics::ReactionMetrics;
+use tickertape_reactions::processor::ReactionJoin;
 
 use crate::output::{value_of, RecordLine};
 
@@ -55,6 +59,23 @@ enum Kind {
         args: PricesArgs,
         #[command(flatten)]
         time_bounds: TimeBoundsArgs,
+    },
+    /// Article events and price changes: `tickertape process` records (or
+    /// bare events) of both topics, in arrival order across the files; other
+    /// topics' lines (copies on articles.duplicates, strip ticks) are skipped;
+    /// `-` is standard input.
+    Reactions {
+        /// Files, in order.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// The partition count of the price changes topic. The join keeps
+        /// its state and stream time per partition, as librdkafka's default
+        /// partitioner spreads symbols (CRC-32 of the key): with the
+        /// service's count, idle closes match the service's too.
+        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+        partitions: u32,
+        #[command(flatten)]
+        args: ReactionsArgs,
     },
 }
 
@@ -104,6 +125,56 @@ pub fn run(args: ProcessArgs) -> anyhow::Result<()> {
                 }
             }
         }
+        Kind::Reactions {
+            files,
+            partitions,
+            args: reactions,
+        } => {
+            let settings = reactions.settings()?;
+            let metrics = ReactionMetrics::unregistered();
+            let mut router = MentionRouter::new(&settings, metrics.clone());
+            let mut join = ReactionJoin::new(
+                &settings,
+                tickertape_market::sessions::TradingCalendar::builtin(),
+                metrics,
+            );
+            let topics = &settings.topics;
+            let mut stories = Feed::new(&topics.enriched, &topics.dead_letters, args.clock);
+            let mut changes = Feed::new(&topics.changes, &topics.dead_letters, args.clock);
+            let mut mentions = Feed::new(&topics.mentions, &topics.dead_letters, args.clock);
+            let partition_of = |key: &[u8]| (crc32fast::hash(key) % partitions) as i32;
+            for file in &files {
+                for (topic, key, payload) in reaction_inputs(file, topics)? {
+                    if topic == topics.changes {
+                        let partition = key.as_deref().map_or(0, partition_of);
+                        for record in
+                            changes.records(&mut join, &payload, key.as_deref(), partition)
+                        {
+                            write_record(&record, &mut out)?;
+                        }
+                        continue;
+                    }
+                    // The service's two stages, with the internal topic in
+                    // between: mentions go on to the join, dead letters out.
+                    for record in stories.records(&mut router, &payload, None, 0) {
+                        let Some(symbol) = record
+                            .key
+                            .as_deref()
+                            .filter(|_| record.topic == topics.mentions)
+                        else {
+                            write_record(&record, &mut out)?;
+                            continue;
+                        };
+                        let partition = partition_of(symbol);
+                        for joined in
+                            mentions.records(&mut join, &record.value, Some(symbol), partition)
+                        {
+                            write_record(&joined, &mut out)?;
+                        }
+                    }
+                }
+            }
+        }
     }
     out.flush()?;
     Ok(())
@@ -136,22 +207,45 @@ impl<'a> Feed<'a> {
         out: &mut impl Write,
     ) -> anyhow::Result<()> {
         let input = Input {
-            offset: self.offset,
             headers: headers.to_vec(),
             ..Input::unkeyed(self.topic, payload, self.clock.unwrap_or_else(Utc::now))
         };
-        self.offset += 1;
-        let records = match processor.process(&input) {
-            Outcome::Publish(records) => records,
-            Outcome::Reject(rejection) => {
-                tracing::warn!(offset = input.offset, reason = rejection.reason, detail = %rejection.detail, "Input dead-lettered.");
-                vec![dead_letter(&input, &rejection, self.dead_letter_topic)]
-            }
-        };
-        for record in &records {
+        for record in &self.process(processor, input) {
             write_record(record, out)?;
         }
         Ok(())
+    }
+
+    /// What the processor makes of a keyed message of `partition`.
+    fn records(
+        &mut self,
+        processor: &mut impl Processor,
+        payload: &[u8],
+        key: Option<&[u8]>,
+        partition: i32,
+    ) -> Vec<Record> {
+        let input = Input {
+            key,
+            partition,
+            ..Input::unkeyed(self.topic, payload, self.clock.unwrap_or_else(Utc::now))
+        };
+        self.process(processor, input)
+    }
+
+    /// The input's records, or its dead letter; offsets count up.
+    fn process(&mut self, processor: &mut impl Processor, input: Input<'_>) -> Vec<Record> {
+        let input = Input {
+            offset: self.offset,
+            ..input
+        };
+        self.offset += 1;
+        match processor.process(&input) {
+            Outcome::Publish(records) => records,
+            Outcome::Reject(rejection) => {
+                tracing::warn!(topic = self.topic, offset = input.offset, reason = rejection.reason, detail = %rejection.detail, "Input dead-lettered.");
+                vec![dead_letter(&input, &rejection, self.dead_letter_topic)]
+            }
+        }
     }
 }
 
@@ -235,6 +329,49 @@ fn tick_messages(path: &Path, ticks_topic: &str) -> anyhow::Result<Vec<Vec<u8>>>
         }
     }
     Ok(messages)
+}
+
+/// The article events and price changes of a file, in order, with their
+/// topic: a `tickertape process` record line by its topic (lines of other
+/// topics skipped), a bare event by its schema.
+fn reaction_inputs(
+    path: &Path,
+    topics: &tickertape_reactions::config::ReactionTopics,
+) -> anyhow::Result<Vec<(String, Option<Vec<u8>>, Vec<u8>)>> {
+    let bytes = read_all(path)?;
+    let mut inputs = Vec::new();
+    for (number, line) in bytes.split(|&b| b == b'\n').enumerate() {
+        let Ok(line) = std::str::from_utf8(line) else {
+            anyhow::bail!("{} line {}: not UTF-8", path.display(), number + 1);
+        };
+        if line.trim().is_empty() {
+            continue;
+        }
+        if let Some((topic, value)) = record_value(line) {
+            if topic == topics.enriched || topic == topics.changes {
+                let key = serde_json::from_str::<serde_json::Value>(line)
+                    .ok()
+                    .and_then(|v| v.get("key")?.as_str().map(|k| k.as_bytes().to_vec()));
+                inputs.push((topic, key, value.into_bytes()));
+            }
+            continue;
+        }
+        let event = serde_json::from_str::<serde_json::Value>(line).ok();
+        let schema = event.as_ref().and_then(|v| v.get("schema")?.as_str());
+        let (topic, key) = match schema {
+            // A price change is keyed by its symbol, as the prices service keys it.
+            Some(tickertape_reactions::processor::PRICE_CHANGE_SCHEMA) => (
+                &topics.changes,
+                event
+                    .as_ref()
+                    .and_then(|v| v.get("symbol")?.as_str().map(|s| s.as_bytes().to_vec())),
+            ),
+            // Anything else is the router's to accept or dead-letter.
+            _ => (&topics.enriched, None),
+        };
+        inputs.push((topic.clone(), key, line.as_bytes().to_vec()));
+    }
+    Ok(inputs)
 }
 
 fn record_value(line: &str) -> Option<(String, String)> {

@@ -555,6 +555,7 @@ fn schema_for(record: &Value) -> Option<&'static str> {
         Some("tickertape.article_duplicate.v1") => Some("article_duplicate.v1.json"),
         Some("tickertape.price_change.v1") => Some("price_change.v1.json"),
         Some("tickertape.price_alert.v1") => Some("price_alert.v1.json"),
+        Some("tickertape.market_reaction.v1") => Some("market_reaction.v1.json"),
         _ if record["topic"] == "ticks.raw" => Some("tick.v1.json"),
         _ => None,
     }
@@ -576,6 +577,7 @@ fn every_event_and_example_validates_against_its_schema() {
         ],
         None,
     ));
+    records.extend(process_reactions());
     let mut checked = 0;
     for record in &records {
         let Some(name) = schema_for(record) else {
@@ -617,6 +619,53 @@ fn every_event_and_example_validates_against_its_schema() {
     assert_eq!(example_count, schemas, "every schema has an example");
 }
 
+/// The reactions fixture: stories and prices in arrival order, as a
+/// 3-partition price topic would spread them (the end-to-end test's count).
+fn process_reactions() -> Vec<Value> {
+    let tape = fixture("reactions/tape.jsonl");
+    process(
+        &["--clock", CLOCK, "reactions", "--partitions", "3", &tape],
+        None,
+    )
+}
+
+#[test]
+fn stories_meet_the_tape_in_event_time_whichever_comes_first() {
+    let records = process_reactions();
+    let reactions = on(&records, "market.reactions");
+    assert_eq!(reactions.len(), records.len(), "no dead letters");
+    let of = |symbol: &str, version: u64| {
+        reactions
+            .iter()
+            .find(|r| r["symbol"] == symbol && r["story_version"] == version)
+            .unwrap_or_else(|| panic!("no reaction for {symbol} v{version}"))
+    };
+    // Before its prices, and its update at its own time: one each.
+    let (first, update) = (of("BP", 1), of("BP", 2));
+    assert_eq!(first["price_at_publication"], "28.60");
+    assert_eq!(first["horizons"][0]["change_pct"], "-0.8741");
+    assert_eq!(update["published_at"], "2024-11-12T15:30:00Z");
+    assert_eq!(update["price_at_publication"], "27.90");
+    // After its prices (late), and after its prices began: joined alike.
+    assert_eq!(of("AZN", 1)["horizons"][0]["price"], "65.50");
+    assert_eq!(of("VOD", 1)["price_at_publication"], "0.7050");
+    // After New York's close: the market was shut, nothing moved.
+    let closed = of("GSK", 1);
+    assert_eq!(closed["market_open"], false);
+    assert_eq!(closed["horizons"][3]["change"], "0.00");
+    // A listing with no feed closes idle, with no prices.
+    assert_eq!(of("RYCEF", 1)["closed_by"], "idle");
+    assert_eq!(of("RYCEF", 1)["price_at_publication"], Value::Null);
+    // The syndicated copy and the company nobody lists cause nothing.
+    let stories: Vec<&str> = reactions
+        .iter()
+        .map(|r| r["story_id"].as_str().unwrap())
+        .collect();
+    assert!(!stories.contains(&"06a15dc8f6b24e49"), "{stories:?}");
+    assert!(!stories.contains(&"5b1a00000000ac01"), "{stories:?}");
+    assert_eq!(reactions.len(), 9);
+}
+
 /// Golden outputs, reviewed by eye once and pinned: any change in what the
 /// pipeline publishes for the fixtures shows up here. `UPDATE_GOLDEN=1`
 /// rewrites them.
@@ -633,9 +682,12 @@ fn fixtures_match_their_golden_outputs() {
         Some(&stdin),
     );
     let tick_lines: String = ticks.iter().map(|r| format!("{r}\n")).collect();
+    let reactions = process_reactions();
+    let reaction_lines: String = reactions.iter().map(|r| format!("{r}\n")).collect();
     for (name, actual) in [
         ("articles.jsonl", article_lines),
         ("ticks.jsonl", tick_lines),
+        ("reactions.jsonl", reaction_lines),
     ] {
         let path = repo().join("tests/fixtures/golden").join(name);
         if std::env::var_os("UPDATE_GOLDEN").is_some() {

@@ -21,11 +21,6 @@ pub struct ReactionMetrics {
     /// `tickertape_reaction_prices_total{outcome="late"}`: beyond the
     /// allowed lateness; reactions already published did not see them.
     pub prices_late: Tally,
-    /// `tickertape_reaction_story_versions_total{outcome="superseded"}`:
-    /// waiting versions replaced by an update.
-    pub superseded: Tally,
-    /// `…{outcome="stale"}`: versions older than one already waiting.
-    pub stale: Tally,
     /// `tickertape_reaction_pending_stories`.
     pub pending_stories: IntGauge,
     /// `tickertape_reaction_history_points`.
@@ -62,11 +57,6 @@ impl ReactionMetrics {
             "Price changes joined, by whether they came within the allowed lateness.",
             "outcome",
         )?;
-        let versions = counter(
-            "tickertape_reaction_story_versions_total",
-            "Story versions that did not wait: superseded by an update, or stale.",
-            "outcome",
-        )?;
         let pending_stories = IntGauge::new(
             "tickertape_reaction_pending_stories",
             "Story mentions waiting for their last horizon to close.",
@@ -96,8 +86,6 @@ impl ReactionMetrics {
             closed_by_capacity: Tally::new(reactions.with_label_values(&["capacity"])),
             prices_on_time: Tally::new(prices.with_label_values(&["on_time"])),
             prices_late: Tally::new(prices.with_label_values(&["late"])),
-            superseded: Tally::new(versions.with_label_values(&["superseded"])),
-            stale: Tally::new(versions.with_label_values(&["stale"])),
             pending_stories,
             history_points,
             watermark,
@@ -113,8 +101,6 @@ impl ReactionMetrics {
             &self.closed_by_capacity,
             &self.prices_on_time,
             &self.prices_late,
-            &self.superseded,
-            &self.stale,
         ] {
             tally.close(committed);
         }

@@ -17,7 +17,7 @@ use crate::config::ReactionsSettings;
 use crate::event::MarketReactionEvent;
 use crate::mention::{MentionRecord, MENTION_SCHEMA};
 use crate::metrics::ReactionMetrics;
-use crate::tape::{ClosedBy, MentionApplied, PartitionTape, Reaction, Rules};
+use crate::tape::{ClosedBy, Mention, MentionApplied, PartitionTape, Reaction, Rules};
 
 /// The schema of the price changes read.
 pub const PRICE_CHANGE_SCHEMA: &str = "tickertape.price_change.v1";
@@ -176,10 +176,7 @@ impl ReactionJoin {
             changed.insert(price_key(&point.symbol, at), None);
         }
         for reaction in &applied.closed {
-            changed.insert(
-                story_key(&reaction.mention.symbol, &reaction.mention.story_id),
-                None,
-            );
+            changed.insert(story_key(&reaction.mention), None);
         }
         Ok(applied.closed)
     }
@@ -194,30 +191,17 @@ impl ReactionJoin {
         check_schema(&record.schema, MENTION_SCHEMA)?;
         check_key(input, &record.mention.symbol)?;
         let mention = record.mention;
-        let key = story_key(&mention.symbol, &mention.story_id);
+        let key = story_key(&mention);
         let value = serde_json::to_vec(&mention).ok();
         let tape = self.tapes.entry(input.partition).or_default();
         let changed = self.changed.entry(input.partition).or_default();
         Ok(match tape.apply_mention(mention, &self.rules) {
             MentionApplied::Closed(reaction) => vec![reaction],
-            MentionApplied::Stale => {
-                self.metrics.stale.inc();
-                Vec::new()
-            }
-            MentionApplied::Pending {
-                superseded,
-                evicted,
-            } => {
-                if superseded.is_some() {
-                    self.metrics.superseded.inc();
-                }
+            MentionApplied::Pending { evicted } => {
                 changed.insert(key, value);
                 match evicted {
                     Some(reaction) => {
-                        changed.insert(
-                            story_key(&reaction.mention.symbol, &reaction.mention.story_id),
-                            None,
-                        );
+                        changed.insert(story_key(&reaction.mention), None);
                         vec![reaction]
                     }
                     None => Vec::new(),
@@ -247,9 +231,9 @@ fn price_key(symbol: &str, at: DateTime<Utc>) -> String {
     )
 }
 
-/// The changelog key of a waiting story.
-fn story_key(symbol: &str, story_id: &str) -> String {
-    format!("story/{symbol}/{story_id}")
+/// The changelog key of a waiting story version.
+fn story_key(mention: &Mention) -> String {
+    format!("story/{}/{}", mention.symbol, mention.key())
 }
 
 fn unix_seconds(time: DateTime<Utc>) -> f64 {
@@ -489,7 +473,7 @@ mod tests {
         let deleted: Vec<StateChange> = after.take_state_changes();
         assert!(deleted
             .iter()
-            .any(|c| c.key == "story/BP/s1" && c.value.is_none()));
+            .any(|c| c.key == "story/BP/s1/1" && c.value.is_none()));
         assert!(after
             .restore(1, vec![("price/BP/x".into(), b"{}".to_vec())])
             .is_err());

@@ -86,6 +86,14 @@ pub struct Mention {
     pub published_at: DateTime<Utc>,
 }
 
+impl Mention {
+    /// What tells waiting mentions of one symbol apart: every version of a
+    /// story gets its own reaction, whichever arrives first.
+    pub fn key(&self) -> String {
+        format!("{}/{}", self.story_id, self.story_version)
+    }
+}
+
 /// Why a reaction closed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -150,18 +158,12 @@ pub enum MentionApplied {
     /// Its horizons have all closed already: the reaction is computed now
     /// from the retained prices.
     Closed(Reaction),
-    /// It waits for its horizons. A pending older version of the same story
-    /// (now superseded), or the earliest story over the per-symbol bound
-    /// (closed early), may have left.
+    /// It waits for its horizons; the earliest story over the per-symbol
+    /// bound may have closed early to make room.
     Pending {
-        /// The older version it replaced, if one was waiting.
-        superseded: Option<Mention>,
         /// A reaction closed early to keep within the bound.
         evicted: Option<Reaction>,
     },
-    /// An older version of a story whose newer version is already waiting:
-    /// nothing to do.
-    Stale,
 }
 
 /// One symbol's prices and waiting stories.
@@ -171,9 +173,9 @@ pub struct SymbolTape {
     pub history: BTreeMap<DateTime<Utc>, Decimal>,
     /// The newest event time seen.
     pub watermark: Option<DateTime<Utc>>,
-    /// Waiting stories, by story id.
+    /// Waiting story versions, by [`Mention::key`].
     pub pending: HashMap<String, Mention, RandomState>,
-    /// The same, by when they close: (closes at, story id).
+    /// The same, by when they close: (closes at, mention key).
     due: BTreeSet<(DateTime<Utc>, String)>,
 }
 
@@ -184,8 +186,8 @@ pub struct PartitionTape {
     pub symbols: HashMap<String, SymbolTape, RandomState>,
     /// The newest event time seen across the partition's symbols.
     pub stream_time: Option<DateTime<Utc>>,
-    /// Every waiting story by when it closes, for closing idle symbols':
-    /// (closes at, symbol, story id).
+    /// Every waiting story version by when it closes, for closing idle
+    /// symbols': (closes at, symbol, mention key).
     due: BTreeSet<(DateTime<Utc>, String, String)>,
     /// Prices held, across symbols.
     history_points: usize,
@@ -275,47 +277,34 @@ impl PartitionTape {
         if idle {
             return MentionApplied::Closed(tape.reaction(mention, rules, ClosedBy::Idle));
         }
-        let superseded = match tape.pending.get(&mention.story_id) {
-            Some(waiting) if waiting.story_version > mention.story_version => {
-                return MentionApplied::Stale
-            }
-            Some(_) => tape.pending.remove(&mention.story_id),
-            None => None,
-        };
-        if let Some(old) = &superseded {
-            let closed_at = rules.closes_at(old.published_at);
-            tape.due.remove(&(closed_at, old.story_id.clone()));
-            self.due
-                .remove(&(closed_at, old.symbol.clone(), old.story_id.clone()));
-        }
         let symbol = mention.symbol.clone();
-        tape.due.insert((closes_at, mention.story_id.clone()));
-        self.due
-            .insert((closes_at, symbol.clone(), mention.story_id.clone()));
-        tape.pending.insert(mention.story_id.clone(), mention);
+        self.wait(mention, closes_at);
+        let tape = self.symbols.entry(symbol.clone()).or_default();
         let mut evicted = None;
         if tape.pending.len() > rules.max_pending_per_symbol {
-            if let Some((closes_at, story_id)) = tape.due.pop_first() {
-                self.due.remove(&(closes_at, symbol, story_id.clone()));
-                if let Some(mention) = tape.pending.remove(&story_id) {
+            if let Some((closes_at, key)) = tape.due.pop_first() {
+                self.due.remove(&(closes_at, symbol, key.clone()));
+                if let Some(mention) = tape.pending.remove(&key) {
                     evicted = Some(tape.reaction(mention, rules, ClosedBy::Capacity));
                 }
             }
         }
-        MentionApplied::Pending {
-            superseded,
-            evicted,
-        }
+        MentionApplied::Pending { evicted }
     }
 
     /// Puts back a waiting story read from the changelog.
     pub fn restore_mention(&mut self, mention: Mention, rules: &Rules) {
         let closes_at = rules.closes_at(mention.published_at);
-        self.due
-            .insert((closes_at, mention.symbol.clone(), mention.story_id.clone()));
-        let tape = self.symbols.entry(mention.symbol.clone()).or_default();
-        tape.due.insert((closes_at, mention.story_id.clone()));
-        tape.pending.insert(mention.story_id.clone(), mention);
+        self.wait(mention, closes_at);
+    }
+
+    /// Keeps `mention` waiting until `closes_at`.
+    fn wait(&mut self, mention: Mention, closes_at: DateTime<Utc>) {
+        let (symbol, key) = (mention.symbol.clone(), mention.key());
+        self.due.insert((closes_at, symbol.clone(), key.clone()));
+        let tape = self.symbols.entry(symbol).or_default();
+        tape.due.insert((closes_at, key.clone()));
+        tape.pending.insert(key, mention);
     }
 
     /// Puts back a price read from the changelog (watermark and stream time
@@ -423,7 +412,12 @@ fn percent(change: Decimal, base: Decimal) -> Option<Decimal> {
     change
         .checked_mul(Decimal::ONE_HUNDRED)?
         .checked_div(base)
-        .map(|pct| pct.round_dp_with_strategy(4, RoundingStrategy::MidpointAwayFromZero))
+        .map(|pct| {
+            // Always 4 places, as the prices service writes its percentages.
+            let mut pct = pct.round_dp_with_strategy(4, RoundingStrategy::MidpointAwayFromZero);
+            pct.rescale(4);
+            pct
+        })
 }
 
 #[cfg(test)]
@@ -521,26 +515,19 @@ mod tests {
     }
 
     #[test]
-    fn an_update_replaces_its_waiting_version_and_an_older_one_is_stale() {
+    fn every_version_of_a_story_gets_its_own_reaction_at_its_own_time() {
         let mut tape = PartitionTape::default();
         tape.apply_mention(mention("s1", 1, "2024-11-12T15:00:00Z"), &rules());
-        match tape.apply_mention(mention("s1", 2, "2024-11-12T15:02:00Z"), &rules()) {
-            MentionApplied::Pending { superseded, .. } => {
-                assert_eq!(superseded.map(|m| m.story_version), Some(1))
-            }
-            other => panic!("{other:?}"),
-        }
-        assert_eq!(
-            tape.apply_mention(mention("s1", 1, "2024-11-12T15:00:00Z"), &rules()),
-            MentionApplied::Stale
-        );
-        assert_eq!(tape.pending_stories(), 1);
+        tape.apply_mention(mention("s1", 2, "2024-11-12T15:02:00Z"), &rules());
+        assert_eq!(tape.pending_stories(), 2);
         let mut later = TAPE.to_vec();
         later.push(("2024-11-12T15:08:00Z", dec!(3.80)));
         let closed = prices(&mut tape, &later);
-        assert_eq!(closed.len(), 1);
-        assert_eq!(closed[0].mention.story_version, 2);
-        assert_eq!(closed[0].price_at_publication, Some(dec!(4.05)));
+        let versions: Vec<(u32, Option<Decimal>)> = closed
+            .iter()
+            .map(|r| (r.mention.story_version, r.price_at_publication))
+            .collect();
+        assert_eq!(versions, [(1, Some(dec!(4.00))), (2, Some(dec!(4.05)))]);
     }
 
     #[test]
@@ -613,6 +600,7 @@ mod tests {
     #[test]
     fn percentages_keep_their_precision_and_sign_and_survive_a_zero_base() {
         assert_eq!(percent(dec!(0.05), dec!(5)), Some(dec!(1.0000)));
+        assert_eq!(percent(dec!(0), dec!(5)).unwrap().to_string(), "0.0000");
         assert_eq!(percent(dec!(-1), dec!(3)), Some(dec!(-33.3333)));
         assert_eq!(percent(dec!(1), dec!(0)), None);
     }
