@@ -144,7 +144,12 @@ pub fn run(args: ProcessArgs) -> anyhow::Result<()> {
             let mut mentions = Feed::new(&topics.mentions, &topics.dead_letters, args.clock);
             let partition_of = |key: &[u8]| (crc32fast::hash(key) % partitions) as i32;
             for file in &files {
-                for (topic, key, payload) in reaction_inputs(file, topics)? {
+                for ReactionInput {
+                    topic,
+                    key,
+                    payload,
+                } in reaction_inputs(file, topics)?
+                {
                     if topic == topics.changes {
                         let partition = key.as_deref().map_or(0, partition_of);
                         for record in
@@ -331,13 +336,20 @@ fn tick_messages(path: &Path, ticks_topic: &str) -> anyhow::Result<Vec<Vec<u8>>>
     Ok(messages)
 }
 
+/// One input of the reactions service, read from a file.
+struct ReactionInput {
+    topic: String,
+    key: Option<Vec<u8>>,
+    payload: Vec<u8>,
+}
+
 /// The article events and price changes of a file, in order, with their
 /// topic: a `tickertape process` record line by its topic (lines of other
 /// topics skipped), a bare event by its schema.
 fn reaction_inputs(
     path: &Path,
     topics: &tickertape_reactions::config::ReactionTopics,
-) -> anyhow::Result<Vec<(String, Option<Vec<u8>>, Vec<u8>)>> {
+) -> anyhow::Result<Vec<ReactionInput>> {
     let bytes = read_all(path)?;
     let mut inputs = Vec::new();
     for (number, line) in bytes.split(|&b| b == b'\n').enumerate() {
@@ -352,7 +364,11 @@ fn reaction_inputs(
                 let key = serde_json::from_str::<serde_json::Value>(line)
                     .ok()
                     .and_then(|v| v.get("key")?.as_str().map(|k| k.as_bytes().to_vec()));
-                inputs.push((topic, key, value.into_bytes()));
+                inputs.push(ReactionInput {
+                    topic,
+                    key,
+                    payload: value.into_bytes(),
+                });
             }
             continue;
         }
@@ -369,7 +385,11 @@ fn reaction_inputs(
             // Anything else is the router's to accept or dead-letter.
             _ => (&topics.enriched, None),
         };
-        inputs.push((topic.clone(), key, line.as_bytes().to_vec()));
+        inputs.push(ReactionInput {
+            topic: topic.clone(),
+            key,
+            payload: line.as_bytes().to_vec(),
+        });
     }
     Ok(inputs)
 }
