@@ -634,3 +634,99 @@ fn redrive_replays_dead_letters_to_their_source_and_resumes() {
         "resumed after the first run: {second}"
     );
 }
+
+/// The reactions fixture through the service: stories and prices produced
+/// in the tape's order, on three partitions as the golden output assumes;
+/// the reactions are the golden ones (all but the clock), each once,
+/// exactly-once.
+#[test]
+fn stories_and_prices_join_into_the_golden_reactions() {
+    let Some(brokers) = real_broker("stories_and_prices_join_into_the_golden_reactions") else {
+        return;
+    };
+    let topics = Topics::fresh("reactions");
+    topics.create(&brokers, 3);
+    let service = Service::start("tickertape-reactions", &brokers, &topics, &[]);
+
+    let tape = String::from_utf8(fixture("reactions/tape.jsonl")).unwrap();
+    // Runs of one topic, in the tape's order, keyed as their producers key them.
+    let mut runs: Vec<(String, Vec<(String, String)>)> = Vec::new();
+    for line in tape.lines() {
+        let record: serde_json::Value = serde_json::from_str(line).unwrap();
+        let topic = record["topic"].as_str().unwrap().to_owned();
+        let keyed = (
+            record["key"].as_str().unwrap().to_owned(),
+            record["value"].to_string(),
+        );
+        match runs.last_mut() {
+            Some((last, lines)) if *last == topic => lines.push(keyed),
+            _ => runs.push((topic, vec![keyed])),
+        }
+    }
+    for (topic, lines) in &runs {
+        produce_lines(&brokers, &topics.name(topic), lines);
+    }
+
+    let golden = String::from_utf8(fixture("golden/reactions.jsonl")).unwrap();
+    let without_clock = |mut value: serde_json::Value| {
+        value.as_object_mut().unwrap().remove("ingest_time");
+        value
+    };
+    let mut expected: Vec<(String, serde_json::Value)> = golden
+        .lines()
+        .map(|line| serde_json::from_str::<serde_json::Value>(line).unwrap())
+        .map(|record| {
+            (
+                record["key"].as_str().unwrap().to_owned(),
+                without_clock(record["value"].clone()),
+            )
+        })
+        .collect();
+    let output = topics.name("market.reactions");
+    let published = consume(&brokers, &output, expected.len(), WAIT);
+    let validator = schema("market_reaction.v1.json");
+    let mut actual: Vec<(String, serde_json::Value)> = published
+        .iter()
+        .map(|message| {
+            let value = message.json();
+            assert!(validator.is_valid(&value), "{value}");
+            (
+                message.key.clone().unwrap_or_default(),
+                without_clock(value),
+            )
+        })
+        .collect();
+    let order = |(key, value): &(String, serde_json::Value)| {
+        (
+            key.clone(),
+            value["story_id"].to_string(),
+            value["story_version"].to_string(),
+        )
+    };
+    expected.sort_by_key(order);
+    actual.sort_by_key(order);
+    assert_eq!(
+        actual, expected,
+        "the service's reactions are the offline ones"
+    );
+    // Each once: nothing more arrives.
+    std::thread::sleep(Duration::from_secs(3));
+    assert_eq!(
+        consume(
+            &brokers,
+            &output,
+            expected.len() + 1,
+            Duration::from_secs(2)
+        )
+        .len(),
+        expected.len()
+    );
+    assert!(consume(
+        &brokers,
+        &topics.name("reactions.dlq"),
+        1,
+        Duration::from_secs(1)
+    )
+    .is_empty());
+    service.stop();
+}

@@ -1,7 +1,7 @@
 //! `tickertape demo`: the whole pipeline on an embedded broker.
 //!
-//! librdkafka's mock cluster is a Kafka-protocol peer in this process. Both
-//! services run here as they run in production, on their own consumer
+//! librdkafka's mock cluster is a Kafka-protocol peer in this process. The
+//! three services run here as they run in production, on their own consumer
 //! groups; the sample pages and ticks go in, the output topics are printed.
 //! The mock cluster implements no transactions and keeps about 100,000
 //! messages per partition: it is for trying things, not for evidence.
@@ -25,6 +25,7 @@ use tickertape_core::telemetry::LogFormat;
 use tickertape_core::{shutdown, ProcessHost};
 use tickertape_prices::config::{PricesArgs, PricesSettings};
 use tickertape_processor::settings::TimeBoundsArgs;
+use tickertape_reactions::config::ReactionsArgs;
 use tokio_util::sync::CancellationToken;
 
 use crate::output::{message_value, readable};
@@ -65,7 +66,13 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     // Late ticks are dropped (and counted) unless a topic is named: the
     // demo names one, so that they are shown too.
     prices.topics.late_ticks = Some(DEMO_LATE_TICKS_TOPIC.to_owned());
-    let topics = all_topics(&articles.topics, &prices.topics, args.partitions);
+    let reactions = ReactionsArgs::defaults().settings()?;
+    let topics = all_topics(
+        &articles.topics,
+        &prices.topics,
+        &reactions.topics,
+        args.partitions,
+    );
     for spec in &topics {
         cluster.create_topic(&spec.name, spec.partitions, 1)?;
     }
@@ -77,6 +84,11 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     )?;
     cluster.create_topic(
         &changelog_topic("tickertape-prices", "state"),
+        args.partitions,
+        1,
+    )?;
+    cluster.create_topic(
+        &changelog_topic("tickertape-reactions-join", "tape"),
         args.partitions,
         1,
     )?;
@@ -124,6 +136,15 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         );
         async move { tickertape_wiring::prices::run(&service, &prices, &host, stop).await }
     });
+    let mut reactions_task = tokio::spawn({
+        let (service, reactions, host, stop) = (
+            service.clone(),
+            reactions.clone(),
+            host.clone(),
+            shutdown.clone(),
+        );
+        async move { tickertape_wiring::reactions::run(&service, &reactions, &host, stop).await }
+    });
 
     let outputs = [
         articles.topics.enriched.as_str(),
@@ -132,6 +153,8 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         prices.topics.changes.as_str(),
         prices.topics.alerts.as_str(),
         prices.topics.dead_letters.as_str(),
+        reactions.topics.reactions.as_str(),
+        reactions.topics.dead_letters.as_str(),
         DEMO_LATE_TICKS_TOPIC,
     ];
     let printer = print_outputs(
@@ -174,12 +197,18 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
             stopped??;
             anyhow::bail!("the prices service stopped");
         }
+        stopped = &mut reactions_task => {
+            shutdown.cancel();
+            stopped??;
+            anyhow::bail!("the reactions service stopped");
+        }
     };
     shutdown.cancel();
     let printed = printed?;
     finished?;
     articles_task.await??;
     prices_task.await??;
+    reactions_task.await??;
     eprintln!("tickertape demo: {printed} output events printed");
     drop(cluster);
     Ok(())
@@ -277,8 +306,8 @@ async fn wait_for_groups(
     }
 }
 
-/// Waits until all three consumer groups have caught up and the printer has
-/// read every output message.
+/// Waits until every stage's consumer group has caught up and the printer
+/// has read every output message.
 async fn wait_until_processed(
     kafka: &KafkaArgs,
     outputs: &[&str],
@@ -287,10 +316,20 @@ async fn wait_until_processed(
 ) -> anyhow::Result<()> {
     let articles = ArticlesArgs::defaults();
     let prices = PricesArgs::defaults();
+    let reactions = ReactionsArgs::defaults();
     let groups = [
         ("tickertape-articles", articles.raw_topic.as_str()),
         ("tickertape-articles-dedupe", articles.parsed_topic.as_str()),
         ("tickertape-prices", prices.ticks_topic.as_str()),
+        ("tickertape-reactions", reactions.enriched_topic.as_str()),
+        (
+            "tickertape-reactions-join",
+            reactions.changes_topic.as_str(),
+        ),
+        (
+            "tickertape-reactions-join",
+            reactions.own_topics.mentions_topic.as_str(),
+        ),
     ];
     let work = async {
         wait_for_groups(kafka, &groups, shutdown).await?;

@@ -112,6 +112,42 @@ pub fn readable(topic: &str, value: &Value) -> String {
             price = text("price"),
             window = value.get("window_s").and_then(Value::as_i64).unwrap_or(0),
         ),
+        Some("tickertape.market_reaction.v1") => {
+            // "+0.25 (+0.87%) after 60s", one per horizon; "?" where unknown.
+            let moves: Vec<String> = value
+                .get("horizons")
+                .and_then(Value::as_array)
+                .map(|horizons| {
+                    horizons
+                        .iter()
+                        .map(|h| {
+                            let field =
+                                |name: &str| h.get(name).and_then(Value::as_str).unwrap_or("?");
+                            format!(
+                                "{}s {} ({}%)",
+                                h.get("after_s").and_then(Value::as_i64).unwrap_or(0),
+                                field("change"),
+                                field("change_pct")
+                            )
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            let market = match value.get("market_open").and_then(Value::as_bool) {
+                Some(true) => "market open",
+                Some(false) => "market closed",
+                None => "market hours unknown",
+            };
+            format!(
+                "[{topic}] REACTION {symbol:<6} to {title:?} v{version} at {at} ({market}) from {price}: {moves}",
+                symbol = text("symbol"),
+                title = text("title"),
+                version = value.get("story_version").and_then(Value::as_u64).unwrap_or(0),
+                at = text("published_at"),
+                price = value.get("price_at_publication").and_then(Value::as_str).unwrap_or("no price"),
+                moves = moves.join(", "),
+            )
+        }
         _ if value.get("reason").is_some() => format!(
             "[{topic}] REJECTED {reason}: {detail}",
             reason = text("reason"),

@@ -7,6 +7,7 @@ use tickertape_core::config::KafkaArgs;
 use tickertape_core::runtime::changelog::{changelog_spec, changelog_topic};
 use tickertape_prices::config::{PriceTopics, PricesArgs};
 use tickertape_processor::settings::TimeBoundsArgs;
+use tickertape_reactions::config::{ReactionOwnTopicsArgs, ReactionTopics};
 
 /// The settings `topics create` sets, and reports for existing topics.
 const REPORTED_SETTINGS: [&str; 3] = ["cleanup.policy", "retention.ms", "min.insync.replicas"];
@@ -57,21 +58,34 @@ enum TopicsCommand {
             default_value = "tickertape-prices"
         )]
         prices_group_id: String,
+        /// The reactions service's consumer group (its join's changelog is named after it).
+        #[arg(
+            long,
+            env = "TICKERTAPE_REACTIONS_GROUP_ID",
+            default_value = "tickertape-reactions"
+        )]
+        reactions_group_id: String,
         #[command(flatten)]
         articles: ArticlesArgs,
         #[command(flatten)]
         prices: PricesArgs,
+        #[command(flatten)]
+        reactions: ReactionOwnTopicsArgs,
     },
 }
 
-/// Every topic of both services, each once.
+/// Every topic of the three services, each once.
 pub fn all_topics(
     articles: &ArticleTopics,
     prices: &PriceTopics,
+    reactions: &ReactionTopics,
     partitions: i32,
 ) -> Vec<TopicSpec> {
     let mut topics = tickertape_wiring::articles::topics(articles, partitions);
-    for spec in tickertape_wiring::prices::topics(prices, partitions) {
+    for spec in tickertape_wiring::prices::topics(prices, partitions)
+        .into_iter()
+        .chain(tickertape_wiring::reactions::topics(reactions, partitions))
+    {
         if !topics.iter().any(|t| t.name == spec.name) {
             topics.push(spec);
         }
@@ -89,14 +103,17 @@ pub async fn run(args: TopicsArgs) -> anyhow::Result<()> {
         dead_letter_retention_ms,
         articles_group_id,
         prices_group_id,
+        reactions_group_id,
         articles,
         prices,
+        reactions,
     } = args.command;
     crate::check_access(&kafka).await?;
     // Only the topic names are needed here; the input clocks are the services'.
     let articles = articles.settings(&TimeBoundsArgs::default())?.topics;
     let prices = prices.settings(&TimeBoundsArgs::default())?.topics;
-    let mut specs = all_topics(&articles, &prices, partitions);
+    let reactions = reactions.topics(&articles.enriched, &prices.changes);
+    let mut specs = all_topics(&articles, &prices, &reactions, partitions);
     for (name, count) in partitions_for {
         let spec = specs
             .iter_mut()
@@ -104,7 +121,23 @@ pub async fn run(args: TopicsArgs) -> anyhow::Result<()> {
             .ok_or_else(|| anyhow::anyhow!("--partitions-for: no topic named {name}"))?;
         spec.partitions = count;
     }
-    let dead_letters = [&articles.dead_letters, &prices.dead_letters];
+    // The join reads partition n of the price changes and the mentions
+    // together: the mentions follow the price changes' count.
+    let changes_partitions = specs
+        .iter()
+        .find(|spec| spec.name == prices.changes)
+        .map_or(partitions, |spec| spec.partitions);
+    if let Some(mentions) = specs
+        .iter_mut()
+        .find(|spec| spec.name == reactions.mentions)
+    {
+        mentions.partitions = changes_partitions;
+    }
+    let dead_letters = [
+        &articles.dead_letters,
+        &prices.dead_letters,
+        &reactions.dead_letters,
+    ];
     for spec in &mut specs {
         let retention = if dead_letters.contains(&&spec.name) {
             dead_letter_retention_ms
@@ -130,6 +163,10 @@ pub async fn run(args: TopicsArgs) -> anyhow::Result<()> {
         changelog_spec(
             &changelog_topic(&prices_group_id, "state"),
             partitions_of(&prices.ticks),
+        ),
+        changelog_spec(
+            &changelog_topic(&format!("{reactions_group_id}-join"), "tape"),
+            partitions_of(&prices.changes),
         ),
     ];
     specs.extend(changelogs);

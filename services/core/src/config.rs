@@ -172,6 +172,11 @@ pub struct RuntimeConfig {
     pub commit_interval: Duration,
     /// This instance's name (transactional ids, client ids).
     pub instance_id: String,
+    /// The input topics are co-partitioned (keyed alike, as many
+    /// partitions each) and partition n of every one must be on one
+    /// instance, as a join's state needs: the range assignor guarantees it,
+    /// at the price of eager rebalancing. False: cooperative-sticky.
+    pub co_partitioned: bool,
 }
 
 /// The longest commit interval under exactly-once: half the transaction
@@ -269,6 +274,7 @@ impl RuntimeConfig {
             guarantee: args.processing_guarantee,
             commit_interval: Duration::from_millis(commit_interval_ms),
             instance_id,
+            co_partitioned: false,
         })
     }
 }

@@ -25,29 +25,9 @@ pub struct ReactionsArgs {
         default_value = "prices.changes"
     )]
     pub changes_topic: String,
-    /// Internal topic of story mentions, keyed by symbol; it must have as
-    /// many partitions as the price changes, so that partition n of both is
-    /// one symbol set.
-    #[arg(
-        long,
-        env = "TICKERTAPE_REACTIONS_MENTIONS_TOPIC",
-        default_value = "reactions.mentions"
-    )]
-    pub mentions_topic: String,
-    /// Output topic of market reactions (key: symbol).
-    #[arg(
-        long,
-        env = "TICKERTAPE_REACTIONS_TOPIC",
-        default_value = "market.reactions"
-    )]
-    pub reactions_topic: String,
-    /// Dead-letter topic for inputs that cannot be joined.
-    #[arg(
-        long,
-        env = "TICKERTAPE_REACTIONS_DLQ_TOPIC",
-        default_value = "reactions.dlq"
-    )]
-    pub reactions_dlq_topic: String,
+    /// The topics this service owns.
+    #[command(flatten)]
+    pub own_topics: ReactionOwnTopicsArgs,
     /// The horizons after publication, in seconds, comma-separated.
     #[arg(
         long,
@@ -102,6 +82,48 @@ pub struct ReactionsArgs {
         default_value_t = 4_194_304
     )]
     pub reaction_max_input_bytes: usize,
+}
+
+/// The topics the reactions service writes: its inputs are the other
+/// services' outputs, named by their flags.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ReactionOwnTopicsArgs {
+    /// Internal topic of story mentions, keyed by symbol; it must have as
+    /// many partitions as the price changes, so that partition n of both is
+    /// one symbol set.
+    #[arg(
+        long,
+        env = "TICKERTAPE_REACTIONS_MENTIONS_TOPIC",
+        default_value = "reactions.mentions"
+    )]
+    pub mentions_topic: String,
+    /// Output topic of market reactions (key: symbol).
+    #[arg(
+        long,
+        env = "TICKERTAPE_REACTIONS_TOPIC",
+        default_value = "market.reactions"
+    )]
+    pub reactions_topic: String,
+    /// Dead-letter topic for inputs that cannot be joined.
+    #[arg(
+        long,
+        env = "TICKERTAPE_REACTIONS_DLQ_TOPIC",
+        default_value = "reactions.dlq"
+    )]
+    pub reactions_dlq_topic: String,
+}
+
+impl ReactionOwnTopicsArgs {
+    /// The service's topics, with the inputs named `enriched` and `changes`.
+    pub fn topics(&self, enriched: &str, changes: &str) -> ReactionTopics {
+        ReactionTopics {
+            enriched: enriched.to_owned(),
+            changes: changes.to_owned(),
+            mentions: self.mentions_topic.clone(),
+            reactions: self.reactions_topic.clone(),
+            dead_letters: self.reactions_dlq_topic.clone(),
+        }
+    }
 }
 
 /// The topics the reactions service reads and writes.
@@ -161,13 +183,9 @@ impl ReactionsArgs {
             .map(|s| span_s(HORIZONS, s))
             .collect::<Result<_, _>>()?;
         Ok(ReactionsSettings {
-            topics: ReactionTopics {
-                enriched: self.enriched_topic.clone(),
-                changes: self.changes_topic.clone(),
-                mentions: self.mentions_topic.clone(),
-                reactions: self.reactions_topic.clone(),
-                dead_letters: self.reactions_dlq_topic.clone(),
-            },
+            topics: self
+                .own_topics
+                .topics(&self.enriched_topic, &self.changes_topic),
             rules: Rules {
                 horizons,
                 allowed_lateness: span_s(

@@ -11,7 +11,7 @@ use tickertape_core::config::{RuntimeConfig, ServiceArgs};
 use tickertape_core::{runtime, ProcessHost};
 use tokio_util::sync::CancellationToken;
 
-use crate::Error;
+use crate::{spawn_stage, Error};
 
 /// Runs the parse stage and the dedupe stage in `host` until `shutdown`.
 /// Every instance runs both; the dedupe stage's single input partition is
@@ -88,19 +88,6 @@ pub async fn run(
         })??;
     }
     Ok(())
-}
-
-/// Runs one stage as a task of its own; when it ends, for any reason, the
-/// other stage is told to stop.
-fn spawn_stage(
-    run: impl std::future::Future<Output = tickertape_core::Result<()>> + Send + 'static,
-    stop: CancellationToken,
-) -> tokio::task::JoinHandle<tickertape_core::Result<()>> {
-    tokio::spawn(async move {
-        let result = run.await;
-        stop.cancel();
-        result
-    })
 }
 
 /// One partition is what lets one dedupe consumer see every article.

@@ -6,6 +6,7 @@ use tickertape_core::config::{parse_naming_env, ServiceArgs};
 use tickertape_prices::config::PricesArgs;
 use tickertape_processor::settings::TimeBoundsArgs;
 use tickertape_processor::SettingsError;
+use tickertape_reactions::config::ReactionsArgs;
 
 /// Why a service stopped (input problems never stop one: they are dead letters).
 #[derive(Debug, thiserror::Error)]
@@ -59,11 +60,29 @@ pub struct PricesCommand {
     pub time_bounds: TimeBoundsArgs,
 }
 
+/// Every flag of `tickertape-reactions`.
+#[derive(Debug, Clone, clap::Parser)]
+#[command(
+    name = "tickertape-reactions",
+    version,
+    about = "Article events and price changes to market reactions."
+)]
+pub struct ReactionsCommand {
+    /// Settings shared by every service.
+    #[command(flatten)]
+    pub service: ServiceArgs,
+    /// This service's topics and join settings.
+    #[command(flatten)]
+    pub reactions: ReactionsArgs,
+}
+
 /// Where each service serves `/metrics` unless told otherwise: one port
-/// each, so both run side by side on one host without a flag.
+/// each, so all run side by side on one host without a flag.
 pub const ARTICLES_METRICS_ADDR: &str = "0.0.0.0:9464";
 /// See [`ARTICLES_METRICS_ADDR`].
 pub const PRICES_METRICS_ADDR: &str = "0.0.0.0:9465";
+/// See [`ARTICLES_METRICS_ADDR`].
+pub const REACTIONS_METRICS_ADDR: &str = "0.0.0.0:9466";
 
 impl ArticlesCommand {
     /// The command line of this process; exits with a message naming the
@@ -81,6 +100,14 @@ impl PricesCommand {
     }
 }
 
+impl ReactionsCommand {
+    /// The command line of this process; exits with a message naming the
+    /// flag or environment variable on a bad value.
+    pub fn from_process() -> Self {
+        parse_with_metrics_default(REACTIONS_METRICS_ADDR)
+    }
+}
+
 fn parse_with_metrics_default<T: CommandFactory + FromArgMatches>(metrics_addr: &'static str) -> T {
     let command = T::command().mut_arg("metrics_addr", |arg| arg.default_value(metrics_addr));
     parse_naming_env(command, std::env::args_os())
@@ -94,6 +121,7 @@ mod tests {
     fn the_command_lines_are_well_formed_and_the_ports_differ() {
         ArticlesCommand::command().debug_assert();
         PricesCommand::command().debug_assert();
+        ReactionsCommand::command().debug_assert();
         let parse = |metrics_addr| {
             let command = ArticlesCommand::command()
                 .mut_arg("metrics_addr", |arg| arg.default_value(metrics_addr));
@@ -106,6 +134,7 @@ mod tests {
         if std::env::var_os("TICKERTAPE_METRICS_ADDR").is_none() {
             assert_eq!(parse(ARTICLES_METRICS_ADDR).port(), 9464);
             assert_eq!(parse(PRICES_METRICS_ADDR).port(), 9465);
+            assert_eq!(parse(REACTIONS_METRICS_ADDR).port(), 9466);
         }
     }
 }

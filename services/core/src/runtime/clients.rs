@@ -112,8 +112,16 @@ pub(super) fn create_consumer(
         // A crashed member is noticed in 10 s rather than librdkafka's 45.
         ("session.timeout.ms", "10000"),
         // Incremental rebalancing: partitions an instance keeps are never
-        // paused while others move.
-        ("partition.assignment.strategy", "cooperative-sticky"),
+        // paused while others move. A join takes range assignment instead:
+        // the only assignor that puts partition n of every topic together.
+        (
+            "partition.assignment.strategy",
+            if config.co_partitioned {
+                "range"
+            } else {
+                "cooperative-sticky"
+            },
+        ),
     ];
     // No static membership (group.instance.id): after a broker outage
     // longer than the session timeout, librdkafka fenced the rejoining

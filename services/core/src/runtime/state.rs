@@ -166,7 +166,12 @@ impl StateKeeper {
         }
         self.readiness.set_restoring(true);
         let started = Instant::now();
-        let numbers: Vec<i32> = partitions.iter().map(|(_, p)| *p).collect();
+        // One state per partition number: a join's two input topics both
+        // have a partition n, and restoring n twice would wipe it the
+        // second time.
+        let mut numbers: Vec<i32> = partitions.iter().map(|(_, p)| *p).collect();
+        numbers.sort_unstable();
+        numbers.dedup();
         let Some(mut restored) = store.read(&numbers, shutdown)? else {
             return Ok(false);
         };
