@@ -18,6 +18,9 @@ TOPIC_VARS = {
     "TICKERTAPE_CHANGES_TOPIC": "prices.changes",
     "TICKERTAPE_ALERTS_TOPIC": "prices.alerts",
     "TICKERTAPE_TICKS_DLQ_TOPIC": "ticks.dlq",
+    "TICKERTAPE_REACTIONS_MENTIONS_TOPIC": "reactions.mentions",
+    "TICKERTAPE_REACTIONS_TOPIC": "market.reactions",
+    "TICKERTAPE_REACTIONS_DLQ_TOPIC": "reactions.dlq",
 }
 
 

@@ -20,6 +20,7 @@ OVERVIEW = [
     ("Event age at publish p50 (s)", 'histogram_quantile(0.5, sum by (le, topic) (rate(tickertape_event_age_seconds_bucket[5m])))', "s"),
     ("Event age at publish p99 (s)", 'histogram_quantile(0.99, sum by (le, topic) (rate(tickertape_event_age_seconds_bucket[5m])))', "s"),
     ("Price changes by basis (per s)", 'sum by (basis) (rate(tickertape_price_changes_total[5m]))', "ops"),
+    ("Market reactions published (per s)", 'sum(rate(tickertape_reactions_total[5m]))', "ops"),
     ("Services up", 'sum by (job) (up{job=~"tickertape-.*"})', "short"),
 ]
 ARTICLES = [
@@ -45,6 +46,19 @@ PRICES = [
     ("Consumer lag by partition", 'sum by (partition) (tickertape_consumer_lag_messages{topic=~".*ticks.*"})', "short"),
     ("Producer queue (messages)", 'sum(tickertape_producer_queue_messages{service="prices"})', "short"),
     ("Event age of price changes p99 (s)", 'histogram_quantile(0.99, sum by (le) (rate(tickertape_event_age_seconds_bucket{topic=~".*prices.changes"}[5m])))', "s"),
+]
+
+REACTIONS = [
+    ("Reactions published by what closed them (per s)", 'sum by (closed_by) (rate(tickertape_reactions_total[5m]))', "ops"),
+    ("Stories waiting for their horizons", 'sum(tickertape_reaction_pending_entries)', "short"),
+    ("Prices retained for joining", 'sum(tickertape_reaction_history_entries)', "short"),
+    ("Watermark delay behind the clock (s)", 'max(tickertape_reaction_watermark_delay_seconds)', "s"),
+    ("Prices joined by lateness (per s)", 'sum by (outcome) (rate(tickertape_reaction_prices_total[5m]))', "ops"),
+    ("Mentions routed (per s)", 'sum(rate(tickertape_reaction_mentions_total[5m]))', "ops"),
+    ("Transactions by outcome (per s)", 'sum by (service, outcome) (rate(tickertape_transactions_total{service=~"reactions.*"}[5m]))', "ops"),
+    ("Dead letters by reason (per s)", 'sum by (topic, reason) (rate(tickertape_dead_letters_total{job="tickertape-reactions"}[5m]))', "ops"),
+    ("State restore time, mean (s)", 'sum by (service) (tickertape_state_restore_duration_seconds_sum{service="reactions-join"}) / sum by (service) (tickertape_state_restore_duration_seconds_count{service="reactions-join"})', "s"),
+    ("Consumer lag by topic", 'sum by (topic) (tickertape_consumer_lag_messages{job="tickertape-reactions"})', "short"),
 ]
 
 
@@ -78,6 +92,7 @@ def main():
         ("tickertape-overview", "tickertape: pipeline overview", OVERVIEW),
         ("tickertape-articles", "tickertape: articles", ARTICLES),
         ("tickertape-prices", "tickertape: prices", PRICES),
+        ("tickertape-reactions", "tickertape: market reactions", REACTIONS),
     ]:
         path = os.path.join(HERE, "dashboards", f"{uid}.json")
         with open(path, "w") as out:

@@ -34,7 +34,8 @@ REPO = os.path.dirname(os.path.dirname(HERE))
 CHART = os.path.join(REPO, "deploy", "helm", "tickertape")
 sys.path.insert(0, os.path.dirname(HERE))
 from harness import Checks  # noqa: E402  (tests/harness.py)
-BINARIES = ("tickertape", "tickertape-articles", "tickertape-prices")
+SERVICES = ("articles", "prices", "reactions")
+BINARIES = ("tickertape", *(f"tickertape-{service}" for service in SERVICES))
 
 
 def help_text(bin_dir, binary, *args):
@@ -71,7 +72,7 @@ def check_compose(checks, known):
         return
     compose = yaml.safe_load(out.stdout)
     services = compose["services"]
-    for name in ("kafka", "topics", "articles", "prices", "prometheus", "grafana"):
+    for name in ("kafka", "topics", *SERVICES, "prometheus", "grafana"):
         checks.check(f"compose has the {name} service", name in services)
 
     kafka = services["kafka"]
@@ -84,10 +85,10 @@ def check_compose(checks, known):
     advertised = env.get("KAFKA_ADVERTISED_LISTENERS", "")
 
     defaults = {}
-    for binary in ("tickertape-articles", "tickertape-prices"):
+    for binary in BINARIES[1:]:
         defaults.update({k: v for k, v in known[binary].items() if v is not None})
     harnesses = harness_topic_vars()
-    for service, binary in (("articles", "tickertape-articles"), ("prices", "tickertape-prices"), ("topics", "tickertape")):
+    for service, binary in (*((s, f"tickertape-{s}") for s in SERVICES), ("topics", "tickertape")):
         spec = services[service]
         command = spec.get("command") or []
         checks.check(f"compose {service} runs {binary}", command[:1] == [binary], command)
@@ -111,7 +112,7 @@ def check_compose(checks, known):
     with open(os.path.join(REPO, "deploy", "prometheus", "prometheus.yml")) as f:
         prometheus = yaml.safe_load(f)
     targets = {t for job in prometheus["scrape_configs"] for c in job["static_configs"] for t in c["targets"]}
-    for service in ("articles", "prices"):
+    for service in SERVICES:
         addr = str(services[service]["environment"].get("TICKERTAPE_METRICS_ADDR", "0.0.0.0:9464"))
         port = addr.rsplit(":", 1)[1]
         checks.check(f"Prometheus scrapes compose {service} on its metrics port", f"{service}:{port}" in targets,
@@ -216,7 +217,7 @@ def main():
     if not os.path.exists(args.helm):
         sys.exit("deploy: helm is missing; run scripts/install-deps.sh")
 
-    known = {binary: settings_of(help_text(args.bin, binary)) for binary in ("tickertape-articles", "tickertape-prices")}
+    known = {binary: settings_of(help_text(args.bin, binary)) for binary in BINARIES[1:]}
     topics_help = help_text(args.bin, "tickertape", "topics", "create")
     known["tickertape topics create"] = set(re.findall(r"--[a-z][a-z-]+", topics_help))
     known["tickertape"] = settings_of(topics_help)

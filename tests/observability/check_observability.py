@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Observability against the real things: Apache Kafka, both services, and a
+"""Observability against the real things: Apache Kafka, the three services, and a
 real Prometheus server scraping them.
 
 Pushes sample traffic (the fixtures, good and bad), then checks through
@@ -51,7 +51,7 @@ def main():
                    env=env, check=True, stdout=subprocess.DEVNULL)
     services, processes = {}, []
     try:
-        for name in ("articles", "prices"):
+        for name in ("articles", "prices", "reactions"):
             port = free_port()
             services[name] = f"127.0.0.1:{port}"
             processes.append(subprocess.Popen(
@@ -72,6 +72,8 @@ scrape_configs:
     static_configs: [{{targets: ["{services['articles']}"]}}]
   - job_name: tickertape-prices
     static_configs: [{{targets: ["{services['prices']}"]}}]
+  - job_name: tickertape-reactions
+    static_configs: [{{targets: ["{services['reactions']}"]}}]
 """)
         processes.append(subprocess.Popen(
             ["prometheus", f"--config.file={config}", f"--storage.tsdb.path={work}/tsdb",

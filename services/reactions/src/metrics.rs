@@ -21,9 +21,9 @@ pub struct ReactionMetrics {
     /// `tickertape_reaction_prices_total{outcome="late"}`: beyond the
     /// allowed lateness; reactions already published did not see them.
     pub prices_late: Tally,
-    /// `tickertape_reaction_pending_stories`.
+    /// `tickertape_reaction_pending_entries`.
     pub pending_stories: IntGauge,
-    /// `tickertape_reaction_history_points`.
+    /// `tickertape_reaction_history_entries`.
     pub history_points: IntGauge,
     /// `tickertape_reaction_watermark_seconds`: the newest price time seen.
     pub watermark: Gauge,
@@ -58,11 +58,11 @@ impl ReactionMetrics {
             "outcome",
         )?;
         let pending_stories = IntGauge::new(
-            "tickertape_reaction_pending_stories",
+            "tickertape_reaction_pending_entries",
             "Story mentions waiting for their last horizon to close.",
         )?;
         let history_points = IntGauge::new(
-            "tickertape_reaction_history_points",
+            "tickertape_reaction_history_entries",
             "Prices retained for joining, across symbols.",
         )?;
         let watermark = Gauge::new(

@@ -96,4 +96,10 @@ volumes:
   value: {{ .Values.topics.pricesAlerts | quote }}
 - name: TICKERTAPE_TICKS_DLQ_TOPIC
   value: {{ .Values.topics.ticksDlq | quote }}
+- name: TICKERTAPE_REACTIONS_MENTIONS_TOPIC
+  value: {{ .Values.topics.reactionsMentions | quote }}
+- name: TICKERTAPE_REACTIONS_TOPIC
+  value: {{ .Values.topics.marketReactions | quote }}
+- name: TICKERTAPE_REACTIONS_DLQ_TOPIC
+  value: {{ .Values.topics.reactionsDlq | quote }}
 {{- end -}}
