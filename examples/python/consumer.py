@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """A downstream subscriber of tickertape, in Python with confluent-kafka.
 
-Prints every price change and every new story (updates too, marked) as one
-line each, and the raw JSON with --json. Reads with
+Prints every price change, every new story (updates too, marked) and every
+market reaction (how a company a story names moved after it ran) as one line
+each, and the raw JSON with --json. Reads with
 isolation.level=read_committed, so under tickertape's default exactly-once
 guarantee each event is seen once; offsets are committed after an event is
 handled (at-least-once on this side: a crash here re-reads, never skips).
@@ -31,11 +32,21 @@ def describe(topic_kind, event):
                 f"{sign}{event['change']} ({sign}{event['change_pct']}%) vs {event['basis']} "
                 f"{event['previous_price']}  [{name}] at {event['event_time']}")
     if topic_kind == "articles" and event.get("schema") == "tickertape.article.v1":
-        status = event["dedupe"]["status"]
+        status = event.get("dedupe", {}).get("status", "new")
         label = "story " if status == "new" else f"update v{event['version']}"
-        countries = ",".join(event["entities"]["countries"])
-        return (f"{label} {event['title']!r} — {event['source']['name']} ({event['source']['code']}), "
-                f"{event['language']}, {event['word_count']} words, countries {countries}, story {event['story_id']}")
+        countries = ",".join(event.get("entities", {}).get("countries", []))
+        source = event.get("source", {})
+        return (f"{label} {event['title']!r} — {source.get('name')} ({source.get('code')}), "
+                f"{event.get('language')}, {event.get('word_count', 0)} words, countries {countries}, "
+                f"story {event['story_id']}")
+    if topic_kind == "reactions" and event.get("schema") == "tickertape.market_reaction.v1":
+        market = {True: "market open", False: "market closed", None: "market hours unknown"}[event["market_open"]]
+        moves = ", ".join(
+            f"+{h['after_s']}s {h['change'] if h['change'] is not None else '?'}"
+            f" ({h['change_pct'] if h['change_pct'] is not None else '?'}%)"
+            for h in event["horizons"])
+        return (f"reaction {event['symbol']:<6} {event['title']!r} v{event['story_version']} "
+                f"at {event['published_at']} ({market}) from {event['price_at_publication'] or 'no price'}: {moves}")
     return None
 
 
@@ -46,6 +57,7 @@ def main():
                         help="consumer group; a new one starts from --start")
     parser.add_argument("--changes-topic", default="prices.changes")
     parser.add_argument("--articles-topic", default="articles.enriched")
+    parser.add_argument("--reactions-topic", default="market.reactions")
     parser.add_argument("--start", choices=["earliest", "latest"], default="earliest",
                         help="where a new group starts reading")
     parser.add_argument("--json", action="store_true", help="print each event's JSON instead")
@@ -69,7 +81,7 @@ def main():
         key, _, value = prop.partition("=")
         config[key] = value
     consumer = Consumer(config)
-    kinds = {args.changes_topic: "changes", args.articles_topic: "articles"}
+    kinds = {args.changes_topic: "changes", args.articles_topic: "articles", args.reactions_topic: "reactions"}
     consumer.subscribe(list(kinds))
 
     stopping = False
@@ -90,8 +102,12 @@ def main():
                 continue
             last_message = time.monotonic()
             if message.error():
-                # Reaching a partition's end is news, not an error.
-                if message.error().code() != KafkaError._PARTITION_EOF:
+                # Reaching a partition's end is news, not an error; a topic
+                # not created yet (no reactions service deployed) is a warning.
+                code = message.error().code()
+                if code == KafkaError.UNKNOWN_TOPIC_OR_PART:
+                    print(f"subscriber: {message.error().str()}", file=sys.stderr)
+                elif code != KafkaError._PARTITION_EOF:
                     raise KafkaException(message.error())
                 continue
             try:

@@ -360,13 +360,10 @@ fn topics_create_is_idempotent_and_reports_existing_settings() {
     );
 }
 
-/// The Python subscriber of `examples/python/` (confluent-kafka,
-/// read_committed) receives the story and every price change, exactly once.
-#[test]
-fn python_subscriber_receives_stories_and_price_changes() {
-    let Some(brokers) = real_broker("python_subscriber_receives_stories_and_price_changes") else {
-        return;
-    };
+/// The Python that runs `examples/python/consumer.py` (confluent-kafka).
+///
+/// Panics when it is missing.
+fn python_with_confluent_kafka() -> String {
     let python = std::env::var("TICKERTAPE_PYTHON").unwrap_or_else(|_| {
         format!(
             "{}/.cache/tickertape/venv/bin/python",
@@ -377,6 +374,17 @@ fn python_subscriber_receives_stories_and_price_changes() {
         std::path::Path::new(&python).exists(),
         "{python} is missing: scripts/install-deps.sh installs confluent-kafka in that venv"
     );
+    python
+}
+
+/// The Python subscriber of `examples/python/` (confluent-kafka,
+/// read_committed) receives the story and every price change, exactly once.
+#[test]
+fn python_subscriber_receives_stories_and_price_changes() {
+    let Some(brokers) = real_broker("python_subscriber_receives_stories_and_price_changes") else {
+        return;
+    };
+    let python = python_with_confluent_kafka();
     let topics = Topics::fresh("subscriber");
     topics.create(&brokers, 3);
     let articles = Service::start("tickertape-articles", &brokers, &topics, &[]);
@@ -420,6 +428,7 @@ fn python_subscriber_receives_stories_and_price_changes() {
             .args(["--group", &format!("{}-python", topics.prefix)])
             .args(["--changes-topic", &topics.name("prices.changes")])
             .args(["--articles-topic", &topics.name("articles.enriched")])
+            .args(["--reactions-topic", &topics.name("market.reactions")])
             .args(extra)
             .output()
             .expect("the subscriber runs")
@@ -728,5 +737,44 @@ fn stories_and_prices_join_into_the_golden_reactions() {
         Duration::from_secs(1)
     )
     .is_empty());
+
+    // The Python subscriber example prints them, one line each.
+    let stories_and_prices: usize = runs
+        .iter()
+        .filter(|(topic, _)| topic != "articles.duplicates")
+        .map(|(_, lines)| lines.len())
+        .sum();
+    let total = stories_and_prices + expected.len();
+    let subscriber = std::process::Command::new("timeout")
+        .args(["180", &python_with_confluent_kafka()])
+        .arg(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../examples/python/consumer.py"
+        ))
+        .args(["--brokers", &brokers])
+        .args(["--group", &format!("{}-python", topics.prefix)])
+        .args(["--changes-topic", &topics.name("prices.changes")])
+        .args(["--articles-topic", &topics.name("articles.enriched")])
+        .args(["--reactions-topic", &output])
+        .args(["--max-events", &total.to_string(), "--idle-timeout", "60"])
+        .output()
+        .expect("the subscriber runs");
+    let stdout = String::from_utf8_lossy(&subscriber.stdout);
+    assert!(
+        subscriber.status.success(),
+        "{}",
+        String::from_utf8_lossy(&subscriber.stderr)
+    );
+    let reactions: Vec<&str> = stdout
+        .lines()
+        .filter(|l| l.starts_with("reaction "))
+        .collect();
+    assert_eq!(reactions.len(), expected.len(), "{stdout}");
+    assert!(
+        reactions.iter().any(|l| l.starts_with(
+            "reaction GSK    'GSK settles Zantac claims' v1 at 2024-11-12T22:30:00Z (market closed) from 35.11: +60s 0.00 (0.0000%)"
+        )),
+        "{stdout}"
+    );
     service.stop();
 }
