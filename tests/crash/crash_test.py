@@ -2,13 +2,16 @@
 """Crash test: nothing lost, nothing twice, against a real Apache Kafka broker.
 
 Feeds N ticks (with repeats, out-of-order and bad ones) and M raw pages (with
-syndicated copies, updates and bad ones) into fresh topics while the services
-run as separate processes; kills them with SIGKILL at random moments K times
-(restarting each), scales the prices service and the articles service
-(whose parse stage reads articles.raw, and whose dedupe stage moves with its
-one partition) from 1 to 3 instances and back, and optionally stops and restarts the broker mid-stream. Then it reads every
+syndicated copies, updates and bad ones; some name listed companies) into
+fresh topics while the three services run as separate processes; kills them
+with SIGKILL at random moments K times (restarting each), scales the prices,
+articles (whose parse stage reads articles.raw, and whose dedupe stage moves
+with its one partition) and reactions services (whose join moves with its
+partitions and their changelog) from 1 to 3 instances and back, and
+optionally stops and restarts the broker mid-stream. Then it reads every
 output topic with kcat (read_committed, an independent client) and compares
-with what `tickertape process` computes over the same inputs.
+with what `tickertape process` computes over the same inputs (the reactions
+from `process reactions` over the articles' and prices' own offline output).
 
 exactly_once: every expected event exactly once, nothing missing, nothing extra.
 at_least_once: nothing missing; duplicates allowed and counted.
@@ -37,7 +40,11 @@ sys.path.insert(0, os.path.dirname(HERE))
 from harness import TOPIC_VARS  # noqa: E402  (tests/harness.py)
 VOLATILE = ("processed_at", "ingest_time")
 OUTPUTS = ["articles.enriched", "articles.duplicates", "articles.dlq",
-           "prices.changes", "prices.alerts", "ticks.dlq"]
+           "prices.changes", "prices.alerts", "ticks.dlq", "market.reactions", "reactions.dlq"]
+# Companies the instrument catalog knows, whose symbols are in SYMBOLS.
+COMPANIES = ["Vodafone", "BP", "AstraZeneca", "GSK", "Rio Tinto", "Rolls-Royce", "National Grid", "RELX"]
+# Horizons within the ticks' hour, so that most stories' reactions close.
+REACTION_ENV = {"TICKERTAPE_REACTION_HORIZONS_S": "60,300,900"}
 SYMBOLS = ["RBGPF", "CMSC", "RYCEF", "NGG", "GSK", "RIO", "AZN", "BTI", "BP", "RELX",
            "SCS", "CMSD", "JRI", "VOD", "BCC", "BCE"] + ["X%02d" % i for i in range(24)]
 SITES = [("Berliner Tageblatt", "BTB"), ("Athens News", "ATN"), ("Gulf Courier", "GCR"),
@@ -75,11 +82,12 @@ def page_text(site, title, paragraphs, author):
     return "\n".join(lines) + "\n"
 
 
-def make_pages(rng, count, start):
-    """Unique stories, syndicated copies (same body, another site) and updates."""
+def make_pages(rng, count, start, spacing_s):
+    """Unique stories (half naming listed companies), syndicated copies (same
+    body, another site) and updates."""
     pages, stories = [], []
     for i in range(count):
-        fetched = (start + timedelta(seconds=20 * i)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        fetched = (start + timedelta(seconds=spacing_s * i)).strftime("%Y-%m-%dT%H:%M:%SZ")
         roll = rng.random()
         if i % 97 == 13:  # a bad envelope: no body
             pages.append(json.dumps({"url": f"https://bad.example/{i}", "fetched_at": fetched}))
@@ -99,6 +107,9 @@ def make_pages(rng, count, start):
         else:
             title = " ".join(rng.choice(WORDS) for _ in range(6)).capitalize() + f" {i}"
             paras = [paragraph(rng) for _ in range(rng.randint(6, 12))]
+            if rng.random() < 0.5:
+                named = rng.sample(COMPANIES, rng.randint(1, 3))
+                paras[0] = f"Shares of {' and '.join(named)} moved on the news. " + paras[0]
             stories.append((title, paras))
             site = rng.choice(SITES)
         author = f"{rng.choice('ABCDKM')}.{rng.choice(['Thomson', 'Park', 'Kowalski', 'Evans', 'Shah', 'Marsh'])}"
@@ -152,9 +163,14 @@ def canonical_letter(reason, original):
     return json.dumps({"reason": reason, "original": original}, sort_keys=True, ensure_ascii=False)
 
 
-def expected_outputs(binary, kind, path, clock):
-    out = subprocess.run([binary, "process", "--clock", clock, kind, path],
-                         capture_output=True, check=True, text=True).stdout
+def expected_outputs(binary, kind, paths, clock, extra=(), save=None):
+    """What `tickertape process KIND` publishes for the inputs, by topic;
+    its output lines are also written to `save`."""
+    out = subprocess.run([binary, "process", "--clock", clock, kind, *extra, *paths],
+                         capture_output=True, check=True, text=True, env=dict(os.environ, **REACTION_ENV)).stdout
+    if save:
+        with open(save, "w") as f:
+            f.write(out)
     expected = collections.defaultdict(collections.Counter)
     for line in out.splitlines():
         record = json.loads(line)
@@ -230,7 +246,7 @@ class Run:
         self.brokers = args.brokers
         self.workdir = tempfile.mkdtemp(prefix=f"tickertape-crash-{label}-")
         self.prefix = f"crash-{label}-{int(time.time() * 1000)}"
-        self.env = dict(os.environ, RUST_LOG="info",
+        self.env = dict(os.environ, RUST_LOG="info", **REACTION_ENV,
                         **{var: f"{self.prefix}.{name}" for var, name in TOPIC_VARS.items()})
         self.lock = threading.Lock()
         self.failures_restarted = 0
@@ -265,9 +281,10 @@ def chaos_run(args, mode, label, ticks, pages, expected, broker_restart):
     run.create_topics()
     articles = [Slot(run, args.articles, f"articles-{i}") for i in range(3)]
     prices = [Slot(run, args.prices, f"prices-{i}") for i in range(3)]
-    slots = articles + prices
-    articles[0].start()
-    prices[0].start()
+    reactions = [Slot(run, args.reactions, f"reactions-{i}") for i in range(3)]
+    slots = articles + prices + reactions
+    for service in (articles, prices, reactions):
+        service[0].start()
     stop = threading.Event()
     threading.Thread(target=monitor, args=(run, slots, stop), daemon=True).start()
 
@@ -307,13 +324,13 @@ def chaos_run(args, mode, label, ticks, pages, expected, broker_restart):
                     log(f"{label}: SIGKILL {victim.name} at {time.time() - started:.1f}s (kill {kills})")
                     time.sleep(rng.uniform(0.2, 1.0))
                 elif what == "scale-up":
-                    for slot in (prices[1], prices[2], articles[1], articles[2]):
+                    for slot in (*prices[1:], *articles[1:], *reactions[1:]):
                         slot.start()
-                    scale_log.append(f"prices and articles 1->3 at {time.time() - started:.0f}s")
+                    scale_log.append(f"prices, articles and reactions 1->3 at {time.time() - started:.0f}s")
                 elif what == "scale-down":
-                    for slot in (prices[1], prices[2], articles[1], articles[2]):
+                    for slot in (*prices[1:], *articles[1:], *reactions[1:]):
                         slot.stop()
-                    scale_log.append(f"prices and articles 3->1 at {time.time() - started:.0f}s")
+                    scale_log.append(f"prices, articles and reactions 3->1 at {time.time() - started:.0f}s")
             if what == "broker-restart":
                 log(f"{label}: stopping the broker at {time.time() - started:.1f}s")
                 subprocess.run([os.path.join(REPO, "scripts", "kafka.sh"), "stop", args.kafka_dir], check=True)
@@ -389,7 +406,7 @@ def print_report(report):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--bin", required=True, help="folder with tickertape, tickertape-articles, tickertape-prices")
+    parser.add_argument("--bin", required=True, help="folder with tickertape and the three service binaries")
     parser.add_argument("--brokers", required=True)
     parser.add_argument("--kafka-dir", required=True, help="the folder given to scripts/kafka.sh start")
     parser.add_argument("--ticks", type=int, default=100_000)
@@ -404,11 +421,17 @@ def main():
     args.tickertape = os.path.join(args.bin, "tickertape")
     args.articles = os.path.join(args.bin, "tickertape-articles")
     args.prices = os.path.join(args.bin, "tickertape-prices")
+    args.reactions = os.path.join(args.bin, "tickertape-reactions")
 
     rng = random.Random(args.seed)
     now = datetime.now(timezone.utc).replace(microsecond=0)
-    ticks = make_ticks(rng, args.ticks, now - timedelta(hours=20))
-    pages = make_pages(rng, args.pages, now - timedelta(days=1))
+    ticks_start = now - timedelta(hours=20)
+    ticks = make_ticks(rng, args.ticks, ticks_start)
+    # The pages run from shortly before the ticks to shortly after the
+    # newest: stories before their prices, among them and after them.
+    newest_tick = max(json.loads(line)["ts"] for _, line in ticks if '"seq"' in line)
+    span = (datetime.fromisoformat(newest_tick.replace("Z", "+00:00")) - ticks_start).total_seconds() + 1200
+    pages = make_pages(rng, args.pages, ticks_start - timedelta(minutes=10), span / max(args.pages, 1))
     workdir = tempfile.mkdtemp(prefix="tickertape-crash-inputs-")
     ticks_path, pages_path = os.path.join(workdir, "ticks.jsonl"), os.path.join(workdir, "pages.jsonl")
     with open(ticks_path, "w") as f:
@@ -416,8 +439,13 @@ def main():
     with open(pages_path, "w") as f:
         f.writelines(page + "\n" for page in pages)
     clock = now.strftime("%Y-%m-%dT%H:%M:%SZ")
-    expected = expected_outputs(args.tickertape, "ticks", ticks_path, clock)
-    for topic, counter in expected_outputs(args.tickertape, "articles", pages_path, clock).items():
+    articles_out, prices_out = os.path.join(workdir, "articles-out.jsonl"), os.path.join(workdir, "prices-out.jsonl")
+    expected = expected_outputs(args.tickertape, "ticks", [ticks_path], clock, save=prices_out)
+    for topic, counter in expected_outputs(args.tickertape, "articles", [pages_path], clock, save=articles_out).items():
+        expected[topic] = counter
+    # The crash runs' topics have 4 partitions (Run.create_topics).
+    for topic, counter in expected_outputs(args.tickertape, "reactions", [articles_out, prices_out], clock,
+                                           extra=["--partitions", "4"]).items():
         expected[topic] = counter
     log("expected from `tickertape process`: " + ", ".join(f"{t}={sum(expected[t].values())}" for t in OUTPUTS))
 
