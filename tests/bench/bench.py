@@ -9,6 +9,10 @@ For the same pre-produced messages, in the same run, interleaved per round:
 - tickertape-articles under both guarantees (parse and dedupe stages), on
   the text pages of the crash test's generator and on the HTML pages of the
   article-extraction benchmark (`content-type: text/html`, repeated);
+- tickertape-reactions under both guarantees: article events naming one of
+  S symbols each and price changes of those symbols; most stories run after
+  the prices, so they stay waiting (the state the issue sizes: 10,000
+  symbols, 100,000 waiting stories), the rest close and are published;
 - latency at a steady rate: ticks stamped with the time they are sent,
   read back from prices.changes by a read_committed subscriber
   (confluent-kafka, an independent client).
@@ -240,6 +244,63 @@ def run_articles(args, pages, guarantee, html=False):
     return {"rate": len(pages) / max(last - started, 1e-3), "cpu": cpu, "rss": rss, "inputs": len(pages)}
 
 
+def reaction_inputs(rng, symbols, waiting, closing, prices, start):
+    """Article events and price changes for the reactions row: `prices`
+    changes spread over `symbols` symbols from `start`, ten minutes long;
+    `closing` stories two hours before (their horizons pass during the run)
+    and `waiting` stories during the prices (theirs do not)."""
+    names = [f"S{i:05d}" for i in range(symbols)]
+    stamp = lambda t: t.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"  # noqa: E731
+    stories = []
+    for i in range(waiting + closing):
+        t0 = start + timedelta(seconds=rng.uniform(0, 600)) - (timedelta(hours=2, minutes=1) if i < closing else timedelta())
+        symbol = rng.choice(names)
+        event = {"schema": "tickertape.article.v1", "id": f"a{i:09d}", "story_id": f"s{i:09d}", "version": 1,
+                 "title": f"Story {i} on {symbol}", "fetched_at": stamp(t0), "published_at": None, "modified_at": None,
+                 "instruments": [{"symbol": symbol, "isin": None, "mic": "XNYS", "name": symbol, "matched": symbol}]}
+        stories.append((event["story_id"], json.dumps(event)))
+    cents = {name: rng.randint(1000, 20000) for name in names}
+    changes = []
+    for i in range(prices):
+        symbol = names[i % symbols]
+        previous = cents[symbol]
+        cents[symbol] = max(1, previous + rng.choice([-9, -3, -1, 1, 2, 5, 11]))
+        at = start + timedelta(seconds=600 * i / prices)
+        price, before = cents[symbol], previous
+        change = {"schema": "tickertape.price_change.v1", "symbol": symbol, "instrument": None,
+                  "price": f"{price // 100}.{price % 100:02d}", "previous_price": f"{before // 100}.{before % 100:02d}",
+                  "change": f"{(price - before) / 100:.2f}", "change_pct": "0.0000", "basis": "previous_tick",
+                  "currency": "USD", "event_time": stamp(at), "ingest_time": stamp(at),
+                  "source": {"kind": "feed", "name": "bench", "url": None}, "seq": i // symbols + 1, "source_seq": None}
+        changes.append((symbol, json.dumps(change)))
+    return stories, changes
+
+
+def run_reactions(args, stories, changes, guarantee):
+    label = f"reactions-{guarantee[:3]}"
+    topics = Topics(args, label, args.partitions)
+    produce(args.brokers, topics["articles.enriched"], stories)
+    produce(args.brokers, topics["prices.changes"], changes)
+    started = time.time()
+    service = Service(args, args.reactions, topics, guarantee, label)
+    ok = service.wait_consumed([(topics["articles.enriched"], len(stories)), (topics["prices.changes"], len(changes))],
+                               args.timeout, handed_over=topics["reactions.mentions"])
+    finished = time.time()
+    text = scrape(service.port)
+    waiting = metric_sum(text, "tickertape_reaction_pending_entries")
+    retained = metric_sum(text, "tickertape_reaction_history_entries")
+    cpu, rss = service.stop()
+    if not ok:
+        raise RuntimeError(f"{label} did not finish in {args.timeout} s")
+    published, _, _ = output_span(args.brokers, topics["market.reactions"])
+    inputs = len(stories) + len(changes)
+    log(f"{label}: {published:,} reactions published, {waiting:,.0f} stories waiting, {retained:,.0f} prices retained")
+    # Start-up included: from the service's start until every input, and
+    # every mention it handed over to itself, was consumed and committed.
+    return {"rate": inputs / max(finished - started, 1e-3), "cpu": cpu, "rss": rss, "inputs": inputs,
+            "waiting": waiting, "published": published}
+
+
 def run_latency(args, guarantee, rate, seconds):
     from confluent_kafka import Consumer, Producer  # the independent client
 
@@ -341,12 +402,16 @@ def main():
     parser.add_argument("--pages", type=int, default=20_000)
     parser.add_argument("--html-pages", type=int, default=2_000,
                         help="HTML pages (the extraction benchmark's, repeated) for the HTML row")
+    parser.add_argument("--reaction-symbols", type=int, default=10_000)
+    parser.add_argument("--reaction-stories", type=int, default=100_000,
+                        help="stories that stay waiting; a tenth as many more close during the run")
+    parser.add_argument("--reaction-prices", type=int, default=500_000)
     parser.add_argument("--partitions", type=int, default=6)
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--latency-rate", type=int, default=10_000)
     parser.add_argument("--latency-seconds", type=float, default=20)
     parser.add_argument("--timeout", type=float, default=600)
-    parser.add_argument("--only", default="passthrough,prices,articles,html,latency",
+    parser.add_argument("--only", default="passthrough,prices,articles,html,reactions,latency",
                         help="comma-separated subset of the rows")
     parser.add_argument("--seed", type=int, default=20261201)
     parser.add_argument("--guarantees", default="at_least_once,exactly_once",
@@ -357,6 +422,7 @@ def main():
     args.tickertape = os.path.join(args.bin, "tickertape")
     args.prices = os.path.join(args.bin, "tickertape-prices")
     args.articles = os.path.join(args.bin, "tickertape-articles")
+    args.reactions = os.path.join(args.bin, "tickertape-reactions")
     args.workdir = tempfile.mkdtemp(prefix="tickertape-bench-")
     only = set(args.only.split(","))
 
@@ -367,6 +433,9 @@ def main():
     pages = (crash_test.make_pages(rng, args.pages, now - timedelta(seconds=30 * args.pages))
              if "articles" in only else [])
     html_pages = benchmark_html_pages(args.html_pages) if "html" in only else []
+    stories, changes = (reaction_inputs(rng, args.reaction_symbols, args.reaction_stories,
+                                        args.reaction_stories // 10, args.reaction_prices, now - timedelta(hours=10))
+                        if "reactions" in only else ([], []))
     log(f"{len(ticks)} ticks, {len(pages)} pages, {len(html_pages)} HTML pages, {args.partitions} partitions, {args.rounds} rounds; logs in {args.workdir}")
 
     rows = {}
@@ -387,6 +456,12 @@ def main():
                 r = run_articles(args, html_pages, guarantee, html=True)
                 rows.setdefault(("tickertape-articles (HTML pages)", guarantee), []).append(r)
                 log(f"round {round_no + 1}: articles on HTML {guarantee} {r['rate']:,.0f}/s")
+            if "reactions" in only:
+                r = run_reactions(args, stories, changes, guarantee)
+                name = (f"tickertape-reactions ({args.reaction_symbols:,} symbols, "
+                        f"{args.reaction_stories:,} waiting stories)")
+                rows.setdefault((name, guarantee), []).append(r)
+                log(f"round {round_no + 1}: reactions {guarantee} {r['rate']:,.0f}/s")
     latency = {}
     if "latency" in only:
         for guarantee in args.guarantees.split(","):
