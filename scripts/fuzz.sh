@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Fuzzes every parser and both processors (fuzz/, cargo-fuzz on nightly),
+# Fuzzes every parser and every processor (fuzz/, cargo-fuzz on nightly),
 # each seeded with the test fixtures, for SECONDS each (default 60), and
 # prints a table: target, seconds, executions, crashes, and the coverage
 # (libFuzzer's `cov`) halfway through the executions and at the end: equal
@@ -15,7 +15,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 seconds=${1:-60}
 [ $# -gt 0 ] && shift
 targets=("$@")
-[ ${#targets[@]} -eq 0 ] && targets=(page_parser html_reader envelope tick_parser strip_line articles_processor prices_processor)
+[ ${#targets[@]} -eq 0 ] && targets=(page_parser html_reader envelope tick_parser strip_line articles_processor prices_processor reactions_join)
 
 rustup toolchain list | grep -q '^nightly' || rustup toolchain install nightly --profile minimal
 command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
@@ -35,6 +35,10 @@ html = [open(p, "rb").read() for p in sorted(glob.glob("tests/fixtures/articles/
 envelopes = lines("tests/fixtures/articles/envelopes.jsonl") + lines("tests/fixtures/bad/envelopes.jsonl")
 ticks = lines("tests/fixtures/ticks/feed.jsonl")
 strip = lines("tests/fixtures/ticks/seed-strip.txt")
+import json
+selector = {"articles.enriched": b"\x00", "prices.changes": b"\x01"}
+tape = [selector[r["topic"]] + json.dumps(r["value"]).encode()
+        for r in map(json.loads, lines("tests/fixtures/reactions/tape.jsonl")) if r["topic"] in selector]
 seeds = {
     "page_parser": pages,
     "envelope": pages + envelopes,
@@ -43,6 +47,7 @@ seeds = {
     "tick_parser": ticks + strip,
     "prices_processor": ticks + strip,
     "strip_line": strip,
+    "reactions_join": tape,
 }
 for target, inputs in seeds.items():
     os.makedirs(os.path.join(out, target))

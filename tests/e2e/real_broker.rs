@@ -778,3 +778,135 @@ fn stories_and_prices_join_into_the_golden_reactions() {
     );
     service.stop();
 }
+
+/// Hostile inputs to the reactions service through Kafka: each one a dead
+/// letter on reactions.dlq with its bytes, key and headers and a reason
+/// (including the internal topic's); the join goes on, and a story after
+/// them still gets its reaction.
+#[test]
+fn hostile_reaction_inputs_are_dead_letters_and_the_join_goes_on() {
+    let Some(brokers) =
+        real_broker("hostile_reaction_inputs_are_dead_letters_and_the_join_goes_on")
+    else {
+        return;
+    };
+    let topics = Topics::fresh("reactions-hostile");
+    topics.create(&brokers, 3);
+    let service = Service::start(
+        "tickertape-reactions",
+        &brokers,
+        &topics,
+        &["--reaction-max-input-bytes", "4096"],
+    );
+    let article = |schema: &str, symbol: &str, fetched: &str| {
+        format!(
+            r#"{{"schema":"{schema}","id":"a-{symbol}","story_id":"s-{symbol}","version":1,"title":"A story on {symbol}","fetched_at":"{fetched}","instruments":[{{"symbol":"{symbol}","isin":null,"mic":"XNYS"}}]}}"#
+        )
+    };
+    let change = |symbol: &str, price: &str, at: &str| {
+        format!(
+            r#"{{"schema":"tickertape.price_change.v1","symbol":"{symbol}","price":"{price}","event_time":"{at}"}}"#
+        )
+    };
+    let huge = article("tickertape.article.v1", "BP", "2024-11-12T15:00:00Z")
+        .replace("A story", &"A long story ".repeat(400));
+    let cases: Vec<(&str, &str, String, &str)> = vec![
+        (
+            "articles.enriched",
+            "k1",
+            "not json at all".into(),
+            "invalid_article",
+        ),
+        (
+            "articles.enriched",
+            "k2",
+            article("tickertape.article.v9", "BP", "2024-11-12T15:00:00Z"),
+            "unknown_schema",
+        ),
+        ("articles.enriched", "k3", huge, "too_large"),
+        (
+            "prices.changes",
+            "VOD",
+            change("BP", "28.00", "2024-11-12T15:00:00Z"),
+            "key_mismatch",
+        ),
+        (
+            "prices.changes",
+            "BP",
+            change("BP", "NaN", "2024-11-12T15:00:00Z"),
+            "invalid_price_change",
+        ),
+        (
+            "prices.changes",
+            "BP",
+            change("BP", "28.00", "2024-11-12T15:00:00Z").replace("change.v1", "change.v2"),
+            "unknown_schema",
+        ),
+        (
+            "reactions.mentions",
+            "BP",
+            r#"{"schema":"tickertape.story_mention.v1"}"#.into(),
+            "invalid_mention",
+        ),
+    ];
+    for (index, (topic, key, value, _)) in cases.iter().enumerate() {
+        let trace = format!("trace-{index}");
+        produce(
+            &brokers,
+            &topics.name(topic),
+            Some(key),
+            &[("x-trace", trace.as_str())],
+            value.as_bytes(),
+            None,
+        );
+    }
+    // Then an ordinary story and the prices that close its horizons.
+    produce_lines(
+        &brokers,
+        &topics.name("articles.enriched"),
+        &[(
+            "s-GSK".into(),
+            article("tickertape.article.v1", "GSK", "2024-11-12T15:00:00Z"),
+        )],
+    );
+    produce_lines(
+        &brokers,
+        &topics.name("prices.changes"),
+        &[
+            ("GSK".into(), change("GSK", "35.00", "2024-11-12T14:59:00Z")),
+            ("GSK".into(), change("GSK", "35.70", "2024-11-12T15:30:00Z")),
+            ("GSK".into(), change("GSK", "36.00", "2024-11-12T17:10:00Z")),
+        ],
+    );
+
+    let letters = consume(&brokers, &topics.name("reactions.dlq"), cases.len(), WAIT);
+    assert_eq!(
+        letters.len(),
+        cases.len(),
+        "one dead letter per hostile input"
+    );
+    for (index, (topic, key, value, reason)) in cases.iter().enumerate() {
+        let trace = format!("trace-{index}");
+        let letter = letters
+            .iter()
+            .find(|l| l.header("x-trace") == Some(trace.as_str()))
+            .unwrap_or_else(|| panic!("no dead letter for case {index} ({reason})"));
+        assert_eq!(
+            letter.header("tickertape.reason"),
+            Some(*reason),
+            "case {index}"
+        );
+        assert_eq!(
+            letter.header("tickertape.source.topic"),
+            Some(topics.name(topic).as_str())
+        );
+        assert_eq!(letter.key.as_deref(), Some(*key), "case {index}: its key");
+        assert_eq!(&letter.payload, value, "case {index}: its bytes");
+    }
+    let reactions = consume(&brokers, &topics.name("market.reactions"), 1, WAIT);
+    assert_eq!(reactions.len(), 1, "the join went on");
+    let reaction = reactions[0].json();
+    assert_eq!(reaction["symbol"], "GSK");
+    assert_eq!(reaction["horizons"][2]["change"], "0.70");
+    service.stop();
+}
