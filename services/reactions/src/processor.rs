@@ -115,6 +115,14 @@ impl ReactionJoin {
             ));
         };
         self.update_gauges();
+        if input.topic == self.changes_topic {
+            if let Some(newest) = self.tapes.values().filter_map(|t| t.stream_time).max() {
+                self.metrics.watermark.set(unix_seconds(newest));
+                self.metrics
+                    .watermark_delay
+                    .set(unix_seconds(input.received_at) - unix_seconds(newest));
+            }
+        }
         closed
             .iter()
             .map(|reaction| {
@@ -150,12 +158,6 @@ impl ReactionJoin {
         let tape = self.tapes.entry(input.partition).or_default();
         let applied =
             tape.apply_price(&change.symbol, change.event_time, change.price, &self.rules);
-        if let Some(stream_time) = tape.stream_time {
-            self.metrics.watermark.set(unix_seconds(stream_time));
-            self.metrics
-                .watermark_delay
-                .set(unix_seconds(input.received_at) - unix_seconds(stream_time));
-        }
         if applied.late {
             &self.metrics.prices_late
         } else {
