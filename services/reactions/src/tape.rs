@@ -173,10 +173,37 @@ pub struct SymbolTape {
     pub history: BTreeMap<DateTime<Utc>, Decimal>,
     /// The newest event time seen.
     pub watermark: Option<DateTime<Utc>>,
-    /// Waiting story versions, by [`Mention::key`].
-    pub pending: HashMap<String, Mention, RandomState>,
-    /// The same, by when they close: (closes at, mention key).
-    due: BTreeSet<(DateTime<Utc>, String)>,
+    /// Waiting story versions by when they close, in arrival order within
+    /// one time: every lookup is "the earliest", so nothing else is indexed.
+    pending: BTreeMap<DateTime<Utc>, Vec<Mention>>,
+    /// How many are waiting.
+    pending_count: usize,
+}
+
+impl SymbolTape {
+    /// When its earliest waiting story closes.
+    fn first_close(&self) -> Option<DateTime<Utc>> {
+        self.pending.first_key_value().map(|(at, _)| *at)
+    }
+
+    /// Takes the earliest waiting story if it closes before `before`.
+    fn take_first_before(&mut self, before: DateTime<Utc>) -> Option<Mention> {
+        if self.first_close()? >= before {
+            return None;
+        }
+        self.take_first()
+    }
+
+    /// Takes the earliest waiting story.
+    fn take_first(&mut self) -> Option<Mention> {
+        let mut entry = self.pending.first_entry()?;
+        let mention = entry.get_mut().remove(0);
+        if entry.get().is_empty() {
+            entry.remove();
+        }
+        self.pending_count -= 1;
+        Some(mention)
+    }
 }
 
 /// The join state of one input partition.
@@ -186,11 +213,13 @@ pub struct PartitionTape {
     pub symbols: HashMap<String, SymbolTape, RandomState>,
     /// The newest event time seen across the partition's symbols.
     pub stream_time: Option<DateTime<Utc>>,
-    /// Every waiting story version by when it closes, for closing idle
-    /// symbols': (closes at, symbol, mention key).
-    due: BTreeSet<(DateTime<Utc>, String, String)>,
+    /// Every symbol with waiting stories, by when its earliest closes: what
+    /// the partition's stream time closes when a symbol goes idle.
+    due: BTreeSet<(DateTime<Utc>, String)>,
     /// Prices held, across symbols.
     history_points: usize,
+    /// Stories waiting, across symbols.
+    pending: usize,
 }
 
 impl PartitionTape {
@@ -201,7 +230,7 @@ impl PartitionTape {
 
     /// Stories waiting across the partition's symbols.
     pub fn pending_stories(&self) -> usize {
-        self.due.len()
+        self.pending
     }
 
     /// A price: kept in the symbol's history, moving its watermark and the
@@ -225,40 +254,65 @@ impl PartitionTape {
         }
         let watermark = tape.watermark.map_or(at, |mark| mark.max(at));
         tape.watermark = Some(watermark);
-        self.stream_time = Some(self.stream_time.map_or(at, |time| time.max(at)));
+        let stream_time = self.stream_time.map_or(at, |time| time.max(at));
+        self.stream_time = Some(stream_time);
 
-        // The symbol's own stories first, then any symbol's gone idle.
-        let mut ready: Vec<(DateTime<Utc>, String, String, ClosedBy)> = Vec::new();
-        while let Some((closes_at, story_id)) = tape.due.first().cloned() {
-            if closes_at >= watermark {
+        // The symbol's own stories first, then those of symbols gone idle.
+        self.close(
+            symbol,
+            watermark,
+            ClosedBy::Watermark,
+            rules,
+            &mut applied.closed,
+        );
+        while let Some((first, idle_symbol)) = self.due.first().cloned() {
+            if first + rules.idle_close >= stream_time {
                 break;
             }
-            tape.due.pop_first();
-            ready.push((closes_at, symbol.to_owned(), story_id, ClosedBy::Watermark));
-        }
-        let stream_time = self.stream_time.unwrap_or(at);
-        while let Some((closes_at, due_symbol, story_id)) = self.due.first().cloned() {
-            if closes_at + rules.idle_close >= stream_time {
-                break;
-            }
-            self.due.pop_first();
-            if let Some(tape) = self.symbols.get_mut(&due_symbol) {
-                tape.due.remove(&(closes_at, story_id.clone()));
-            }
-            ready.push((closes_at, due_symbol, story_id, ClosedBy::Idle));
-        }
-        for (closes_at, due_symbol, story_id, closed_by) in ready {
-            self.due
-                .remove(&(closes_at, due_symbol.clone(), story_id.clone()));
-            let tape = self.symbols.entry(due_symbol).or_default();
-            if let Some(mention) = tape.pending.remove(&story_id) {
-                applied
-                    .closed
-                    .push(tape.reaction(mention, rules, closed_by));
-            }
+            self.close(
+                &idle_symbol,
+                stream_time - rules.idle_close,
+                ClosedBy::Idle,
+                rules,
+                &mut applied.closed,
+            );
         }
         applied.trimmed = self.trim(symbol, rules);
         applied
+    }
+
+    /// Closes the symbol's waiting stories that close before `before`.
+    fn close(
+        &mut self,
+        symbol: &str,
+        before: DateTime<Utc>,
+        closed_by: ClosedBy,
+        rules: &Rules,
+        closed: &mut Vec<Reaction>,
+    ) {
+        let Some(tape) = self.symbols.get_mut(symbol) else {
+            return;
+        };
+        let first = tape.first_close();
+        while let Some(mention) = tape.take_first_before(before) {
+            self.pending -= 1;
+            closed.push(tape.reaction(mention, rules, closed_by));
+        }
+        let now_first = tape.first_close();
+        self.reindex(symbol, first, now_first);
+    }
+
+    /// Keeps the idle index's entry for `symbol` at its earliest close.
+    fn reindex(&mut self, symbol: &str, was: Option<DateTime<Utc>>, now: Option<DateTime<Utc>>) {
+        if was == now {
+            return;
+        }
+        if let Some(was) = was {
+            self.due.remove(&(was, symbol.to_owned()));
+        }
+        if let Some(now) = now {
+            self.due.insert((now, symbol.to_owned()));
+        }
     }
 
     /// A story version naming a symbol: closed now when the symbol's
@@ -279,15 +333,16 @@ impl PartitionTape {
         }
         let symbol = mention.symbol.clone();
         self.wait(mention, closes_at);
-        let tape = self.symbols.entry(symbol.clone()).or_default();
         let mut evicted = None;
-        if tape.pending.len() > rules.max_pending_per_symbol {
-            if let Some((closes_at, key)) = tape.due.pop_first() {
-                self.due.remove(&(closes_at, symbol, key.clone()));
-                if let Some(mention) = tape.pending.remove(&key) {
-                    evicted = Some(tape.reaction(mention, rules, ClosedBy::Capacity));
-                }
+        let tape = self.symbols.entry(symbol.clone()).or_default();
+        if tape.pending_count > rules.max_pending_per_symbol {
+            let first = tape.first_close();
+            if let Some(mention) = tape.take_first() {
+                self.pending -= 1;
+                evicted = Some(tape.reaction(mention, rules, ClosedBy::Capacity));
             }
+            let now_first = tape.first_close();
+            self.reindex(&symbol, first, now_first);
         }
         MentionApplied::Pending { evicted }
     }
@@ -300,11 +355,14 @@ impl PartitionTape {
 
     /// Keeps `mention` waiting until `closes_at`.
     fn wait(&mut self, mention: Mention, closes_at: DateTime<Utc>) {
-        let (symbol, key) = (mention.symbol.clone(), mention.key());
-        self.due.insert((closes_at, symbol.clone(), key.clone()));
-        let tape = self.symbols.entry(symbol).or_default();
-        tape.due.insert((closes_at, key.clone()));
-        tape.pending.insert(key, mention);
+        let symbol = mention.symbol.clone();
+        let tape = self.symbols.entry(symbol.clone()).or_default();
+        let first = tape.first_close();
+        tape.pending.entry(closes_at).or_default().push(mention);
+        tape.pending_count += 1;
+        self.pending += 1;
+        let now_first = tape.first_close();
+        self.reindex(&symbol, first, now_first);
     }
 
     /// Puts back a price read from the changelog (watermark and stream time
