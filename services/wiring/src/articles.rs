@@ -8,10 +8,10 @@ use tickertape_articles::metrics::ArticleMetrics;
 use tickertape_articles::processor::{DedupeStage, ParseStage};
 use tickertape_core::admin::{check_access, partition_count, TopicSpec};
 use tickertape_core::config::{RuntimeConfig, ServiceArgs};
-use tickertape_core::{runtime, ProcessHost};
+use tickertape_core::ProcessHost;
 use tokio_util::sync::CancellationToken;
 
-use crate::{spawn_stage, Error};
+use crate::{run_two_stages, Error, Stage};
 
 /// Runs the parse stage and the dedupe stage in `host` until `shutdown`.
 /// Every instance runs both; the dedupe stage's single input partition is
@@ -54,40 +54,22 @@ pub async fn run(
     let parse = ParseStage::new(settings, Arc::new(Enricher::builtin()), metrics.clone());
     let dedupe = DedupeStage::new(settings, metrics);
 
-    // Each stage is a task of its own, so the scheduler runs them side by
-    // side: joined on one task, the dedupe stage got no time while the
-    // parse stage had input (nothing came out for the first 10-12 s of a
-    // backlog under exactly-once). If either fails, the other is stopped
-    // too, so the process exits and is restarted whole.
-    let stop = shutdown.child_token();
-    let parse_task = spawn_stage(
-        runtime::run(
-            parse_config,
-            parse,
-            host.runtime_metrics.clone(),
-            parse_ready,
-            stop.clone(),
-        ),
-        stop.clone(),
-    );
-    let dedupe_task = spawn_stage(
-        runtime::run(
-            dedupe_config,
-            dedupe,
-            host.runtime_metrics.clone(),
-            dedupe_ready,
-            stop.clone(),
-        ),
-        stop.clone(),
-    );
-    let (parsed, deduped) = tokio::join!(parse_task, dedupe_task);
-    for finished in [parsed, deduped] {
-        finished.map_err(|source| tickertape_core::Error::Task {
-            task: "an articles stage",
-            source,
-        })??;
-    }
-    Ok(())
+    run_two_stages(
+        Stage {
+            config: parse_config,
+            processor: parse,
+            ready: parse_ready,
+        },
+        Stage {
+            config: dedupe_config,
+            processor: dedupe,
+            ready: dedupe_ready,
+        },
+        host,
+        shutdown,
+        "an articles stage",
+    )
+    .await
 }
 
 /// One partition is what lets one dedupe consumer see every article.

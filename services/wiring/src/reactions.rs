@@ -3,7 +3,7 @@
 
 use tickertape_core::admin::{check_access, partition_count, TopicSpec};
 use tickertape_core::config::{RuntimeConfig, ServiceArgs};
-use tickertape_core::{runtime, ProcessHost};
+use tickertape_core::ProcessHost;
 use tickertape_market::sessions::TradingCalendar;
 use tickertape_reactions::config::{ReactionTopics, ReactionsSettings};
 use tickertape_reactions::mention::MentionRouter;
@@ -11,7 +11,7 @@ use tickertape_reactions::metrics::ReactionMetrics;
 use tickertape_reactions::processor::ReactionJoin;
 use tokio_util::sync::CancellationToken;
 
-use crate::{spawn_stage, Error};
+use crate::{run_two_stages, Error, Stage};
 
 /// Runs the router (article events to symbol-keyed mentions) and the join
 /// (mentions and price changes to reactions) in `host` until `shutdown`.
@@ -52,35 +52,22 @@ pub async fn run(
     let metrics = ReactionMetrics::register(&host.registry)?;
     let router = MentionRouter::new(settings, metrics.clone());
     let join = ReactionJoin::new(settings, TradingCalendar::builtin(), metrics);
-    let stop = shutdown.child_token();
-    let route_task = spawn_stage(
-        runtime::run(
-            route_config,
-            router,
-            host.runtime_metrics.clone(),
-            route_ready,
-            stop.clone(),
-        ),
-        stop.clone(),
-    );
-    let join_task = spawn_stage(
-        runtime::run(
-            join_config,
-            join,
-            host.runtime_metrics.clone(),
-            join_ready,
-            stop.clone(),
-        ),
-        stop.clone(),
-    );
-    let (routed, joined) = tokio::join!(route_task, join_task);
-    for finished in [routed, joined] {
-        finished.map_err(|source| tickertape_core::Error::Task {
-            task: "a reactions stage",
-            source,
-        })??;
-    }
-    Ok(())
+    run_two_stages(
+        Stage {
+            config: route_config,
+            processor: router,
+            ready: route_ready,
+        },
+        Stage {
+            config: join_config,
+            processor: join,
+            ready: join_ready,
+        },
+        host,
+        shutdown,
+        "a reactions stage",
+    )
+    .await
 }
 
 /// The join keeps partition n of both its inputs in one state: the
