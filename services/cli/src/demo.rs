@@ -66,7 +66,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     // Late ticks are dropped (and counted) unless a topic is named: the
     // demo names one, so that they are shown too.
     prices.topics.late_ticks = Some(DEMO_LATE_TICKS_TOPIC.to_owned());
-    let reactions = ReactionsArgs::defaults().settings()?;
+    let reactions = ReactionsArgs::defaults().settings(&TimeBoundsArgs::default())?;
     let topics = all_topics(
         &articles.topics,
         &prices.topics,

@@ -76,6 +76,8 @@ enum Kind {
         partitions: u32,
         #[command(flatten)]
         args: ReactionsArgs,
+        #[command(flatten)]
+        time_bounds: TimeBoundsArgs,
     },
 }
 
@@ -129,8 +131,9 @@ pub fn run(args: ProcessArgs) -> anyhow::Result<()> {
             files,
             partitions,
             args: reactions,
+            time_bounds,
         } => {
-            let settings = reactions.settings()?;
+            let settings = reactions.settings(&time_bounds)?;
             let metrics = ReactionMetrics::unregistered();
             let mut router = MentionRouter::new(&settings, metrics.clone());
             let mut join = ReactionJoin::new(

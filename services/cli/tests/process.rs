@@ -623,8 +623,16 @@ fn every_event_and_example_validates_against_its_schema() {
 /// 3-partition price topic would spread them (the end-to-end test's count).
 fn process_reactions() -> Vec<Value> {
     let tape = fixture("reactions/tape.jsonl");
+    // The clock after the tape's last price (2024-11-13T16:00): none is from the future.
     process(
-        &["--clock", CLOCK, "reactions", "--partitions", "3", &tape],
+        &[
+            "--clock",
+            "2024-11-13T17:00:00Z",
+            "reactions",
+            "--partitions",
+            "3",
+            &tape,
+        ],
         None,
     )
 }

@@ -3,7 +3,7 @@
 //! stages are built from ([`ReactionsSettings`]).
 
 use chrono::TimeDelta;
-use tickertape_processor::settings::{at_least_one, span_s};
+use tickertape_processor::settings::{at_least_one, span_s, TimeBounds, TimeBoundsArgs};
 use tickertape_processor::SettingsError;
 
 use crate::tape::Rules;
@@ -150,6 +150,11 @@ pub struct ReactionsSettings {
     pub rules: Rules,
     /// Larger inputs are dead-lettered (`too_large`).
     pub max_input_bytes: usize,
+    /// A price or a story further ahead of the clock (`future_time`) or
+    /// before the earliest time (`too_early`) is dead-lettered: one price
+    /// stamped in the year 9999 would close every waiting story of its
+    /// partition.
+    pub time_bounds: TimeBounds,
 }
 
 /// The longest horizon: a week is past any market reaction a desk reads
@@ -166,7 +171,10 @@ impl ReactionsArgs {
     ///
     /// Fails when no horizon is given, one is zero or over a week, a span
     /// is longer than a century, or a bound is zero.
-    pub fn settings(&self) -> Result<ReactionsSettings, SettingsError> {
+    pub fn settings(
+        &self,
+        time_bounds: &TimeBoundsArgs,
+    ) -> Result<ReactionsSettings, SettingsError> {
         let mut horizons = self.reaction_horizons_s.clone();
         horizons.sort_unstable();
         horizons.dedup();
@@ -213,6 +221,7 @@ impl ReactionsArgs {
                 "--reaction-max-input-bytes (TICKERTAPE_REACTION_MAX_INPUT_BYTES)",
                 self.reaction_max_input_bytes,
             )?,
+            time_bounds: time_bounds.bounds()?,
         })
     }
 }
@@ -222,7 +231,7 @@ impl Default for ReactionsSettings {
     /// service applied; for tests and the demo.
     fn default() -> Self {
         ReactionsArgs::defaults()
-            .settings()
+            .settings(&TimeBoundsArgs::default())
             .expect("the defaults are valid (checked by a unit test)")
     }
 }
@@ -239,12 +248,14 @@ mod tests {
 
     #[test]
     fn the_defaults_are_valid_and_bad_horizons_are_named() {
-        let settings = ReactionsArgs::defaults().settings().unwrap();
+        let settings = ReactionsArgs::defaults()
+            .settings(&TimeBoundsArgs::default())
+            .unwrap();
         assert_eq!(settings.rules, Rules::default());
         for horizons in [vec![], vec![0, 60], vec![60, MAX_HORIZON_S + 1]] {
             let mut args = ReactionsArgs::defaults();
             args.reaction_horizons_s = horizons;
-            let error = args.settings().unwrap_err();
+            let error = args.settings(&TimeBoundsArgs::default()).unwrap_err();
             assert!(
                 error.setting.starts_with("--reaction-horizons-s"),
                 "{error}"
@@ -253,10 +264,13 @@ mod tests {
         let mut args = ReactionsArgs::defaults();
         args.reaction_horizons_s = vec![300, 60, 300];
         assert_eq!(
-            args.settings().unwrap().rules.horizons,
+            args.settings(&TimeBoundsArgs::default())
+                .unwrap()
+                .rules
+                .horizons,
             vec![TimeDelta::seconds(60), TimeDelta::seconds(300)]
         );
         args.reaction_max_pending_per_symbol = 0;
-        assert!(args.settings().is_err());
+        assert!(args.settings(&TimeBoundsArgs::default()).is_err());
     }
 }

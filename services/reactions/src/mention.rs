@@ -69,6 +69,8 @@ pub const ROUTER_REJECTION_REASONS: &[&str] = &[
     "too_large",
     "invalid_article",
     "unknown_schema",
+    "future_time",
+    "too_early",
     "serialization",
 ];
 
@@ -76,6 +78,7 @@ pub const ROUTER_REJECTION_REASONS: &[&str] = &[
 pub struct MentionRouter {
     mentions_topic: String,
     max_input_bytes: usize,
+    time_bounds: tickertape_processor::settings::TimeBounds,
     metrics: ReactionMetrics,
 }
 
@@ -85,6 +88,7 @@ impl MentionRouter {
         MentionRouter {
             mentions_topic: settings.topics.mentions.clone(),
             max_input_bytes: settings.max_input_bytes,
+            time_bounds: settings.time_bounds,
             metrics,
         }
     }
@@ -116,6 +120,8 @@ impl MentionRouter {
             ));
         }
         let published_at = article.published_at();
+        self.time_bounds
+            .check("story time", published_at, input.received_at)?;
         let mut records: Vec<Record> = Vec::with_capacity(article.instruments.len());
         let mut seen: Vec<&str> = Vec::new();
         for instrument in &article.instruments {
@@ -172,7 +178,7 @@ mod tests {
     use super::*;
 
     fn route(payload: &str) -> Outcome {
-        let now = "2024-11-12T15:00:00Z".parse().unwrap();
+        let now = "2024-11-12T18:00:00Z".parse().unwrap();
         MentionRouter::new(
             &ReactionsSettings::default(),
             ReactionMetrics::unregistered(),
@@ -247,6 +253,12 @@ mod tests {
         assert_eq!(
             reason(route(&ARTICLE.replace("article.v1", "article.v9"))),
             "unknown_schema"
+        );
+        // A page time is never believed past its fetch time; a fetch time
+        // far ahead of the clock is refused.
+        assert_eq!(
+            reason(route(&ARTICLE.replace("2024-11-12", "2099-01-01"))),
+            "future_time"
         );
     }
 }

@@ -9,6 +9,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use tickertape_market::sessions::TradingCalendar;
+use tickertape_processor::settings::TimeBounds;
 use tickertape_processor::{
     json_record, Input, Outcome, Processor, Record, Rejection, RestoreError, StateChange,
 };
@@ -47,6 +48,8 @@ pub const JOIN_REJECTION_REASONS: &[&str] = &[
     "unknown_schema",
     "key_mismatch",
     "unknown_topic",
+    "future_time",
+    "too_early",
     "serialization",
 ];
 
@@ -57,6 +60,7 @@ pub struct ReactionJoin {
     reactions_topic: String,
     rules: Rules,
     max_input_bytes: usize,
+    time_bounds: TimeBounds,
     calendar: TradingCalendar,
     tapes: HashMap<i32, PartitionTape>,
     /// Changelog entries written since the changelog last took them, by
@@ -78,6 +82,7 @@ impl ReactionJoin {
             reactions_topic: settings.topics.reactions.clone(),
             rules: settings.rules.clone(),
             max_input_bytes: settings.max_input_bytes,
+            time_bounds: settings.time_bounds,
             calendar,
             tapes: HashMap::new(),
             changed: HashMap::new(),
@@ -155,6 +160,8 @@ impl ReactionJoin {
         })?;
         check_schema(&change.schema, PRICE_CHANGE_SCHEMA)?;
         check_key(input, &change.symbol)?;
+        self.time_bounds
+            .check("price time", change.event_time, input.received_at)?;
         let tape = self.tapes.entry(input.partition).or_default();
         let applied =
             tape.apply_price(&change.symbol, change.event_time, change.price, &self.rules);
@@ -177,6 +184,11 @@ impl ReactionJoin {
         for at in applied.trimmed {
             changed.insert(price_key(&point.symbol, at), None);
         }
+        for (symbol, times) in applied.forgotten {
+            for at in times {
+                changed.insert(price_key(&symbol, at), None);
+            }
+        }
         for reaction in &applied.closed {
             changed.insert(story_key(&reaction.mention), None);
         }
@@ -192,6 +204,8 @@ impl ReactionJoin {
         })?;
         check_schema(&record.schema, MENTION_SCHEMA)?;
         check_key(input, &record.mention.symbol)?;
+        self.time_bounds
+            .check("story time", record.mention.published_at, input.received_at)?;
         let mention = record.mention;
         let key = story_key(&mention);
         let value = serde_json::to_vec(&mention).ok();
@@ -464,7 +478,11 @@ mod tests {
                     .collect(),
             )
             .unwrap();
-        assert_eq!(after.tapes()[&3], before.tapes()[&3]);
+        assert_eq!(after.tapes()[&3].symbols, before.tapes()[&3].symbols);
+        assert_eq!(
+            after.tapes()[&3].stream_time,
+            before.tapes()[&3].stream_time
+        );
         assert_eq!(after.state_entries(), 2);
         let closing = change("2024-11-12T17:00:06Z", "29.00");
         assert_eq!(
@@ -520,6 +538,16 @@ mod tests {
             "unknown_schema"
         );
         assert_eq!(reason("ticks.raw", None, good.as_bytes()), "unknown_topic");
+        // One price stamped far ahead would close every waiting story.
+        assert_eq!(
+            reason(
+                "prices.changes",
+                None,
+                good.replace("2024-11-12T14:59:00Z", "9999-01-01T00:00:00Z")
+                    .as_bytes()
+            ),
+            "future_time"
+        );
         assert_eq!(
             reason("prices.changes", Some(b"BP"), good.as_bytes()),
             "published"

@@ -150,7 +150,15 @@ pub struct PriceApplied {
     pub late: bool,
     /// Prices dropped from the history to keep it within its bounds.
     pub trimmed: Vec<DateTime<Utc>>,
+    /// Symbols forgotten whole, with the times of the prices they held:
+    /// none for longer than the retention, and no story waiting.
+    pub forgotten: Vec<(String, Vec<DateTime<Utc>>)>,
 }
+
+/// How many prices a partition takes between sweeps for symbols gone
+/// stale: a sweep looks at every symbol, so it runs rarely; without it a
+/// feed of ever-new symbols would grow the state without bound.
+pub const SWEEP_EVERY_PRICES: usize = 10_000;
 
 /// What a mention did to the tape.
 #[derive(Debug, PartialEq, Eq)]
@@ -220,6 +228,8 @@ pub struct PartitionTape {
     history_points: usize,
     /// Stories waiting, across symbols.
     pending: usize,
+    /// Prices since the last sweep for stale symbols.
+    prices_since_sweep: usize,
 }
 
 impl PartitionTape {
@@ -278,7 +288,34 @@ impl PartitionTape {
             );
         }
         applied.trimmed = self.trim(symbol, rules);
+        self.prices_since_sweep += 1;
+        if self.prices_since_sweep >= SWEEP_EVERY_PRICES {
+            self.prices_since_sweep = 0;
+            applied.forgotten = self.forget_stale(stream_time - rules.history_retention);
+        }
         applied
+    }
+
+    /// Forgets the symbols with no price since `cutoff` and no story
+    /// waiting; returns them with the times of the prices they held.
+    fn forget_stale(&mut self, cutoff: DateTime<Utc>) -> Vec<(String, Vec<DateTime<Utc>>)> {
+        let stale: Vec<String> = self
+            .symbols
+            .iter()
+            .filter(|(_, tape)| {
+                tape.pending_count == 0 && tape.watermark.is_none_or(|mark| mark < cutoff)
+            })
+            .map(|(symbol, _)| symbol.clone())
+            .collect();
+        let mut forgotten = Vec::with_capacity(stale.len());
+        for symbol in stale {
+            if let Some(tape) = self.symbols.remove(&symbol) {
+                self.history_points -= tape.history.len();
+                forgotten.push((symbol, tape.history.into_keys().collect()));
+            }
+        }
+        forgotten.sort_unstable();
+        forgotten
     }
 
     /// Closes the symbol's waiting stories that close before `before`.
@@ -631,6 +668,45 @@ mod tests {
             tape.apply_price("BP", at("2024-11-12T15:00:00Z"), dec!(1), &rules)
                 .late
         );
+    }
+
+    #[test]
+    fn a_symbol_with_no_price_for_longer_than_the_retention_is_forgotten() {
+        let rules = Rules {
+            history_retention: TimeDelta::hours(1),
+            idle_close: TimeDelta::days(1),
+            ..rules()
+        };
+        let mut tape = PartitionTape::default();
+        tape.apply_price("OLD", at("2024-11-12T09:00:00Z"), dec!(1), &rules);
+        tape.apply_mention(
+            Mention {
+                symbol: "WAITS".into(),
+                ..mention("w", 1, "2024-11-12T09:00:00Z")
+            },
+            &rules,
+        );
+        let start = at("2024-11-12T12:00:00Z");
+        let mut forgotten = Vec::new();
+        for n in 0..SWEEP_EVERY_PRICES {
+            let applied = tape.apply_price(
+                "BP",
+                start + TimeDelta::milliseconds(n as i64),
+                dec!(4),
+                &rules,
+            );
+            forgotten.extend(applied.forgotten);
+        }
+        assert_eq!(
+            forgotten,
+            vec![("OLD".to_owned(), vec![at("2024-11-12T09:00:00Z")])]
+        );
+        assert!(!tape.symbols.contains_key("OLD"));
+        assert!(
+            tape.symbols.contains_key("WAITS"),
+            "a symbol with a story waiting stays"
+        );
+        assert!(tape.symbols.contains_key("BP"));
     }
 
     #[test]

@@ -74,6 +74,9 @@ pub struct ReactionsCommand {
     /// This service's topics and join settings.
     #[command(flatten)]
     pub reactions: ReactionsArgs,
+    /// The times a price or a story may claim.
+    #[command(flatten)]
+    pub time_bounds: TimeBoundsArgs,
 }
 
 /// Where each service serves `/metrics` unless told otherwise: one port

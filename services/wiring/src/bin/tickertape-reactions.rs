@@ -10,7 +10,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 fn main() -> anyhow::Result<()> {
     let command = ReactionsCommand::from_process();
     telemetry::init(command.service.log_format);
-    let settings = command.reactions.settings()?;
+    let settings = command.reactions.settings(&command.time_bounds)?;
     shutdown::run_service(|shutdown| async move {
         let host = ProcessHost::new();
         host.serve(command.service.metrics_addr, shutdown.clone())
