@@ -306,6 +306,7 @@ fn topics_create_is_idempotent_and_reports_existing_settings() {
     let groups = [
         format!("--articles-group-id={}-articles", topics.prefix),
         format!("--prices-group-id={}-prices", topics.prefix),
+        format!("--reactions-group-id={}-reactions", topics.prefix),
     ];
     let create = |extra: &[&str]| {
         let output = std::process::Command::new(tickertape_e2e::binary("tickertape"))
@@ -321,11 +322,12 @@ fn topics_create_is_idempotent_and_reports_existing_settings() {
 
     let first = create(&["--partitions", "2"]);
     let created: Vec<&str> = first.lines().filter(|l| l.starts_with("created")).collect();
-    // 9 topics of the services, and the two changelogs.
-    assert_eq!(created.len(), 11, "{first}");
+    // 12 topics of the three services, and the three changelogs.
+    assert_eq!(created.len(), 15, "{first}");
     let articles_changelog = format!("{}-articles-dedupe-stories-changelog", topics.prefix);
     let prices_changelog = format!("{}-prices-state-changelog", topics.prefix);
-    for name in [&articles_changelog, &prices_changelog] {
+    let reactions_changelog = format!("{}-reactions-join-tape-changelog", topics.prefix);
+    for name in [&articles_changelog, &prices_changelog, &reactions_changelog] {
         assert!(first.contains(&format!("created  {name}\n")), "{first}");
     }
 
@@ -350,6 +352,11 @@ fn topics_create_is_idempotent_and_reports_existing_settings() {
         line_of(&prices_changelog).contains("partitions=2 replication=1 cleanup.policy=compact")
     );
     assert!(line_of(&articles_changelog).contains("partitions=1 "));
+    // The join's internal topic and changelog follow the price changes.
+    assert!(line_of(&topics.name("reactions.mentions")).contains("partitions=2 "));
+    assert!(
+        line_of(&reactions_changelog).contains("partitions=2 replication=1 cleanup.policy=compact")
+    );
     assert!(
         second.contains("differs: 2 partitions, wanted 3 (left as it is)"),
         "{second}"
