@@ -84,7 +84,7 @@ def page_text(site, title, paragraphs, author):
     return "\n".join(lines) + "\n"
 
 
-def make_pages(rng, count, start, spacing_s):
+def make_pages(rng, count, start, spacing_s=20):
     """Unique stories (half naming listed companies), syndicated copies (same
     body, another site) and updates."""
     pages, stories = [], []
