@@ -362,28 +362,26 @@ fn reaction_inputs(
         if line.trim().is_empty() {
             continue;
         }
-        if let Some((topic, value)) = record_value(line) {
+        // One parse per line: a record, a bare event, or neither.
+        let parsed = serde_json::from_str::<serde_json::Value>(line).ok();
+        let field = |name: &str| parsed.as_ref().and_then(|v| v.get(name)?.as_str());
+        if let (Some(topic), Some(value)) =
+            (field("topic"), parsed.as_ref().and_then(|v| v.get("value")))
+        {
             if topic == topics.enriched || topic == topics.changes {
-                let key = serde_json::from_str::<serde_json::Value>(line)
-                    .ok()
-                    .and_then(|v| v.get("key")?.as_str().map(|k| k.as_bytes().to_vec()));
                 inputs.push(ReactionInput {
-                    topic,
-                    key,
-                    payload: value.into_bytes(),
+                    topic: topic.to_owned(),
+                    key: field("key").map(|k| k.as_bytes().to_vec()),
+                    payload: value.to_string().into_bytes(),
                 });
             }
             continue;
         }
-        let event = serde_json::from_str::<serde_json::Value>(line).ok();
-        let schema = event.as_ref().and_then(|v| v.get("schema")?.as_str());
-        let (topic, key) = match schema {
+        let (topic, key) = match field("schema") {
             // A price change is keyed by its symbol, as the prices service keys it.
             Some(tickertape_reactions::processor::PRICE_CHANGE_SCHEMA) => (
                 &topics.changes,
-                event
-                    .as_ref()
-                    .and_then(|v| v.get("symbol")?.as_str().map(|s| s.as_bytes().to_vec())),
+                field("symbol").map(|s| s.as_bytes().to_vec()),
             ),
             // Anything else is the router's to accept or dead-letter.
             _ => (&topics.enriched, None),

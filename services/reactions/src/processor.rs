@@ -247,9 +247,13 @@ fn price_key(symbol: &str, at: DateTime<Utc>) -> String {
     )
 }
 
-/// The changelog key of a waiting story version.
+/// The changelog key of a waiting story version: every version of a story
+/// waits, and is kept, on its own.
 fn story_key(mention: &Mention) -> String {
-    format!("story/{}/{}", mention.symbol, mention.key())
+    format!(
+        "story/{}/{}/{}",
+        mention.symbol, mention.story_id, mention.story_version
+    )
 }
 
 fn unix_seconds(time: DateTime<Utc>) -> f64 {

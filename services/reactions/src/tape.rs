@@ -86,14 +86,6 @@ pub struct Mention {
     pub published_at: DateTime<Utc>,
 }
 
-impl Mention {
-    /// What tells waiting mentions of one symbol apart: every version of a
-    /// story gets its own reaction, whichever arrives first.
-    pub fn key(&self) -> String {
-        format!("{}/{}", self.story_id, self.story_version)
-    }
-}
-
 /// Why a reaction closed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -371,7 +363,9 @@ impl PartitionTape {
         let symbol = mention.symbol.clone();
         self.wait(mention, closes_at);
         let mut evicted = None;
-        let tape = self.symbols.entry(symbol.clone()).or_default();
+        let Some(tape) = self.symbols.get_mut(&symbol) else {
+            return MentionApplied::Pending { evicted };
+        };
         if tape.pending_count > rules.max_pending_per_symbol {
             let first = tape.first_close();
             if let Some(mention) = tape.take_first() {
