@@ -185,6 +185,34 @@ def expected_outputs(binary, kind, paths, clock, extra=(), save=None):
     return expected
 
 
+def make_inputs_and_expected(binary, rng, tick_count, page_count, now, partitions, prefix):
+    """Ticks over the last 20 hours, pages from shortly before the ticks to
+    shortly after the newest (stories before their prices, among them and
+    after them), and what `tickertape process` publishes for them by topic:
+    the reactions from `process reactions` over the articles' and prices'
+    own offline output, joined as on `partitions` partitions. The inputs
+    and offline outputs are kept in the returned folder."""
+    ticks_start = now - timedelta(hours=20)
+    ticks = make_ticks(rng, tick_count, ticks_start)
+    newest_tick = max(json.loads(line)["ts"] for _, line in ticks if '"seq"' in line)
+    span = (datetime.fromisoformat(newest_tick.replace("Z", "+00:00")) - ticks_start).total_seconds() + 1200
+    pages = make_pages(rng, page_count, ticks_start - timedelta(minutes=10), span / max(page_count, 1))
+    workdir = tempfile.mkdtemp(prefix=prefix)
+    ticks_path, pages_path = os.path.join(workdir, "ticks.jsonl"), os.path.join(workdir, "pages.jsonl")
+    with open(ticks_path, "w") as f:
+        f.writelines(line + "\n" for _, line in ticks)
+    with open(pages_path, "w") as f:
+        f.writelines(page + "\n" for page in pages)
+    clock = now.strftime("%Y-%m-%dT%H:%M:%SZ")
+    articles_out, prices_out = os.path.join(workdir, "articles-out.jsonl"), os.path.join(workdir, "prices-out.jsonl")
+    expected = expected_outputs(binary, "ticks", [ticks_path], clock, save=prices_out)
+    expected.update(expected_outputs(binary, "articles", [pages_path], clock, save=articles_out))
+    expected.update(expected_outputs(binary, "reactions", [articles_out, prices_out], clock,
+                                     extra=["--partitions", str(partitions)]))
+    return ticks, pages, expected, workdir
+
+
+
 def reaction_identities(counter):
     """Reactions counted by which reaction they are: story version and symbol."""
     identities = collections.Counter()
@@ -452,28 +480,8 @@ def main():
 
     rng = random.Random(args.seed)
     now = datetime.now(timezone.utc).replace(microsecond=0)
-    ticks_start = now - timedelta(hours=20)
-    ticks = make_ticks(rng, args.ticks, ticks_start)
-    # The pages run from shortly before the ticks to shortly after the
-    # newest: stories before their prices, among them and after them.
-    newest_tick = max(json.loads(line)["ts"] for _, line in ticks if '"seq"' in line)
-    span = (datetime.fromisoformat(newest_tick.replace("Z", "+00:00")) - ticks_start).total_seconds() + 1200
-    pages = make_pages(rng, args.pages, ticks_start - timedelta(minutes=10), span / max(args.pages, 1))
-    workdir = tempfile.mkdtemp(prefix="tickertape-crash-inputs-")
-    ticks_path, pages_path = os.path.join(workdir, "ticks.jsonl"), os.path.join(workdir, "pages.jsonl")
-    with open(ticks_path, "w") as f:
-        f.writelines(line + "\n" for _, line in ticks)
-    with open(pages_path, "w") as f:
-        f.writelines(page + "\n" for page in pages)
-    clock = now.strftime("%Y-%m-%dT%H:%M:%SZ")
-    articles_out, prices_out = os.path.join(workdir, "articles-out.jsonl"), os.path.join(workdir, "prices-out.jsonl")
-    expected = expected_outputs(args.tickertape, "ticks", [ticks_path], clock, save=prices_out)
-    for topic, counter in expected_outputs(args.tickertape, "articles", [pages_path], clock, save=articles_out).items():
-        expected[topic] = counter
-    # The crash runs' topics have 4 partitions (Run.create_topics).
-    for topic, counter in expected_outputs(args.tickertape, "reactions", [articles_out, prices_out], clock,
-                                           extra=["--partitions", "4"]).items():
-        expected[topic] = counter
+    ticks, pages, expected, workdir = make_inputs_and_expected(args.tickertape, rng, args.ticks, args.pages, now,
+                                                               4, "tickertape-crash-inputs-")
     log("expected from `tickertape process`: " + ", ".join(f"{t}={sum(expected[t].values())}" for t in OUTPUTS))
 
     runs = {"eos": ("exactly_once", False), "eos-broker-restart": ("exactly_once", True),

@@ -59,10 +59,20 @@ pub enum Error {
         /// The bound.
         seconds: u64,
     },
-    /// The open transaction could not be finished during a rebalance (the
-    /// producer was fenced): the next owner of the partitions takes over.
-    #[error("transaction aborted during a rebalance: {0}")]
-    Rebalance(String),
+    /// The transactional producer can no longer be used (a fatal error in
+    /// librdkafka's words). Fenced by a newer instance with the same
+    /// transactional id, the service stops: the newer one owns the work.
+    /// Otherwise (a transaction the coordinator timed out while the broker
+    /// was away makes its abort fail for good, librdkafka#3297) the stage
+    /// starts over in-process with new clients.
+    #[error("the transactional producer failed for good ({context}): {source}")]
+    ProducerFailed {
+        /// What the runtime was doing.
+        context: String,
+        /// The producer's error.
+        #[source]
+        source: rdkafka::error::KafkaError,
+    },
     /// A blocking task of the runtime (a metadata probe, a restore) panicked
     /// or was cancelled.
     #[error("{task} did not finish: {source}")]
@@ -85,6 +95,12 @@ pub enum Error {
 }
 
 impl Error {
+    /// A newer instance with the same transactional id took over.
+    pub fn is_fenced(&self) -> bool {
+        matches!(self, Error::ProducerFailed { source, .. }
+            if source.rdkafka_error_code() == Some(rdkafka::types::RDKafkaErrorCode::ProducerFenced))
+    }
+
     /// Wraps a Kafka error with what the runtime was doing.
     pub fn kafka(context: impl Into<String>, source: rdkafka::error::KafkaError) -> Self {
         Error::Kafka {

@@ -29,6 +29,9 @@ pub struct RuntimeMetrics {
     pub assigned_partitions: IntGaugeVec,
     /// Errors the consumer reported while fetching, by service.
     pub consume_errors: IntCounterVec,
+    /// Times a stage started again with new clients after its producer
+    /// failed for good (not fenced).
+    pub stage_restarts: IntCounterVec,
     /// Transactions by service and outcome (committed, aborted).
     pub transactions: IntCounterVec,
     /// Time to restore assigned partitions' state from the changelog.
@@ -129,6 +132,13 @@ impl RuntimeMetrics {
                 ),
                 &["service"],
             )?,
+            stage_restarts: IntCounterVec::new(
+                Opts::new(
+                    "tickertape_stage_restarts_total",
+                    "Times a stage started again in-process with new Kafka clients, after its transactional producer failed for good.",
+                ),
+                &["service"],
+            )?,
             transactions: IntCounterVec::new(
                 Opts::new("tickertape_transactions_total", "Kafka transactions by outcome: committed, aborted."),
                 &["service", "outcome"],
@@ -204,6 +214,7 @@ impl RuntimeMetrics {
         registry.register(Box::new(metrics.rebalances.clone()))?;
         registry.register(Box::new(metrics.assigned_partitions.clone()))?;
         registry.register(Box::new(metrics.consume_errors.clone()))?;
+        registry.register(Box::new(metrics.stage_restarts.clone()))?;
         registry.register(Box::new(metrics.transactions.clone()))?;
         registry.register(Box::new(metrics.restore_seconds.clone()))?;
         registry.register(Box::new(metrics.restored_bytes.clone()))?;

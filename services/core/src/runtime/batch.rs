@@ -26,12 +26,16 @@ pub(crate) struct OpenBatch {
     pub generation: u32,
     /// Under exactly-once: a transaction has begun.
     pub transaction_open: bool,
+    /// Under exactly-once: its commit was sent and has not answered. It
+    /// may already be committing at the coordinator, so it is never
+    /// aborted; the next close asks for the same commit again.
+    pub commit_sent: bool,
     /// Set by the rebalance callback when it had to abort the transaction:
     /// the loop rewinds the batch (the reason says why).
     pub aborted: Option<String>,
     /// Set by the rebalance callback when the producer can no longer be
-    /// used (fenced by a newer instance): the loop stops.
-    pub fatal: Option<String>,
+    /// used: what it was doing, and the producer's error. The loop stops.
+    pub fatal: Option<(String, rdkafka::error::KafkaError)>,
     opened_at: Option<Instant>,
     /// First offset consumed per partition: where a rewind seeks back to.
     first: BTreeMap<PartitionRef, i64>,

@@ -93,77 +93,127 @@ fn run_blocking<P: Processor>(
     runtime: tokio::runtime::Handle,
 ) -> Result<()> {
     zero_series(&config, &processor, &metrics);
-    let changelog = processor
-        .state_store()
-        .map(|store| changelog::changelog_topic(&config.group_id, store));
     let processor = Arc::new(Mutex::new(processor));
-    let batch = Arc::new(Mutex::new(OpenBatch::default()));
-    let readiness = Arc::new(Readiness::new(ready));
-    let producer = Arc::new(create_producer(
-        &config,
-        metrics.clone(),
-        readiness.clone(),
-    )?);
-    let events = Arc::new(PartitionEvents::default());
-    let context = RuntimeContext {
-        log_limiter: clients::LogLimiter::new(),
-        service: config.service,
-        metrics: metrics.clone(),
-        events: events.clone(),
-        readiness: readiness.clone(),
-        revoke_commit: (config.guarantee == Guarantee::ExactlyOnce).then(|| RevokeCommit {
-            batch: batch.clone(),
-            producer: producer.clone(),
-            input_topics: config.input_topics.clone(),
-            state_changes: changelog.map(|topic| {
-                let processor = processor.clone();
-                let take: clients::StateChanges =
-                    Box::new(move || clients::lock(&processor).take_state_changes());
-                (topic, take)
+    let mut backoff = Backoff::new();
+    loop {
+        let stage = Stage {
+            config: &config,
+            processor: &processor,
+            metrics: &metrics,
+            // Not ready again until the new clients have their assignment.
+            readiness: Arc::new(Readiness::new(ready.clone())),
+            shutdown: &shutdown,
+            runtime: &runtime,
+        };
+        match stage.run() {
+            Err(error @ Error::ProducerFailed { .. }) if !error.is_fenced() => {
+                // New clients: the new producer's registration settles the
+                // old transaction, and the partitions restart from their
+                // committed offsets and state, as after a restart.
+                metrics
+                    .stage_restarts
+                    .with_label_values(&[config.service])
+                    .inc();
+                let pause = backoff.pause();
+                tracing::warn!(service = config.service, %error, pause_ms = pause.as_millis() as u64, "Starting the stage again with new clients.");
+                if clients::sleep_unless_cancelled(pause, &shutdown) {
+                    return Ok(());
+                }
+            }
+            outcome => return outcome,
+        }
+    }
+}
+
+/// One run of a stage's clients and loop, until shutdown or a failure.
+struct Stage<'a, P: Processor> {
+    config: &'a RuntimeConfig,
+    processor: &'a Arc<Mutex<P>>,
+    metrics: &'a Arc<RuntimeMetrics>,
+    readiness: Arc<Readiness>,
+    shutdown: &'a CancellationToken,
+    runtime: &'a tokio::runtime::Handle,
+}
+
+impl<P: Processor> Stage<'_, P> {
+    fn run(self) -> Result<()> {
+        let Stage {
+            config,
+            processor,
+            metrics,
+            readiness,
+            shutdown,
+            runtime,
+        } = self;
+        let changelog = clients::lock(processor)
+            .state_store()
+            .map(|store| changelog::changelog_topic(&config.group_id, store));
+        let batch = Arc::new(Mutex::new(OpenBatch::default()));
+        let producer = Arc::new(create_producer(config, metrics.clone(), readiness.clone())?);
+        let events = Arc::new(PartitionEvents::default());
+        let context = RuntimeContext {
+            log_limiter: clients::LogLimiter::new(),
+            service: config.service,
+            metrics: metrics.clone(),
+            events: events.clone(),
+            readiness: readiness.clone(),
+            revoke_commit: (config.guarantee == Guarantee::ExactlyOnce).then(|| RevokeCommit {
+                batch: batch.clone(),
+                producer: producer.clone(),
+                input_topics: config.input_topics.clone(),
+                state_changes: changelog.map(|topic| {
+                    let processor = processor.clone();
+                    let take: clients::StateChanges =
+                        Box::new(move || clients::lock(&processor).take_state_changes());
+                    (topic, take)
+                }),
+                batch_closed: {
+                    let processor = processor.clone();
+                    Box::new(move |committed| clients::lock(&processor).batch_closed(committed))
+                },
             }),
-            batch_closed: {
-                let processor = processor.clone();
-                Box::new(move |committed| clients::lock(&processor).batch_closed(committed))
-            },
-        }),
-    };
-    let consumer = create_consumer(&config, context)?;
+        };
+        let consumer = create_consumer(config, context)?;
 
-    let topics: Vec<&str> = config.input_topics.iter().map(String::as_str).collect();
-    if !wait_for_topics(&consumer, &topics, &readiness, &shutdown)? {
-        return Ok(());
-    }
-    let state_store = clients::lock(&processor).state_store();
-    let store = match state_store {
-        Some(store) => Some(runtime.block_on(changelog::Store::ensure(&config, store, topics[0]))?),
-        None => None,
-    };
-    consumer
-        .subscribe(&topics)
-        .map_err(|e| Error::kafka(format!("subscribing to {topics:?}"), e))?;
-    tracing::info!(service = config.service, group = %config.group_id, ?topics, guarantee = ?config.guarantee, "Consuming.");
+        let topics: Vec<&str> = config.input_topics.iter().map(String::as_str).collect();
+        if !wait_for_topics(&consumer, &topics, &readiness, shutdown)? {
+            return Ok(());
+        }
+        let state_store = clients::lock(processor).state_store();
+        let store = match state_store {
+            Some(store) => {
+                Some(runtime.block_on(changelog::Store::ensure(config, store, topics[0]))?)
+            }
+            None => None,
+        };
+        consumer
+            .subscribe(&topics)
+            .map_err(|e| Error::kafka(format!("subscribing to {topics:?}"), e))?;
+        tracing::info!(service = config.service, group = %config.group_id, ?topics, guarantee = ?config.guarantee, "Consuming.");
 
-    let state = StateKeeper {
-        store,
-        events,
-        readiness: readiness.clone(),
-        metrics: metrics.clone(),
-        service: config.service,
-    };
-    pipeline::Pipeline {
-        config: &config,
-        consumer: &consumer,
-        producer: &producer,
-        batch: &batch,
-        processor: &processor,
-        state,
-        readiness: &readiness,
-        metrics: &metrics,
-        shutdown: &shutdown,
-        retries: RetryBook::default(),
-        backoff: Backoff::new(),
+        let state = StateKeeper {
+            store,
+            events,
+            readiness: readiness.clone(),
+            metrics: metrics.clone(),
+            service: config.service,
+            held: Default::default(),
+        };
+        pipeline::Pipeline {
+            config,
+            consumer: &consumer,
+            producer: &producer,
+            batch: &batch,
+            processor,
+            state,
+            readiness: &readiness,
+            metrics,
+            shutdown,
+            retries: RetryBook::default(),
+            backoff: Backoff::new(),
+        }
+        .run()
     }
-    .run()
 }
 
 /// Series of fixed label sets exist from start-up, at 0, so a dashboard
@@ -193,6 +243,7 @@ fn zero_series<P: Processor>(config: &RuntimeConfig, processor: &P, metrics: &Ru
         }
     }
     metrics.consume_errors.with_label_values(&[config.service]);
+    metrics.stage_restarts.with_label_values(&[config.service]);
     if processor.state_store().is_some() {
         metrics.restored_bytes.with_label_values(&[config.service]);
         metrics

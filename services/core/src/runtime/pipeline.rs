@@ -18,8 +18,10 @@
 //! state is restored from the changelog, and the inputs are read again
 //! after a backoff. An input whose records the broker refused is
 //! dead-lettered when read again; one whose records keep failing is
-//! dead-lettered after `max_attempts`. Only a fenced producer (a newer
-//! instance with the same transactional id) stops the loop.
+//! dead-lettered after `max_attempts`. A producer that failed for good
+//! stops the loop: fenced by a newer instance with the same transactional
+//! id, the service stops; otherwise the stage starts again with new
+//! clients (see `run_blocking`).
 
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -75,6 +77,9 @@ pub(crate) struct Pipeline<'a, P: Processor> {
 enum BatchFailure {
     /// Rewind it and read its inputs again.
     Rewind(String),
+    /// The commit has not answered, and shutdown has come: stop without
+    /// aborting (see [`Failure::Undecided`]).
+    Undecided(String),
     /// Stop the stage.
     Stop(Error),
 }
@@ -83,10 +88,11 @@ impl From<Failure> for BatchFailure {
     fn from(failure: Failure) -> Self {
         match failure {
             Failure::Abort(error) => BatchFailure::Rewind(error.to_string()),
-            Failure::Fatal(error) => BatchFailure::Stop(Error::kafka(
-                "the transactional producer (fenced by a newer instance?)",
-                error,
-            )),
+            Failure::Undecided(error) => BatchFailure::Undecided(error.to_string()),
+            Failure::Fatal(source) => BatchFailure::Stop(Error::ProducerFailed {
+                context: "a transactional call".into(),
+                source,
+            }),
         }
     }
 }
@@ -109,12 +115,16 @@ impl<P: Processor> Pipeline<'_, P> {
         };
         if let Err(error) = &finished {
             tracing::error!(service = self.config.service, %error, "Stopping; the open batch will be re-read.");
+            // What a stage started again is given, it restores.
+            self.state.release_all(&mut *lock(self.processor));
             let batch = lock(self.batch).close();
-            let _ = transaction::abort(
-                self.producer,
-                &batch,
-                Instant::now() + transaction::CALL_TIMEOUT,
-            );
+            if !batch.commit_sent {
+                let _ = transaction::abort(
+                    self.producer,
+                    &batch,
+                    Instant::now() + transaction::CALL_TIMEOUT,
+                );
+            }
         }
         if !self.exactly_once() {
             if let Err(error) = self.consumer.commit_consumer_state(CommitMode::Sync) {
@@ -134,10 +144,10 @@ impl<P: Processor> Pipeline<'_, P> {
             match self.producer.init_transactions(transaction::CALL_TIMEOUT) {
                 Ok(()) => return Ok(true),
                 Err(KafkaError::Transaction(e)) if e.is_fatal() => {
-                    return Err(Error::kafka(
-                        "initialising transactions",
-                        KafkaError::Transaction(e),
-                    ))
+                    return Err(Error::ProducerFailed {
+                        context: "initialising transactions".into(),
+                        source: KafkaError::Transaction(e),
+                    })
                 }
                 Err(error) => {
                     tracing::warn!(%error, "Could not initialise transactions yet; retrying.")
@@ -201,6 +211,8 @@ impl<P: Processor> Pipeline<'_, P> {
             match result {
                 Ok(()) => {}
                 Err(BatchFailure::Rewind(why)) => self.rewind(&why, &polled)?,
+                // Only at shutdown; the drain asks once more.
+                Err(BatchFailure::Undecided(_)) => return Ok(()),
                 Err(BatchFailure::Stop(error)) => return Err(error),
             }
         }
@@ -258,8 +270,11 @@ impl<P: Processor> Pipeline<'_, P> {
     /// or a producer that can no longer be used.
     fn callback_outcome(&mut self) -> Result<(), BatchFailure> {
         let mut batch = lock(self.batch);
-        if let Some(fatal) = batch.fatal.take() {
-            return Err(BatchFailure::Stop(Error::Rebalance(fatal)));
+        if let Some((context, source)) = batch.fatal.take() {
+            return Err(BatchFailure::Stop(Error::ProducerFailed {
+                context,
+                source,
+            }));
         }
         match batch.aborted.take() {
             Some(why) => Err(BatchFailure::Rewind(why)),
@@ -394,14 +409,37 @@ impl<P: Processor> Pipeline<'_, P> {
             return Ok(());
         }
         if self.exactly_once() {
-            self.write_state(&mut batch)?;
-            let committed = transaction::commit(
+            if !batch.commit_sent {
+                self.write_state(&mut batch)?;
+            }
+            let mut committed = transaction::commit(
                 self.producer,
-                &batch,
+                &mut batch,
                 &self.config.input_topics,
                 self.consumer.group_metadata(),
                 deadline,
             );
+            // A commit not answered is asked for again until it is: the
+            // loop cannot go on beside a transaction that may be
+            // committing. At shutdown, until the deadline.
+            while let Err(Failure::Undecided(error)) = &committed {
+                if self.shutdown.is_cancelled() && Instant::now() >= deadline {
+                    break;
+                }
+                tracing::warn!(service = self.config.service, %error, "The commit has not answered; asking again.");
+                let again = if sleep_unless_cancelled(self.backoff.pause(), self.shutdown) {
+                    deadline
+                } else {
+                    Instant::now() + CLOSE_DEADLINE
+                };
+                committed = transaction::commit(
+                    self.producer,
+                    &mut batch,
+                    &self.config.input_topics,
+                    self.consumer.group_metadata(),
+                    again,
+                );
+            }
             if let Err(failure) = committed {
                 drop(batch);
                 self.note_failures();
@@ -517,10 +555,13 @@ impl<P: Processor> Pipeline<'_, P> {
             loop {
                 match transaction::abort(self.producer, &failed, deadline) {
                     Ok(()) => break,
-                    Err(Failure::Fatal(error)) => {
-                        return Err(Error::kafka("aborting a transaction", error))
+                    Err(Failure::Fatal(source)) => {
+                        return Err(Error::ProducerFailed {
+                            context: "aborting a transaction".into(),
+                            source,
+                        })
                     }
-                    Err(Failure::Abort(error)) => {
+                    Err(Failure::Abort(error) | Failure::Undecided(error)) => {
                         tracing::warn!(service, %error, "Could not abort the transaction yet; retrying.");
                         if sleep_unless_cancelled(self.backoff.pause(), self.shutdown) {
                             return Ok(());
@@ -584,6 +625,10 @@ impl<P: Processor> Pipeline<'_, P> {
         match self.close(Instant::now() + self.config.drain_timeout) {
             Ok(()) => Ok(()),
             Err(BatchFailure::Stop(error)) => Err(error),
+            Err(BatchFailure::Undecided(why)) => {
+                tracing::warn!(service, why, "The commit did not answer within the drain bound; the coordinator decides it when this instance registers again, and its inputs are re-read only if it did not commit.");
+                Ok(())
+            }
             Err(BatchFailure::Rewind(why)) => {
                 tracing::warn!(service, why, "Drain bound reached or batch failed; its inputs will be re-read after restart.");
                 let batch = lock(self.batch).close();

@@ -105,6 +105,8 @@ pub(crate) struct StateKeeper {
     pub(super) readiness: Arc<Readiness>,
     pub(super) metrics: Arc<RuntimeMetrics>,
     pub(super) service: &'static str,
+    /// Partition numbers whose state the processor holds.
+    pub(super) held: std::collections::BTreeSet<i32>,
 }
 
 /// What [`StateKeeper::catch_up`] did.
@@ -132,6 +134,7 @@ impl StateKeeper {
                 PartitionEvent::Revoked(partitions) => {
                     for (_, partition) in &partitions {
                         processor.release(*partition);
+                        self.held.remove(partition);
                     }
                     caught_up.revoked.extend(partitions);
                 }
@@ -177,6 +180,7 @@ impl StateKeeper {
         };
         for partition in numbers {
             processor.release(partition);
+            self.held.insert(partition);
             let entries = restored.remove(&partition).unwrap_or_default();
             let count = entries.len();
             let bytes: usize = entries.iter().map(|(k, v)| k.len() + v.len()).sum();
@@ -212,6 +216,13 @@ impl StateKeeper {
             .set(processor.state_entries() as i64);
         self.readiness.set_restoring(false);
         Ok(true)
+    }
+
+    /// Drops the state of every partition held.
+    pub(crate) fn release_all<P: Processor>(&mut self, processor: &mut P) {
+        for partition in std::mem::take(&mut self.held) {
+            processor.release(partition);
+        }
     }
 
     /// The changelog topic, when the processor has state.

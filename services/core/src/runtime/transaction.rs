@@ -28,8 +28,14 @@ pub(crate) const CALL_TIMEOUT: Duration = Duration::from_secs(10);
 pub(crate) enum Failure {
     /// Abort it and read its inputs again.
     Abort(KafkaError),
-    /// The producer is unusable (fenced by a newer instance with the same
-    /// transactional id): stop, the newer instance owns the work.
+    /// The commit was sent and has not answered by the deadline (the
+    /// broker away). Its outcome is unknown: the coordinator may be
+    /// committing it, and would refuse an abort (`INVALID_TXN_STATE`, fatal
+    /// to the producer), while a rewind after a commit that did land would
+    /// publish the batch twice. Only asking for the commit again decides it.
+    Undecided(KafkaError),
+    /// The producer is unusable: stop the stage (see
+    /// [`crate::Error::ProducerFailed`]).
     Fatal(KafkaError),
 }
 
@@ -37,13 +43,15 @@ impl std::fmt::Display for Failure {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Failure::Abort(e) => write!(f, "{e}"),
+            Failure::Undecided(e) => write!(f, "commit not yet answered: {e}"),
             Failure::Fatal(e) => write!(f, "fatal: {e}"),
         }
     }
 }
 
 /// Runs a transactional call, again while it fails for a reason that may
-/// pass and `deadline` is ahead.
+/// pass and `deadline` is ahead; still failing so at the deadline is
+/// `Undecided`.
 fn retrying(
     deadline: Instant,
     mut call: impl FnMut(Duration) -> Result<(), KafkaError>,
@@ -61,8 +69,11 @@ fn retrying(
         if fatal {
             return Err(Failure::Fatal(error));
         }
-        if abort || !retriable || Instant::now() >= deadline {
+        if abort || !retriable {
             return Err(Failure::Abort(error));
+        }
+        if Instant::now() >= deadline {
+            return Err(Failure::Undecided(error));
         }
         tracing::debug!(%error, "Transactional call failed; retrying.");
         std::thread::sleep(Duration::from_millis(50));
@@ -82,17 +93,30 @@ pub(crate) fn begin(producer: &Producer, batch: &mut OpenBatch) -> Result<(), Fa
     Ok(())
 }
 
+/// A failure before the commit is sent leaves a transaction that can be
+/// aborted.
+fn abortable(failure: Failure) -> Failure {
+    match failure {
+        Failure::Undecided(error) => Failure::Abort(error),
+        other => other,
+    }
+}
+
 /// Commits `batch`'s transaction with its inputs' next offsets, retrying
-/// until `deadline`. Does not close the batch.
+/// until `deadline`. Does not close the batch. A commit already sent and
+/// not answered is asked for again (librdkafka resumes it).
 pub(crate) fn commit(
     producer: &Producer,
-    batch: &OpenBatch,
+    batch: &mut OpenBatch,
     input_topics: &[String],
     group: Option<ConsumerGroupMetadata>,
     deadline: Instant,
 ) -> Result<(), Failure> {
     if !batch.transaction_open {
         return Ok(());
+    }
+    if batch.commit_sent {
+        return end_commit(producer, batch, deadline);
     }
     let mut offsets = TopicPartitionList::new();
     for ((topic, partition), next) in batch.next_offsets() {
@@ -105,7 +129,8 @@ pub(crate) fn commit(
         let group = group.ok_or(Failure::Abort(KafkaError::Canceled))?;
         retrying(deadline, |timeout| {
             producer.send_offsets_to_transaction(&offsets, &group, timeout)
-        })?;
+        })
+        .map_err(abortable)?;
     }
     let offsets_sent = started.elapsed();
     // Records first (see await_delivered); the commit then finds nothing
@@ -115,7 +140,8 @@ pub(crate) fn commit(
             rdkafka::types::RDKafkaErrorCode::OperationTimedOut,
         )));
     }
-    retrying(deadline, |timeout| producer.commit_transaction(timeout))?;
+    batch.commit_sent = true;
+    end_commit(producer, batch, deadline)?;
     tracing::debug!(
         offsets_ms = offsets_sent.as_secs_f64() * 1e3,
         commit_ms = (started.elapsed() - offsets_sent).as_secs_f64() * 1e3,
@@ -124,8 +150,20 @@ pub(crate) fn commit(
     Ok(())
 }
 
-/// Aborts the open transaction, retrying until `deadline`; a transaction
-/// never begun needs nothing.
+/// Sends the commit, or asks for it again. Only an undecided commit stays
+/// sent: one refused is to be aborted.
+fn end_commit(
+    producer: &Producer,
+    batch: &mut OpenBatch,
+    deadline: Instant,
+) -> Result<(), Failure> {
+    let ended = retrying(deadline, |timeout| producer.commit_transaction(timeout));
+    batch.commit_sent = matches!(ended, Err(Failure::Undecided(_)));
+    ended
+}
+
+/// Aborts the open transaction, retrying until `deadline` (`Undecided`:
+/// not aborted yet); a transaction never begun needs nothing.
 pub(crate) fn abort(
     producer: &Producer,
     batch: &OpenBatch,
@@ -134,6 +172,7 @@ pub(crate) fn abort(
     if !batch.transaction_open {
         return Ok(());
     }
+    debug_assert!(!batch.commit_sent, "a sent commit is never aborted");
     retrying(deadline, |timeout| producer.abort_transaction(timeout))
 }
 
@@ -185,14 +224,14 @@ pub(crate) fn finish_on_revoke(
         }
         None => Ok(()),
     };
-    let why = if consumer.assignment_lost() {
+    let why = if consumer.assignment_lost() && !batch.commit_sent {
         "the assignment was lost".to_owned()
     } else if let Err(error) = written {
         format!("a changelog record was refused: {error}")
     } else {
         match commit(
             &revoke.producer,
-            &batch,
+            &mut batch,
             &revoke.input_topics,
             consumer.group_metadata(),
             deadline,
@@ -204,10 +243,17 @@ pub(crate) fn finish_on_revoke(
                 return;
             }
             Err(Failure::Fatal(error)) => {
-                batch.fatal = Some(format!("commit on revoke: {error}"));
+                batch.fatal = Some(("committing on a revoke".into(), error));
                 return;
             }
             Err(Failure::Abort(error)) => format!("the commit on revoke failed: {error}"),
+            Err(Failure::Undecided(error)) => {
+                // Not abortable, and the partitions must go: stop, and let
+                // the coordinator decide it when this instance's
+                // transactional id registers again.
+                batch.fatal = Some(("a commit on a revoke that did not answer".into(), error));
+                return;
+            }
         }
     };
     tracing::warn!(service, why, "Aborting the open transaction on revoke.");
@@ -220,6 +266,8 @@ pub(crate) fn finish_on_revoke(
             batch.transaction_open = false;
             batch.aborted = Some(why);
         }
-        Err(error) => batch.fatal = Some(format!("abort on revoke: {error}")),
+        Err(Failure::Abort(error) | Failure::Undecided(error) | Failure::Fatal(error)) => {
+            batch.fatal = Some(("aborting on a revoke".into(), error))
+        }
     }
 }
