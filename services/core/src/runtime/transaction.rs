@@ -28,8 +28,9 @@ pub(crate) const CALL_TIMEOUT: Duration = Duration::from_secs(10);
 pub(crate) enum Failure {
     /// Abort it and read its inputs again.
     Abort(KafkaError),
-    /// The commit was sent and has not answered by the deadline (the
-    /// broker away). Its outcome is unknown: the coordinator may be
+    /// The call still failed for a reason that may pass at the deadline
+    /// (the broker away). For a commit, its outcome is unknown (an abort
+    /// that does not answer is only not done yet): the coordinator may be
     /// committing it, and would refuse an abort (`INVALID_TXN_STATE`, fatal
     /// to the producer), while a rewind after a commit that did land would
     /// publish the batch twice. Only asking for the commit again decides it.
