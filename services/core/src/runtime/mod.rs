@@ -96,16 +96,11 @@ fn run_blocking<P: Processor>(
     let processor = Arc::new(Mutex::new(processor));
     let mut backoff = Backoff::new();
     loop {
-        let stage = Stage {
-            config: &config,
-            processor: &processor,
-            metrics: &metrics,
-            // Not ready again until the new clients have their assignment.
-            readiness: Arc::new(Readiness::new(ready.clone())),
-            shutdown: &shutdown,
-            runtime: &runtime,
-        };
-        match stage.run() {
+        // Not ready again until the new clients have their assignment.
+        let readiness = Arc::new(Readiness::new(ready.clone()));
+        match run_stage(
+            &config, &processor, &metrics, readiness, &shutdown, &runtime,
+        ) {
             Err(error @ Error::ProducerFailed { .. }) if !error.is_fenced() => {
                 // New clients: the new producer's registration settles the
                 // old transaction, and the partitions restart from their
@@ -126,94 +121,80 @@ fn run_blocking<P: Processor>(
 }
 
 /// One run of a stage's clients and loop, until shutdown or a failure.
-struct Stage<'a, P: Processor> {
-    config: &'a RuntimeConfig,
-    processor: &'a Arc<Mutex<P>>,
-    metrics: &'a Arc<RuntimeMetrics>,
+fn run_stage<P: Processor>(
+    config: &RuntimeConfig,
+    processor: &Arc<Mutex<P>>,
+    metrics: &Arc<RuntimeMetrics>,
     readiness: Arc<Readiness>,
-    shutdown: &'a CancellationToken,
-    runtime: &'a tokio::runtime::Handle,
-}
-
-impl<P: Processor> Stage<'_, P> {
-    fn run(self) -> Result<()> {
-        let Stage {
-            config,
-            processor,
-            metrics,
-            readiness,
-            shutdown,
-            runtime,
-        } = self;
-        let changelog = clients::lock(processor)
-            .state_store()
-            .map(|store| changelog::changelog_topic(&config.group_id, store));
-        let batch = Arc::new(Mutex::new(OpenBatch::default()));
-        let producer = Arc::new(create_producer(config, metrics.clone(), readiness.clone())?);
-        let events = Arc::new(PartitionEvents::default());
-        let context = RuntimeContext {
-            log_limiter: clients::LogLimiter::new(),
-            service: config.service,
-            metrics: metrics.clone(),
-            events: events.clone(),
-            readiness: readiness.clone(),
-            revoke_commit: (config.guarantee == Guarantee::ExactlyOnce).then(|| RevokeCommit {
-                batch: batch.clone(),
-                producer: producer.clone(),
-                input_topics: config.input_topics.clone(),
-                state_changes: changelog.map(|topic| {
-                    let processor = processor.clone();
-                    let take: clients::StateChanges =
-                        Box::new(move || clients::lock(&processor).take_state_changes());
-                    (topic, take)
-                }),
-                batch_closed: {
-                    let processor = processor.clone();
-                    Box::new(move |committed| clients::lock(&processor).batch_closed(committed))
-                },
+    shutdown: &CancellationToken,
+    runtime: &tokio::runtime::Handle,
+) -> Result<()> {
+    let changelog = clients::lock(processor)
+        .state_store()
+        .map(|store| changelog::changelog_topic(&config.group_id, store));
+    let batch = Arc::new(Mutex::new(OpenBatch::default()));
+    let producer = Arc::new(create_producer(config, metrics.clone(), readiness.clone())?);
+    let events = Arc::new(PartitionEvents::default());
+    let context = RuntimeContext {
+        log_limiter: clients::LogLimiter::new(),
+        service: config.service,
+        metrics: metrics.clone(),
+        events: events.clone(),
+        readiness: readiness.clone(),
+        revoke_commit: (config.guarantee == Guarantee::ExactlyOnce).then(|| RevokeCommit {
+            batch: batch.clone(),
+            producer: producer.clone(),
+            input_topics: config.input_topics.clone(),
+            state_changes: changelog.map(|topic| {
+                let processor = processor.clone();
+                let take: clients::StateChanges =
+                    Box::new(move || clients::lock(&processor).take_state_changes());
+                (topic, take)
             }),
-        };
-        let consumer = create_consumer(config, context)?;
+            batch_closed: {
+                let processor = processor.clone();
+                Box::new(move |committed| clients::lock(&processor).batch_closed(committed))
+            },
+        }),
+    };
+    let consumer = create_consumer(config, context)?;
 
-        let topics: Vec<&str> = config.input_topics.iter().map(String::as_str).collect();
-        if !wait_for_topics(&consumer, &topics, &readiness, shutdown)? {
-            return Ok(());
-        }
-        let state_store = clients::lock(processor).state_store();
-        let store = match state_store {
-            Some(store) => {
-                Some(runtime.block_on(changelog::Store::ensure(config, store, topics[0]))?)
-            }
-            None => None,
-        };
-        consumer
-            .subscribe(&topics)
-            .map_err(|e| Error::kafka(format!("subscribing to {topics:?}"), e))?;
-        tracing::info!(service = config.service, group = %config.group_id, ?topics, guarantee = ?config.guarantee, "Consuming.");
-
-        let state = StateKeeper {
-            store,
-            events,
-            readiness: readiness.clone(),
-            metrics: metrics.clone(),
-            service: config.service,
-            held: Default::default(),
-        };
-        pipeline::Pipeline {
-            config,
-            consumer: &consumer,
-            producer: &producer,
-            batch: &batch,
-            processor,
-            state,
-            readiness: &readiness,
-            metrics,
-            shutdown,
-            retries: RetryBook::default(),
-            backoff: Backoff::new(),
-        }
-        .run()
+    let topics: Vec<&str> = config.input_topics.iter().map(String::as_str).collect();
+    if !wait_for_topics(&consumer, &topics, &readiness, shutdown)? {
+        return Ok(());
     }
+    let state_store = clients::lock(processor).state_store();
+    let store = match state_store {
+        Some(store) => Some(runtime.block_on(changelog::Store::ensure(config, store, topics[0]))?),
+        None => None,
+    };
+    consumer
+        .subscribe(&topics)
+        .map_err(|e| Error::kafka(format!("subscribing to {topics:?}"), e))?;
+    tracing::info!(service = config.service, group = %config.group_id, ?topics, guarantee = ?config.guarantee, "Consuming.");
+
+    let state = StateKeeper {
+        store,
+        events,
+        readiness: readiness.clone(),
+        metrics: metrics.clone(),
+        service: config.service,
+        held: Default::default(),
+    };
+    pipeline::Pipeline {
+        config,
+        consumer: &consumer,
+        producer: &producer,
+        batch: &batch,
+        processor,
+        state,
+        readiness: &readiness,
+        metrics,
+        shutdown,
+        retries: RetryBook::default(),
+        backoff: Backoff::new(),
+    }
+    .run()
 }
 
 /// Series of fixed label sets exist from start-up, at 0, so a dashboard
