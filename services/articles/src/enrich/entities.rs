@@ -1,13 +1,19 @@
 //! Entities by gazetteer and by rule. Names the gazetteers know are
 //! found by [`Names`]; people the gazetteers do not know, by a title or a
-//! speech verb before two to four capitalised words; organisations, by a
-//! capitalised run holding a keyword ("… Agency", "Ministry of …"), with
-//! the acronym bracketed after it when the text gives one.
+//! speech verb before two to four capitalised words (`Minister X Y`, `il
+//! ministro greco X Y`, `el ministro de Hacienda, X Y`); organisations, by
+//! a capitalised run holding a keyword ("… Agency", "Ministry of …"), with
+//! the acronym bracketed after it when the text gives one, by the employer
+//! a role names (`analyst at X`), and by the name a class noun introduces
+//! (`the company X`, `la société australienne X`).
 
 use std::collections::{HashMap, HashSet};
 
 use super::names::{Known, NameSpan, Names};
-use super::rule_words::titles_ending_with;
+use super::rule_words::{
+    employer_roles_ending_with, long_speech_verbs_ending_with, org_classes_ending_with,
+    titles_ending_with,
+};
 use super::words::Word;
 use super::Entities;
 
@@ -33,6 +39,20 @@ impl FirstMentions {
             self.list.retain(|listed| listed != name);
         }
     }
+
+    /// Puts `name` where `old` was first mentioned (moving it there if it
+    /// is listed later), and drops `old`.
+    fn replace(&mut self, old: &str, name: &str) {
+        if old == name || !self.seen.contains(old) {
+            return;
+        }
+        self.remove(name);
+        self.seen.remove(old);
+        if let Some(at) = self.list.iter().position(|listed| listed == old) {
+            self.list[at] = name.to_owned();
+        }
+        self.seen.insert(name.to_owned());
+    }
 }
 
 /// What the texts of one page name, gathered text by text.
@@ -46,11 +66,32 @@ pub(super) struct Found<'a, 't> {
     pub acronyms: HashMap<String, String>,
     /// Instruments named, as (symbol, the words that matched), in text order.
     pub instruments: Vec<(&'a str, &'t str)>,
+    /// The names each listed company is given, as (symbol, name with its
+    /// legal form if the page gives one), in text order.
+    company_names: Vec<(&'a str, &'t str)>,
 }
 
 impl Found<'_, '_> {
-    /// The entities found, in order of first mention.
+    /// The entities found, in order of first mention. A listed company the
+    /// page names in several ways (`Santander`, `Banco Santander`) is one
+    /// organisation, by the longest of them, where it was first named.
     pub fn entities(&mut self) -> Entities {
+        // symbol → (the first name given, the longest).
+        let mut names: HashMap<&str, (&str, &str)> = HashMap::new();
+        for &(symbol, name) in &self.company_names {
+            let (_, longest) = names.entry(symbol).or_insert((name, name));
+            if name.len() > longest.len() {
+                *longest = name;
+            }
+        }
+        for &(symbol, name) in &self.company_names {
+            let (first, longest) = names[symbol];
+            if name == first {
+                self.organizations.replace(name, longest);
+            } else if name != longest {
+                self.organizations.remove(name);
+            }
+        }
         Entities {
             countries: std::mem::take(&mut self.countries.list),
             people: std::mem::take(&mut self.people.list),
@@ -82,9 +123,13 @@ pub(super) fn find_entities<'a, 't>(
                 Known::Organization(name) => found.organizations.add(name),
                 Known::Instrument(symbol) => {
                     // A listed company is an organisation too, by the name
-                    // the page gives it.
+                    // the page gives it, with its legal form when the page
+                    // gives one (`der Volkswagen AG`).
                     found.instruments.push((symbol, &text[start..end]));
-                    found.organizations.add(&text[start..end]);
+                    let legal_form = legal_form_after(&text[end..]).map_or(0, str::len);
+                    let name = &text[start..end + legal_form];
+                    found.organizations.add(name);
+                    found.company_names.push((symbol, name));
                 }
             }
             // Names the rules below must not find again.
@@ -114,25 +159,49 @@ pub(super) fn find_entities<'a, 't>(
             .all(|&(s, e, country)| country && start <= s && e <= end && (s, e) != (start, end))
     };
 
+    // A word that is a country's name or demonym, lower-case (`greco`, `australienne`).
+    let is_demonym = |word: &Word<'_>| {
+        !word.capitalised && {
+            let at = known_spans.partition_point(|&(s, _, _)| s < word.start);
+            known_spans
+                .get(at)
+                .is_some_and(|&(s, e, country)| country && (s, e) == (word.start, word.end))
+        }
+    };
+
     // People by rule: a title or "said", then two to four capitalised words.
+    // Their spans, in text order, so that no organisation run takes them in
+    // (`presidente del Consiglio Giorgia Meloni`).
+    let mut person_spans: Vec<(usize, usize)> = Vec::new();
     for (index, word) in words.iter().enumerate() {
         let after_title = word.roles.ends_title
             && titles_ending_with(word.text)
                 .iter()
                 .any(|title| ends_with_words(text, words, index, title));
-        let after_said = word.roles.speech_verb || word.roles.ends_long_speech_verb;
+        let after_said = word.roles.speech_verb
+            || word.roles.ends_long_speech_verb && ends_speech_phrase(text, words, index);
         if !(after_title || after_said) {
             continue;
         }
         let run = if after_title {
-            name_run(text, words, index + 1, 4)
+            let run = name_run(text, words, index + 1, 4);
+            if run.len() >= 2 {
+                run
+            } else {
+                match name_after_title_complement(text, words, index + 1, &is_demonym) {
+                    Some(run) => run,
+                    None => continue,
+                }
+            }
         } else {
             match name_after_lead(text, words, index + 1) {
                 Some(run) => run,
                 None => continue,
             }
         };
-        if run.len() < 2 {
+        // A run holding an organisation's keyword is no person (`says the
+        // World Health Organization`).
+        if run.len() < 2 || words[run.clone()].iter().any(|w| w.roles.org_keyword) {
             continue;
         }
         let (start, end) = (words[run.start].start, words[run.end - 1].end);
@@ -140,6 +209,67 @@ pub(super) fn find_entities<'a, 't>(
             continue;
         }
         found.people.add(&text[start..end]);
+        person_spans.push((start, end));
+    }
+    let overlaps_person = |start: usize, end: usize| {
+        let first_after = person_spans.partition_point(|&(_, e)| e <= start);
+        person_spans.get(first_after).is_some_and(|&(s, _)| s < end)
+    };
+
+    // Organisations by the roles and class nouns that introduce them:
+    // `analyst at Rabobank`, `chief executive of Safaricom`, `the company
+    // Safaricom`, `la société australienne Woodside`, `Netbeheerder Elia`.
+    for (index, word) in words.iter().enumerate() {
+        let from = if word.roles.ends_employer_role
+            && employer_roles_ending_with(word.text)
+                .iter()
+                .any(|role| ends_with_words(text, words, index, role))
+        {
+            match words.get(index + 1) {
+                Some(link) if link.roles.employer_link && spaced(text, words, index + 1) => {
+                    index + 2
+                }
+                _ => continue,
+            }
+        } else if word.roles.ends_org_class
+            && org_classes_ending_with(word.text)
+                .iter()
+                .any(|class| ends_with_words(text, words, index, class))
+        {
+            match words.get(index + 1) {
+                Some(next) if is_demonym(next) && spaced(text, words, index + 1) => index + 2,
+                _ => index + 1,
+            }
+        } else {
+            continue;
+        };
+        if from >= words.len() || !spaced(text, words, from) || words[from].roles.ends_title {
+            continue;
+        }
+        let run = org_name_run(text, words, from);
+        if run.is_empty() {
+            continue;
+        }
+        let (start, mut end) = (words[run.start].start, words[run.end - 1].end);
+        // `Chapter & Verse`: a name that goes on past what the run takes.
+        if text[end..].starts_with(" & ")
+            || overlaps_known(start, end)
+            || overlaps_person(start, end)
+        {
+            continue;
+        }
+        // The possessive is not part of the name (`chairman of Disney’s unit`).
+        for possessive in ["’s", "'s", "’", "'"] {
+            if let Some(name) = text[start..end].strip_suffix(possessive) {
+                end = start + name.len();
+                break;
+            }
+        }
+        let name = &text[start..end];
+        let canonical = names
+            .canonical_organization(name)
+            .unwrap_or_else(|| name.to_owned());
+        found.organizations.add(&canonical);
     }
 
     // Organisations by rule: capitalised runs holding a keyword, with an
@@ -160,8 +290,11 @@ pub(super) fn find_entities<'a, 't>(
             .unwrap_or_else(|| name.to_owned());
         // A country's name inside it is part of it (`Banco de Portugal`,
         // `Asociación Mexicana del Acero`); a run that is only a known name,
-        // runs into one or holds another kind is no organisation of its own.
-        if !overlaps_known(start_byte, end_byte) || holds_known(start_byte, end_byte) {
+        // runs into one or holds another kind is no organisation of its own,
+        // and neither is one that takes in a person's name.
+        if (!overlaps_known(start_byte, end_byte) || holds_known(start_byte, end_byte))
+            && !overlaps_person(start_byte, end_byte)
+        {
             found.organizations.add(&canonical);
         }
         if let Some(acronym) = bracketed_acronym(&text[end_byte..]) {
@@ -170,6 +303,113 @@ pub(super) fn find_entities<'a, 't>(
         }
         index = end;
     }
+}
+
+/// True when word `at` follows the word before it after a single space.
+fn spaced(text: &str, words: &[Word<'_>], at: usize) -> bool {
+    at > 0 && &text[words[at - 1].end..words[at].start] == " "
+}
+
+/// True when the word at `index` ends a speech verb of several words
+/// (`a déclaré`, `sprak van`): their last words are often common ones.
+fn ends_speech_phrase(text: &str, words: &[Word<'_>], index: usize) -> bool {
+    long_speech_verbs_ending_with(words[index].text)
+        .iter()
+        .any(|verb| ends_with_words(text, words, index, verb))
+}
+
+/// The name after a title and what qualifies it, when the name does not
+/// follow the title at once: a demonym (`il ministro greco Kostis
+/// Hatzidakis`), or a complement closed by a comma (`el ministro de
+/// Hacienda, Mario Marcel`). Without the comma the complement's end is a
+/// guess (`Minister of Foreign Affairs Sergei Lavrov`), so none is made.
+fn name_after_title_complement(
+    text: &str,
+    words: &[Word<'_>],
+    from: usize,
+    is_demonym: &dyn Fn(&Word<'_>) -> bool,
+) -> Option<std::ops::Range<usize>> {
+    let first = words.get(from)?;
+    if !spaced(text, words, from) {
+        return None;
+    }
+    if is_demonym(first) {
+        let run = name_run(text, words, from + 1, 4);
+        return (run.len() >= 2 && spaced(text, words, from + 1)).then_some(run);
+    }
+    if first.capitalised || !first.roles.org_connector {
+        return None;
+    }
+    // The complement: capitalised words and connectors, at most six, the
+    // last one followed by `, `.
+    for at in from + 1..words.len().min(from + 7) {
+        let word = &words[at];
+        if !(is_name_word(word) || word.roles.org_connector) || !spaced(text, words, at) {
+            return None;
+        }
+        let gap = words.get(at + 1).map(|next| &text[word.end..next.start]);
+        if gap == Some(", ") && is_name_word(word) {
+            let run = name_run(text, words, at + 1, 4);
+            return (run.len() >= 2).then_some(run);
+        }
+    }
+    None
+}
+
+/// The organisation name a role or class noun introduces, from word
+/// `from`: one to four capitalised words, with connectors and numbers
+/// between them (`Bank of America`, `Renta 4 Banco`).
+fn org_name_run(text: &str, words: &[Word<'_>], from: usize) -> std::ops::Range<usize> {
+    let mut end = from;
+    let mut last_name = from;
+    let mut names = 0;
+    while end < words.len() && names < 4 {
+        if end > from && !spaced(text, words, end) {
+            break;
+        }
+        let word = &words[end];
+        if is_name_word(word) || word.kind.has_joiner() && word.capitalised && !word.roles.not_name
+        {
+            names += 1;
+            end += 1;
+            last_name = end;
+            // A possessive ends the name (`Tequila Works' Gylt`).
+            if word.text.ends_with(['\'', '’'])
+                || word.text.ends_with("’s")
+                || word.text.ends_with("'s")
+            {
+                break;
+            }
+        } else if end > from
+            && (word.roles.org_connector && !word.capitalised
+                || word.text.bytes().all(|b| b.is_ascii_digit()))
+        {
+            // Connectors and numbers inside a name, not at its end (`Bank
+            // of America`, `Renta 4 Banco`).
+            end += 1;
+        } else {
+            break;
+        }
+    }
+    from..last_name
+}
+
+/// The legal form at the start of `after` (the text right after a
+/// company's name), with the space before it: ` AG`, ` S.p.A.`, ` Inc.`.
+fn legal_form_after(after: &str) -> Option<&str> {
+    const FORMS: [&str; 20] = [
+        "AG", "SE", "SA", "S.A.", "plc", "PLC", "Inc.", "Inc", "Corp.", "N.V.", "NV", "S.p.A.",
+        "SpA", "Ltd", "Ltd.", "GmbH", "KGaA", "ASA", "Oyj", "AB",
+    ];
+    let rest = after.strip_prefix(' ')?;
+    let form = FORMS
+        .iter()
+        .filter(|form| rest.starts_with(**form))
+        .max_by_key(|form| form.len())?;
+    let end = 1 + form.len();
+    // The form is a whole word (`AG`, not `AGM`); a trailing `.` may be the sentence's.
+    let next = after[end..].chars().next();
+    (!next.is_some_and(char::is_alphanumeric)).then(|| &after[..end])
 }
 
 fn is_name_word(word: &Word<'_>) -> bool {

@@ -353,6 +353,91 @@ mod tests {
         );
     }
 
+    /// The entities of a page whose paragraphs are `paragraphs`.
+    fn entities_of(paragraphs: &[&str]) -> (Entities, Vec<Quote>) {
+        let text = format!("Wire - A story\n\n{}\n", paragraphs.join("\n\n"));
+        let page = crate::page::parse_page(&text).unwrap();
+        let day = NaiveDate::from_ymd_opt(2026, 1, 5).unwrap();
+        let enrichment = Enricher::builtin().enrich(&page, &PageWords::of(&page), None, day);
+        (enrichment.entities, enrichment.quotes)
+    }
+
+    #[test]
+    fn a_title_finds_the_name_after_a_demonym_or_a_complement_closed_by_a_comma() {
+        let (entities, _) = entities_of(&[
+            "Il ministro greco Kostis Hatzidakis ha parlato a Roma.",
+            "El ministro de Hacienda, Mario Marcel, dijo que no.",
+            "O ministro das Finanças, Joaquim Miranda Sarmento, falou em Lisboa.",
+            // Without the comma the complement's end is unknown: no guess.
+            "The Minister of Foreign Affairs Ivan Petrenko arrived.",
+        ]);
+        assert_eq!(
+            entities.people,
+            [
+                "Kostis Hatzidakis",
+                "Mario Marcel",
+                "Joaquim Miranda Sarmento"
+            ]
+        );
+    }
+
+    #[test]
+    fn roles_and_class_nouns_name_organisations() {
+        let (entities, _) = entities_of(&[
+            "\"Stocks are low,\" said Marta Kowalski, an analyst at Rabobank in London.",
+            "Peter Ndegwa, chief executive of Safaricom, spoke first.",
+            "Le pétrole vient de la société australienne Woodside.",
+            "Netbeheerder Elia leidt het project.",
+            "Hege is the CEO of Chapter & Verse, and the chairman of Disney’s streaming unit.",
+            "He is the President of France and a producer John Shanks.",
+        ]);
+        assert_eq!(
+            entities.organizations,
+            ["Rabobank", "Safaricom", "Woodside", "Elia", "Disney"],
+            "{entities:?}"
+        );
+        assert_eq!(entities.people, ["Marta Kowalski"]);
+    }
+
+    #[test]
+    fn a_person_is_no_organisation_and_an_organisation_no_person() {
+        let (entities, _) = entities_of(&[
+            "La presidente del Consiglio Giorgia Meloni ha incontrato Edi Rama.",
+            "Symptoms appear within days, says the World Health Organization.",
+        ]);
+        assert_eq!(entities.people, ["Giorgia Meloni"]);
+        assert_eq!(entities.organizations, ["World Health Organization"]);
+    }
+
+    #[test]
+    fn a_listed_company_is_one_organisation_by_the_longest_name_the_page_gives() {
+        let (entities, _) = entities_of(&[
+            "Santander ganó más. Banco Santander subió en Madrid.",
+            "Begleitet wird er von Managern der Volkswagen AG.",
+        ]);
+        assert_eq!(entities.organizations, ["Banco Santander", "Volkswagen AG"]);
+    }
+
+    #[test]
+    fn a_speaker_named_before_spoke_of_and_its_translations() {
+        let (_, quotes) = entities_of(&[
+            "Il ministro greco Kostis Hatzidakis ha parlato di «un segnale di fiducia».",
+            "Minister Tinne Van der Straeten sprak van „een belangrijke stap”.",
+            // `van` alone is no speech verb.
+            "De kabel van „twee landen en één net” ligt klaar.",
+        ]);
+        let speakers: Vec<Option<&str>> = quotes.iter().map(|q| q.speaker.as_deref()).collect();
+        assert_eq!(
+            speakers,
+            [
+                Some("Kostis Hatzidakis"),
+                Some("Tinne Van der Straeten"),
+                None
+            ],
+            "{quotes:?}"
+        );
+    }
+
     #[test]
     fn language_by_script_then_model() {
         let enricher = Enricher::builtin();

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 
 use super::entities::{name_after_lead, name_run};
 use super::names::{whole_word, Names};
-use super::rule_words::speech_verbs;
+use super::rule_words::long_speech_verbs_ending_with;
 use super::words::Word;
 use super::{Entities, Quote};
 
@@ -85,7 +85,7 @@ fn speaker_after(
         .find(|&i| {
             words[i].roles.speech_verb && i == 0
                 || words[i].roles.ends_long_speech_verb
-                    && speech_verbs()
+                    && long_speech_verbs_ending_with(words[i].text)
                         .iter()
                         .any(|verb| paragraph.get(words[0].start..words[i].end) == Some(*verb))
         })
@@ -182,13 +182,15 @@ fn speaker_before(
         if !word.roles.ends_long_speech_verb {
             return None;
         }
-        speech_verbs().iter().find_map(|verb| {
-            let start = word.end.checked_sub(verb.len())?;
-            (start >= sentence_start
-                && paragraph.get(start..word.end) == Some(*verb)
-                && whole_word(paragraph, start, word.end))
-            .then_some(start)
-        })
+        long_speech_verbs_ending_with(word.text)
+            .iter()
+            .find_map(|verb| {
+                let start = word.end.checked_sub(verb.len())?;
+                (start >= sentence_start
+                    && paragraph.get(start..word.end) == Some(*verb)
+                    && whole_word(paragraph, start, word.end))
+                .then_some(start)
+            })
     })?;
     people
         .named_last_in(&paragraph[sentence_start..verb_start])

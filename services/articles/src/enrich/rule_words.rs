@@ -17,6 +17,9 @@ struct WordLists {
     connectors: Vec<&'static str>,
     not_names: Vec<&'static str>,
     particles: Vec<&'static str>,
+    employer_roles: Vec<&'static str>,
+    employer_links: Vec<&'static str>,
+    org_classes: Vec<&'static str>,
 }
 
 fn word_lists(table: &'static str) -> WordLists {
@@ -27,6 +30,9 @@ fn word_lists(table: &'static str) -> WordLists {
         connectors: Vec::new(),
         not_names: Vec::new(),
         particles: Vec::new(),
+        employer_roles: Vec::new(),
+        employer_links: Vec::new(),
+        org_classes: Vec::new(),
     };
     for (kind, _language, word) in crate::tables::three_fields(table) {
         let list = match kind {
@@ -36,6 +42,9 @@ fn word_lists(table: &'static str) -> WordLists {
             "connector" => &mut lists.connectors,
             "not_name" => &mut lists.not_names,
             "particle" => &mut lists.particles,
+            "employer" => &mut lists.employer_roles,
+            "employer_link" => &mut lists.employer_links,
+            "org_class" => &mut lists.org_classes,
             _ => continue,
         };
         if !list.contains(&word) {
@@ -48,9 +57,11 @@ fn word_lists(table: &'static str) -> WordLists {
 static LISTS: LazyLock<WordLists> =
     LazyLock::new(|| word_lists(include_str!("../../data/rule-words.tsv")));
 
-/// Verbs (and phrases) that attribute speech, in every language served.
-pub(super) fn speech_verbs() -> &'static [&'static str] {
-    &LISTS.speech_verbs
+/// The speech verbs of several words whose last word is `word` (`a
+/// déclaré` and `a-t-il déclaré` for `déclaré`): their last words are
+/// often common ones (`sprak van`).
+pub(super) fn long_speech_verbs_ending_with(word: &str) -> &'static [&'static str] {
+    phrases_ending_with(&RULE_WORDS.long_speech_verbs_by_last_word, word)
 }
 
 /// What a word can be to the rules.
@@ -70,6 +81,13 @@ pub(super) struct Roles {
     pub not_name: bool,
     /// A small word inside a person's name (`da` of `Lula da Silva`).
     pub name_particle: bool,
+    /// The last word of a role whose `at`/`of` names an employer
+    /// (`executive` of `chief executive`).
+    pub ends_employer_role: bool,
+    /// The small word between such a role and the employer (`at`, `de`).
+    pub employer_link: bool,
+    /// The last word of a common noun a company's name follows (`société`).
+    pub ends_org_class: bool,
 }
 
 /// The lists above, by word. The keys are fixed and short: FxHash is the
@@ -77,22 +95,48 @@ pub(super) struct Roles {
 /// a seeded hash guards against).
 struct RuleWords {
     titles_by_last_word: FxHashMap<&'static str, Vec<&'static str>>,
+    employer_roles_by_last_word: FxHashMap<&'static str, Vec<&'static str>>,
+    org_classes_by_last_word: FxHashMap<&'static str, Vec<&'static str>>,
+    /// Speech verbs of several words, by their last word.
+    long_speech_verbs_by_last_word: FxHashMap<&'static str, Vec<&'static str>>,
     roles: FxHashMap<&'static str, Roles>,
 }
 
-static RULE_WORDS: LazyLock<RuleWords> = LazyLock::new(|| {
-    let mut titles_by_last_word: FxHashMap<&'static str, Vec<&'static str>> = FxHashMap::default();
-    let mut roles: FxHashMap<&'static str, Roles> = FxHashMap::default();
-    for title in &LISTS.titles {
-        let last = title.rsplit(' ').next().unwrap_or(title);
-        titles_by_last_word.entry(last).or_default().push(title);
-        roles.entry(last).or_default().ends_title = true;
+/// `phrases` by their last word, each last word's role set by `mark`.
+fn by_last_word(
+    phrases: &[&'static str],
+    roles: &mut FxHashMap<&'static str, Roles>,
+    mark: fn(&mut Roles),
+) -> FxHashMap<&'static str, Vec<&'static str>> {
+    let mut by_last: FxHashMap<&'static str, Vec<&'static str>> = FxHashMap::default();
+    for phrase in phrases {
+        let last = phrase.rsplit(' ').next().unwrap_or(phrase);
+        by_last.entry(last).or_default().push(phrase);
+        mark(roles.entry(last).or_default());
     }
-    for verb in &LISTS.speech_verbs {
-        match verb.rsplit_once(' ') {
-            Some((_, last)) => roles.entry(last).or_default().ends_long_speech_verb = true,
-            None => roles.entry(verb).or_default().speech_verb = true,
-        }
+    by_last
+}
+
+static RULE_WORDS: LazyLock<RuleWords> = LazyLock::new(|| {
+    let mut roles: FxHashMap<&'static str, Roles> = FxHashMap::default();
+    let titles_by_last_word = by_last_word(&LISTS.titles, &mut roles, |r| r.ends_title = true);
+    let employer_roles_by_last_word = by_last_word(&LISTS.employer_roles, &mut roles, |r| {
+        r.ends_employer_role = true
+    });
+    let org_classes_by_last_word =
+        by_last_word(&LISTS.org_classes, &mut roles, |r| r.ends_org_class = true);
+    for link in &LISTS.employer_links {
+        roles.entry(link).or_default().employer_link = true;
+    }
+    let (long_speech_verbs, one_word_speech_verbs): (Vec<&'static str>, Vec<&'static str>) = LISTS
+        .speech_verbs
+        .iter()
+        .partition(|verb| verb.contains(' '));
+    let long_speech_verbs_by_last_word = by_last_word(&long_speech_verbs, &mut roles, |r| {
+        r.ends_long_speech_verb = true
+    });
+    for verb in one_word_speech_verbs {
+        roles.entry(verb).or_default().speech_verb = true;
     }
     for keyword in &LISTS.org_keywords {
         roles.entry(keyword).or_default().org_keyword = true;
@@ -108,6 +152,9 @@ static RULE_WORDS: LazyLock<RuleWords> = LazyLock::new(|| {
     }
     RuleWords {
         titles_by_last_word,
+        employer_roles_by_last_word,
+        org_classes_by_last_word,
+        long_speech_verbs_by_last_word,
         roles,
     }
 });
@@ -120,10 +167,24 @@ pub(super) fn roles_of(word: &str) -> Roles {
 /// The titles whose last word is `word` (`Prime Minister` and `Minister`
 /// for `Minister`).
 pub(super) fn titles_ending_with(word: &str) -> &'static [&'static str] {
-    RULE_WORDS
-        .titles_by_last_word
-        .get(word)
-        .map_or(&[], Vec::as_slice)
+    phrases_ending_with(&RULE_WORDS.titles_by_last_word, word)
+}
+
+/// The employer roles whose last word is `word` (`chief executive` for `executive`).
+pub(super) fn employer_roles_ending_with(word: &str) -> &'static [&'static str] {
+    phrases_ending_with(&RULE_WORDS.employer_roles_by_last_word, word)
+}
+
+/// The organisation class nouns whose last word is `word`.
+pub(super) fn org_classes_ending_with(word: &str) -> &'static [&'static str] {
+    phrases_ending_with(&RULE_WORDS.org_classes_by_last_word, word)
+}
+
+fn phrases_ending_with(
+    by_last_word: &'static FxHashMap<&'static str, Vec<&'static str>>,
+    word: &str,
+) -> &'static [&'static str] {
+    by_last_word.get(word).map_or(&[], Vec::as_slice)
 }
 
 #[cfg(test)]
@@ -161,5 +222,10 @@ mod tests {
         assert!(roles_of("Tuesday").not_name);
         assert_eq!(roles_of("Pyongyang"), Roles::default());
         assert!(titles_ending_with("Pyongyang").is_empty());
+        assert!(roles_of("executive").ends_employer_role);
+        assert!(employer_roles_ending_with("executive").contains(&"chief executive"));
+        assert!(roles_of("at").employer_link && roles_of("bij").employer_link);
+        assert!(roles_of("société").ends_org_class && roles_of("Netbeheerder").ends_org_class);
+        assert!(org_classes_ending_with("automobilistica").contains(&"casa automobilistica"));
     }
 }
