@@ -39,20 +39,6 @@ impl FirstMentions {
             self.list.retain(|listed| listed != name);
         }
     }
-
-    /// Puts `name` where `old` was first mentioned (moving it there if it
-    /// is listed later), and drops `old`.
-    fn replace(&mut self, old: &str, name: &str) {
-        if old == name || !self.seen.contains(old) {
-            return;
-        }
-        self.remove(name);
-        self.seen.remove(old);
-        if let Some(at) = self.list.iter().position(|listed| listed == old) {
-            self.list[at] = name.to_owned();
-        }
-        self.seen.insert(name.to_owned());
-    }
 }
 
 /// What the texts of one page name, gathered text by text.
@@ -77,19 +63,39 @@ impl Found<'_, '_> {
     /// organisation, by the longest of them, where it was first named.
     pub fn entities(&mut self) -> Entities {
         // symbol → (the first name given, the longest).
-        let mut names: HashMap<&str, (&str, &str)> = HashMap::new();
+        let mut by_symbol: HashMap<&str, (&str, &str)> = HashMap::new();
         for &(symbol, name) in &self.company_names {
-            let (_, longest) = names.entry(symbol).or_insert((name, name));
+            let (_, longest) = by_symbol.entry(symbol).or_insert((name, name));
             if name.len() > longest.len() {
                 *longest = name;
             }
         }
+        // A company's first name becomes its longest; its other names go.
+        let mut becomes: HashMap<&str, Option<&str>> = HashMap::new();
         for &(symbol, name) in &self.company_names {
-            let (first, longest) = names[symbol];
+            let (first, longest) = by_symbol[symbol];
             if name == first {
-                self.organizations.replace(name, longest);
+                let entry = becomes.entry(name).or_insert(Some(longest));
+                if entry.is_none_or(|kept| kept.len() < longest.len()) {
+                    *entry = Some(longest);
+                }
             } else if name != longest {
-                self.organizations.remove(name);
+                becomes.entry(name).or_insert(None);
+            }
+        }
+        if becomes.iter().any(|(name, to)| *to != Some(*name)) {
+            // One pass, not a search per name: a page may name thousands.
+            let mut seen = HashSet::new();
+            let listed = std::mem::take(&mut self.organizations.list);
+            for name in listed {
+                let placed = match becomes.get(name.as_str()) {
+                    Some(None) => continue,
+                    Some(Some(longest)) => (*longest).to_owned(),
+                    None => name,
+                };
+                if seen.insert(placed.clone()) {
+                    self.organizations.list.push(placed);
+                }
             }
         }
         Entities {
