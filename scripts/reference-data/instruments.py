@@ -8,14 +8,19 @@ them as aliases.
 
 - Symbols are the home listing's, suffixed by venue as pytickersymbols
   gives them (`SAP.DE`, `BP.L`, `7203.T`; US listings bare), so that
-  `SAN.PA` (Sanofi) and `SAN.MC` (Santander) stay apart.
+  `SAN.PA` (Sanofi) and `SAN.MC` (Santander) stay apart. A symbol the
+  package gives two suffixes (`AIR.PA.DE`) is the first one's (`AIR.PA`).
+- Names: Wikipedia's disambiguation, which the package copies, is dropped
+  (`Rio Tinto (corporation)`, `Puma (brand)`).
 - Venues: the suffix, else the NYSE or Nasdaq listing the data names; a
   company whose venue the data does not say is left out (counted below).
 - Aliases: the name, and the name without its legal form and share class
   (`Visa Inc.` → `Visa`), unless that is one common word of the seven
   languages' Debian word lists (`Next`, `Target`, `Visa`) and the curated
   file does not list it; plus the curated aliases (`Google`, `Louis
-  Vuitton`). Names the team's listings use stay theirs.
+  Vuitton`). Names the team's listings use stay theirs, and short names
+  more often something else (`Orion`, `Edison`: curated/
+  instrument-aliases-not-matched.tsv) are not made aliases.
 
     python3 scripts/reference-data/instruments.py           # rewrites the file
     python3 scripts/reference-data/instruments.py --check   # fails if it would change
@@ -50,10 +55,21 @@ LEGAL = re.compile(
     r"(,?\s+(Inc\.?|Incorporated|Corporation|Corp\.?|Company|Co\.|plc|PLC|p\.l\.c\.|AG|SE|SA|S\.A\.|"
     r"N\.V\.|NV|Ltd\.?|Limited|Holdings?|Group|& Co\.?|KGaA|AG & Co\. KGaA|ASA|AB|Oyj|S\.p\.A\.|"
     r"Aktiengesellschaft|\(The\)|Class [A-C]|\(Class [A-C]\)|\(publ\))\.?)+$")
+# Wikipedia's disambiguation after a name, which the package copies: `Rio
+# Tinto (corporation)`, `Puma (brand)`, `Metso (2020–present)`.
+DISAMBIGUATION = re.compile(r"\s+\((?![A-Z])[^()]*\)$")
+
+
+def home_symbol(symbol):
+    """The symbol of the home listing: the package gives one symbol two
+    suffixes (`AIR.PA.DE` for Airbus, whose home listing is `AIR.PA`)."""
+    if symbol and symbol.count(".") > 1:
+        return symbol.rsplit(".", 1)[0]
+    return symbol
 
 
 def venue(company):
-    symbol = company["symbol"]
+    symbol = home_symbol(company["symbol"])
     if "." in symbol:
         return SUFFIX_MIC.get(symbol.rsplit(".", 1)[1])
     for listing in company.get("symbols", []):
@@ -71,7 +87,11 @@ def venue(company):
 
 
 def short_name(name):
-    """`Alphabet Inc. (Class A)` → `Alphabet`; `LVMH Moët Hennessy Louis Vuitton SE` → itself less `SE`."""
+    """`Alphabet Inc. (Class A)` → `Alphabet`; `LVMH Moët Hennessy Louis Vuitton SE` → itself
+    less `SE`; `Heineken International` → `Heineken` (only where `International` ends
+    the name: `American International Group` stays `American International`)."""
+    if name.endswith(" International"):
+        name = name[: -len(" International")]
     previous = None
     while previous != name:
         previous = name
@@ -92,6 +112,10 @@ def generate():
     data = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(data)
     words = common_words()
+    never = set()
+    for line in open(os.path.join(CURATED, "instrument-aliases-not-matched.tsv"), encoding="utf-8"):
+        if line.strip() and not line.startswith("#"):
+            never.add(line.split("\t")[0])
 
     listings = list(curated["instruments"])
     curated_aliases = {a for listing in listings for a in listing.get("aliases", [])}
@@ -100,7 +124,7 @@ def generate():
     no_venue = 0
     for index in INDICES:
         for company in data.INDICES[index]["companies"]:
-            symbol = company.get("symbol")
+            symbol = home_symbol(company.get("symbol"))
             isins = company.get("isins") or []
             if not symbol or symbol in seen_symbols or (isins and isins[0] in seen_isins):
                 continue
@@ -112,13 +136,13 @@ def generate():
             seen_isins.update(isins[:1])
             if (symbol, mic) in taken:
                 continue
-            name = company["name"].strip()
+            name = DISAMBIGUATION.sub("", company["name"].strip())
             short = short_name(name)
             aliases = [name]
             # A one-word short name that is a common word (`Next`, `Target`)
             # is left to the curated aliases; an acronym is kept (`HP`, `TUI`).
             word = " " not in short and short.lower() in words and not (short.isupper() and len(short) <= 4)
-            if short != name and short and not word:
+            if short != name and short and not word and short not in never:
                 aliases.append(short)
             aliases += [a for a in extra.get(symbol, []) if a not in aliases]
             # Names the team's listings use stay theirs (`BP` is the strip's).
@@ -134,7 +158,7 @@ def generate():
     by_symbol = {listing["symbol"]: listing for listing in listings if "indices" in listing}
     for index in INDICES:
         for company in data.INDICES[index]["companies"]:
-            listing = by_symbol.get(company.get("symbol"))
+            listing = by_symbol.get(home_symbol(company.get("symbol")))
             if listing is not None and index not in listing["indices"]:
                 listing["indices"].append(index)
 
@@ -146,7 +170,8 @@ def generate():
         "Not covered by the package: FTSE MIB, ASX 50, Bovespa. Sources:",
         *[line.strip("# ") for line in source_lines(["pytickersymbols"])],
         "  (its data is compiled from Wikipedia, CC-BY-SA-4.0)",
-        "  scripts/reference-data/curated/instruments.json and instrument-aliases.tsv (the team's)",
+        "  scripts/reference-data/curated/instruments.json, instrument-aliases.tsv and",
+        "  instrument-aliases-not-matched.tsv (the team's)",
     ])
     out = {"_comment": comment, "instruments": listings}
     return json.dumps(out, indent=1, ensure_ascii=False) + "\n"
