@@ -295,7 +295,11 @@ def generate():
     by_code = defaultdict(set)
     for name, ranks in names.items():
         own = [code for code, rank in ranks.items() if rank == 0]
-        owner = own[0] if len(own) == 1 else (next(iter(ranks)) if len(ranks) == 1 else None)
+        # A name shared with dependent territories only is the sovereign
+        # state's (`français` is also the demonym of Réunion and Guadeloupe).
+        sovereign = [code for code in ranks if code in sovereign_capitals]
+        owner = (own[0] if len(own) == 1 else next(iter(ranks)) if len(ranks) == 1
+                 else sovereign[0] if not own and len(sovereign) == 1 else None)
         if owner is not None and name not in never:
             by_code[owner].add(name)
 

@@ -4,7 +4,11 @@ rules or reference data.
 
 Split: the first three pages of each language are `dev` (look at them when
 changing rules); the last three are `held_out` (never look at their
-output while changing rules; the targets are measured on them).
+output while changing rules; the targets are measured on them). A second
+batch (`-7`, `-8`: one dev page and one held-out page per language) was
+written and annotated before it was first run, with companies from indices
+the catalog does not cover (ASX, Bovespa) and constructions the rules did
+not know of when they were written.
 
 Expected entities: countries as ISO 3166-1 codes, people and organisations
 by the full name the text gives, quotes by their first words and speaker
@@ -293,4 +297,119 @@ PAGES = [
         "Equinor en Ørsted leveren de turbines en de kabels.",
     ]), countries=["DK", "NO"], people=["Mette Frederiksen"], organizations=["Equinor", "Ørsted"],
         quotes=[("een groene alliantie", "Mette Frederiksen")]),
+
+    # ------------------------------------------------ second batch, all languages
+    case("en-7", "en", "dev", page("Harbour Times", "Rio Tinto cuts iron ore forecast as China slows", [
+        "Rio Tinto cut its iron ore shipment forecast on Thursday, blaming weaker demand from Chinese steel mills.",
+        "\"The market in China has softened faster than we expected,\" chief executive Jakob Stausholm told analysts on a call from Melbourne.",
+        "Shares of BHP and Fortescue also fell in Sydney, while Vale gained in São Paulo.",
+    ]), countries=["CN", "AU", "BR"], people=["Jakob Stausholm"],
+        organizations=["Rio Tinto", "BHP", "Fortescue", "Vale"],
+        quotes=[("The market in China", "Jakob Stausholm")],
+        instruments=["RIO", "BHP.AX", "FMG.AX", "VALE3.SA"]),
+    case("en-8", "en", "held_out", page("Capital Wire", "Airbus wins Indian order for 250 jets", [
+        "Airbus has won an order for 250 narrow-body jets from IndiGo, the airline said on Monday in New Delhi.",
+        "\"India is the fastest-growing aviation market in the world,\" said Pieter Elbers, the chief executive of IndiGo.",
+        "The deal is a setback for Boeing, which is still recovering from a strike at its plants near Seattle.",
+        "French President Emmanuel Macron welcomed the order during a visit to Mumbai.",
+    ]), countries=["IN", "US", "FR"], people=["Pieter Elbers", "Emmanuel Macron"],
+        organizations=["Airbus", "IndiGo", "Boeing"],
+        quotes=[("India is the fastest", "Pieter Elbers")], instruments=["AIR.PA", "BA"]),
+    case("de-7", "de", "dev", page("Berliner Tageblatt", "Bayer einigt sich im Glyphosat-Streit", [
+        "Der Leverkusener Konzern Bayer hat sich mit tausenden Klägern in den Vereinigten Staaten geeinigt.",
+        "„Das ist ein wichtiger Schritt, um die Unsicherheit zu beenden“, sagte Bayer-Chef Bill Anderson am Dienstag.",
+        "Die Aktie legte an der Börse in Frankfurt um vier Prozent zu, auch BASF und Merck gewannen.",
+        "Analysten der Deutschen Bank rechnen mit weiteren Vergleichen.",
+    ]), countries=["US", "DE"], people=["Bill Anderson"],
+        organizations=["Bayer", "BASF", "Merck", "Deutsche Bank"],
+        quotes=[("Das ist ein wichtiger Schritt", "Bill Anderson")],
+        instruments=["BAYN.DE", "BAS.DE", "MRK.DE", "DBK.DE"]),
+    case("de-8", "de", "held_out", page("Berliner Tageblatt", "Polen kauft Panzer aus Südkorea", [
+        "Polen hat weitere 180 Kampfpanzer in Südkorea bestellt, teilte die Regierung in Warschau mit.",
+        "Der polnische Verteidigungsminister Władysław Kosiniak-Kamysz sprach von einem „historischen Tag für unsere Armee“.",
+        "Geliefert werden die Panzer vom Hersteller Hyundai Rotem, Teile kommen auch von Rheinmetall.",
+        "Auch Rumänien und die baltischen Staaten wollen aufrüsten.",
+    ]), countries=["PL", "KR", "RO"], people=["Władysław Kosiniak-Kamysz"],
+        organizations=["Hyundai Rotem", "Rheinmetall"],
+        quotes=[("historischen Tag", "Władysław Kosiniak-Kamysz")], instruments=["RHM.DE"]),
+    case("fr-7", "fr", "dev", page("Le Quotidien", "TotalEnergies relance son projet au Mozambique", [
+        "TotalEnergies a relancé son projet gazier au Mozambique, a annoncé jeudi son PDG Patrick Pouyanné à Maputo.",
+        "« Les conditions de sécurité sont désormais réunies », a-t-il déclaré devant la presse.",
+        "Le groupe pétrolier français avait suspendu le chantier en 2021 après des attaques jihadistes.",
+        "La banque publique américaine Exim finance une partie du projet, aux côtés de la Société Générale.",
+    ]), countries=["MZ", "FR", "US"], people=["Patrick Pouyanné"],
+        organizations=["TotalEnergies", "Exim", "Société Générale"],
+        quotes=[("Les conditions de sécurité", "Patrick Pouyanné")], instruments=["TTE.PA", "GLE.PA"]),
+    case("fr-8", "fr", "held_out", page("Le Quotidien", "Renault s'allie à Geely au Brésil", [
+        "Renault et le chinois Geely vont produire ensemble des voitures hybrides au Brésil, ont annoncé les deux groupes mardi.",
+        "« Le Brésil est un marché clé pour notre croissance », a déclaré le directeur général de Renault, François Provost.",
+        "L'usine de São José dos Pinhais, près de Curitiba, emploiera 2 000 personnes.",
+        "Le ministre brésilien du Développement, Geraldo Alckmin, a salué l'investissement.",
+    ]), countries=["CN", "BR"], people=["François Provost", "Geraldo Alckmin"],
+        organizations=["Renault", "Geely"],
+        quotes=[("Le Brésil est un marché", "François Provost")], instruments=["RNO.PA"]),
+    case("es-7", "es", "dev", page("El Diario", "Inditex abre su mayor tienda en México", [
+        "Inditex inauguró el jueves en Ciudad de México la mayor tienda del grupo en América Latina.",
+        "«México es uno de nuestros mercados más dinámicos», declaró Óscar García Maceiras, consejero delegado del grupo gallego.",
+        "La empresa textil compite en la región con la sueca H&M y la japonesa Uniqlo.",
+        "Las acciones de Inditex subieron un 2 % en la Bolsa de Madrid.",
+    ]), countries=["MX", "SE", "JP", "ES"], people=["Óscar García Maceiras"],
+        organizations=["Inditex", "H&M", "Uniqlo", "Bolsa de Madrid"],
+        quotes=[("México es uno de", "Óscar García Maceiras")], instruments=["ITX.MC", "HM-B.ST"]),
+    case("es-8", "es", "held_out", page("La Nación Austral", "Perú adjudica un puerto a una naviera china", [
+        "Perú adjudicó a la naviera china Cosco Shipping la ampliación del puerto de Chancay.",
+        "«Será la puerta de Sudamérica hacia Asia», dijo la presidenta Dina Boluarte en Lima.",
+        "Empresarios de Chile y Ecuador temen perder tráfico en sus propios puertos.",
+        "La minera Southern Copper planea exportar por Chancay parte de su producción.",
+    ]), countries=["PE", "CN", "CL", "EC"], people=["Dina Boluarte"],
+        organizations=["Cosco Shipping", "Southern Copper"],
+        quotes=[("Será la puerta de Sudamérica", "Dina Boluarte")]),
+    case("it-7", "it", "dev", page("Il Corriere Padano", "Enel vende le reti in Perù", [
+        "Enel ha ceduto le sue attività di distribuzione in Perù alla cinese China Southern Power Grid per 2,9 miliardi di dollari.",
+        "«Concentriamo gli investimenti sui mercati principali», ha spiegato l'amministratore delegato Flavio Cattaneo.",
+        "Il titolo è salito dell'1,5 % alla Borsa di Milano, dove hanno guadagnato anche Eni e Intesa Sanpaolo.",
+        "Il governo di Lima deve ancora approvare l'operazione.",
+    ]), countries=["PE", "CN", "IT"], people=["Flavio Cattaneo"],
+        organizations=["Enel", "China Southern Power Grid", "Borsa di Milano", "Eni", "Intesa Sanpaolo"],
+        quotes=[("Concentriamo gli investimenti", "Flavio Cattaneo")],
+        instruments=["ENEL.MI", "ENI.MI", "ISP.MI"]),
+    case("it-8", "it", "held_out", page("Gazzetta di Trieste", "La Germania rallenta, Milano in calo", [
+        "L'economia tedesca si è contratta dello 0,2 % nel terzo trimestre, secondo l'ufficio statistico Destatis.",
+        "«La ripresa si farà attendere», ha detto Carsten Brzeski, capo economista di ING a Francoforte.",
+        "A Milano hanno chiuso in ribasso Stellantis e Ferrari, mentre Unicredit ha guadagnato lo 0,8 %.",
+        "Anche la Francia e la Spagna hanno registrato una crescita debole.",
+    ]), countries=["DE", "IT", "FR", "ES"], people=["Carsten Brzeski"],
+        organizations=["Destatis", "ING", "Stellantis", "Ferrari", "Unicredit"],
+        quotes=[("La ripresa si farà", "Carsten Brzeski")],
+        instruments=["INGA.AS", "STLAP.PA", "RACE.MI", "UCG.MI"]),
+    case("pt-7", "pt", "dev", page("Jornal do Atlântico", "Galp encontra petróleo na Namíbia", [
+        "A petrolífera portuguesa Galp anunciou uma descoberta de petróleo ao largo da Namíbia.",
+        "«É uma das maiores descobertas da década», afirmou a presidente executiva Maria João Carioca em Lisboa.",
+        "As ações da Galp subiram 5 % na bolsa de Lisboa, enquanto a EDP recuou.",
+        "O governo namibiano quer que a produção comece antes de 2030.",
+    ]), countries=["PT", "NA"], people=["Maria João Carioca"], organizations=["Galp", "EDP"],
+        quotes=[("É uma das maiores", "Maria João Carioca")]),
+    case("pt-8", "pt", "held_out", page("Folha do Sul", "Vale aumenta a produção de minério", [
+        "A mineradora Vale aumentou a produção de minério de ferro no terceiro trimestre, informou a empresa no Rio de Janeiro.",
+        "«A demanda chinesa continua firme», disse o diretor-executivo Gustavo Pimenta.",
+        "A concorrente australiana BHP também elevou a sua previsão.",
+        "O Itaú BBA recomenda a compra das ações.",
+    ]), countries=["BR", "CN", "AU"], people=["Gustavo Pimenta"], organizations=["Vale", "BHP", "Itaú BBA"],
+        quotes=[("A demanda chinesa", "Gustavo Pimenta")], instruments=["VALE3.SA", "BHP.AX"]),
+    case("nl-7", "nl", "dev", page("Het Dagblad", "Philips schrapt nog meer banen", [
+        "Philips schrapt wereldwijd nog eens 3.000 banen, maakte het bedrijf dinsdag bekend in Amsterdam.",
+        "„We moeten sneller en eenvoudiger worden”, zei topman Roy Jakobs tegen verslaggevers.",
+        "Ook concurrenten Siemens Healthineers en GE HealthCare snijden in de kosten.",
+        "In de Verenigde Staten loopt nog een onderzoek naar de slaapapneu-apparaten.",
+    ]), countries=["NL", "US"], people=["Roy Jakobs"],
+        organizations=["Philips", "Siemens Healthineers", "GE HealthCare"],
+        quotes=[("We moeten sneller", "Roy Jakobs")], instruments=["PHIA.AS", "SHL.DE", "GEHC"]),
+    case("nl-8", "nl", "held_out", page("Het Dagblad", "Marokko bestelt treinen in Spanje", [
+        "Marokko heeft bij de Spaanse treinbouwer Talgo twintig hogesnelheidstreinen besteld.",
+        "Minister van Transport Abdessamad Kayouh sprak over „een investering in de toekomst”.",
+        "Ook het Franse Alstom en het Zwitserse Stadler hadden een bod gedaan.",
+        "De eerste treinen moeten voor het WK voetbal van 2030 rijden.",
+    ]), countries=["MA", "ES", "FR", "CH"], people=["Abdessamad Kayouh"],
+        organizations=["Talgo", "Alstom", "Stadler"],
+        quotes=[("een investering in de toekomst", "Abdessamad Kayouh")]),
 ]

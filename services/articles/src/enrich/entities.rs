@@ -107,7 +107,7 @@ impl Found<'_, '_> {
 }
 
 /// Adds what `text` (whose words are `words`) names to `found`.
-pub(super) fn find_entities<'a, 't>(
+pub(super) fn find_entities<'a: 't, 't>(
     names: &'a Names,
     text: &'t str,
     words: &[Word<'t>],
@@ -133,7 +133,10 @@ pub(super) fn find_entities<'a, 't>(
                     // gives one (`der Volkswagen AG`).
                     found.instruments.push((symbol, &text[start..end]));
                     let legal_form = legal_form_after(&text[end..]).map_or(0, str::len);
-                    let name = &text[start..end + legal_form];
+                    let name = match names.nominative(pattern) {
+                        Some(nominative) => nominative,
+                        None => &text[start..end + legal_form],
+                    };
                     found.organizations.add(name);
                     found.company_names.push((symbol, name));
                 }
@@ -180,10 +183,11 @@ pub(super) fn find_entities<'a, 't>(
     // (`presidente del Consiglio Giorgia Meloni`).
     let mut person_spans: Vec<(usize, usize)> = Vec::new();
     for (index, word) in words.iter().enumerate() {
-        let after_title = word.roles.ends_title
-            && titles_ending_with(word.text)
-                .iter()
-                .any(|title| ends_with_words(text, words, index, title));
+        let after_title = word.roles.compound_title
+            || word.roles.ends_title
+                && titles_ending_with(word.text)
+                    .iter()
+                    .any(|title| ends_with_words(text, words, index, title));
         let after_said = word.roles.speech_verb
             || word.roles.ends_long_speech_verb && ends_speech_phrase(text, words, index);
         if !(after_title || after_said) {
@@ -242,10 +246,15 @@ pub(super) fn find_entities<'a, 't>(
                 .iter()
                 .any(|class| ends_with_words(text, words, index, class))
         {
-            match words.get(index + 1) {
-                Some(next) if is_demonym(next) && spaced(text, words, index + 1) => index + 2,
-                _ => index + 1,
-            }
+            // At most two lower-case words between, one a demonym: `la
+            // société australienne Woodside`, `la banque publique américaine Exim`.
+            let modifiers = (index + 1..words.len().min(index + 3))
+                .take_while(|&at| !words[at].capitalised && spaced(text, words, at))
+                .count();
+            (1..=modifiers)
+                .rev()
+                .find(|&count| (index + 1..index + 1 + count).any(|at| is_demonym(&words[at])))
+                .map_or(index + 1, |count| index + 1 + count)
         } else {
             continue;
         };

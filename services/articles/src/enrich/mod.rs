@@ -22,7 +22,7 @@ mod words;
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
-use tickertape_market::instruments::Catalog;
+use tickertape_market::instruments::{Catalog, Listing};
 
 use crate::page::Page;
 pub use words::PageWords;
@@ -161,7 +161,9 @@ impl Enricher {
         for (text, text_words) in words.texts() {
             entities::find_entities(&self.names, text, text_words, &mut found);
         }
-        let instruments = self.listed(&found.instruments, day);
+        let language =
+            declared_language.map_or_else(|| self.language.of(&page.paragraphs), str::to_owned);
+        let instruments = self.listed(&found.instruments, day, &language);
         // The texts are the title, then the paragraphs.
         let paragraphs = page
             .paragraphs
@@ -170,8 +172,7 @@ impl Enricher {
         let entities = found.entities();
         let quotes = quotes::find_quotes(&self.names, paragraphs, &entities, &found.acronyms);
         Enrichment {
-            language: declared_language
-                .map_or_else(|| self.language.of(&page.paragraphs), str::to_owned),
+            language,
             word_count,
             reading_time_s: (word_count * 60).div_ceil(WORDS_PER_MINUTE),
             entities,
@@ -182,16 +183,33 @@ impl Enricher {
     }
 
     /// Instruments mentioned, as (symbol, words matched) in text order:
-    /// each symbol once, if the catalog lists it on `day`.
-    fn listed(&self, mentioned: &[(&str, &str)], day: NaiveDate) -> Vec<InstrumentMention> {
+    /// each symbol once, if the catalog lists it on `day`. A name several
+    /// listings share (`Merck`: Merck & Co. in New York, Merck KGaA in
+    /// Frankfurt) is the listings on the venues of the page's `language`,
+    /// where it names one there.
+    fn listed(
+        &self,
+        mentioned: &[(&str, &str)],
+        day: NaiveDate,
+        language: &str,
+    ) -> Vec<InstrumentMention> {
+        let home = home_venues(language);
         let mut mentions: Vec<InstrumentMention> = Vec::new();
-        for &(symbol, matched) in mentioned {
-            if mentions.iter().any(|m| m.symbol == symbol) {
-                continue;
-            }
-            if let Some(listing) = self.catalog.lookup(symbol, day) {
+        // The meanings of one name are next to each other, with the same words.
+        for same_name in mentioned.chunk_by(|a, b| std::ptr::eq(a.1, b.1)) {
+            let listed: Vec<(&str, &Listing)> = same_name
+                .iter()
+                .filter_map(|&(symbol, matched)| Some((matched, self.catalog.lookup(symbol, day)?)))
+                .collect();
+            let at_home = listed.iter().any(|(_, l)| home.contains(&l.mic.as_str()));
+            for (matched, listing) in listed {
+                if at_home && !home.contains(&listing.mic.as_str())
+                    || mentions.iter().any(|m| m.symbol == listing.symbol)
+                {
+                    continue;
+                }
                 mentions.push(InstrumentMention {
-                    symbol: symbol.to_owned(),
+                    symbol: listing.symbol.clone(),
                     name: listing.name.clone(),
                     mic: listing.mic.clone(),
                     isin: listing.isin.clone(),
@@ -200,6 +218,22 @@ impl Enricher {
             }
         }
         mentions
+    }
+}
+
+/// The venues (ISO 10383 MICs) of the markets a newsroom writing in
+/// `language` reports first: where a name is ambiguous, the listing it
+/// means there.
+fn home_venues(language: &str) -> &'static [&'static str] {
+    match language {
+        "de" => &["XETR", "XFRA", "XWBO", "XSWX"],
+        "fr" => &["XPAR", "XBRU", "XSWX"],
+        "it" => &["XMIL"],
+        "es" => &["XMAD"],
+        "nl" => &["XAMS", "XBRU"],
+        "pt" => &["XLIS", "BVMF"],
+        "en" => &["XNYS", "XNAS", "XLON"],
+        _ => &[],
     }
 }
 
@@ -435,6 +469,75 @@ mod tests {
                 None
             ],
             "{quotes:?}"
+        );
+    }
+
+    #[test]
+    fn german_compound_titles_and_declined_names() {
+        let (entities, quotes) = entities_of(&[
+            "„Das ist ein wichtiger Schritt“, sagte Bayer-Chef Bill Anderson am Dienstag.",
+            "Analysten der Deutschen Bank rechnen mit weiteren Vergleichen.",
+        ]);
+        assert_eq!(entities.people, ["Bill Anderson"]);
+        // `Bayer-Chef` names Bayer too.
+        assert_eq!(entities.organizations, ["Bayer", "Deutsche Bank"]);
+        assert_eq!(quotes[0].speaker.as_deref(), Some("Bill Anderson"));
+    }
+
+    #[test]
+    fn a_pronoun_attributes_a_quote_to_the_person_named_before() {
+        let (_, quotes) = entities_of(&[
+            "TotalEnergies a relancé son projet, a annoncé son PDG Patrick Pouyanné.",
+            "« Les conditions sont réunies », a-t-il déclaré devant la presse.",
+            "\"The market has softened,\" chief executive Jakob Stausholm told analysts.",
+            "\"We will wait,\" he said.",
+        ]);
+        let speakers: Vec<Option<&str>> = quotes.iter().map(|q| q.speaker.as_deref()).collect();
+        assert_eq!(
+            speakers,
+            [
+                Some("Patrick Pouyanné"),
+                Some("Jakob Stausholm"),
+                Some("Jakob Stausholm")
+            ],
+            "{quotes:?}"
+        );
+    }
+
+    #[test]
+    fn a_name_listed_in_two_markets_is_the_listing_of_the_pages_language() {
+        let day = NaiveDate::from_ymd_opt(2026, 1, 5).unwrap();
+        let symbols = |text: &str| -> Vec<String> {
+            let page = crate::page::parse_page(text).unwrap();
+            Enricher::builtin()
+                .enrich(&page, &PageWords::of(&page), None, day)
+                .instruments
+                .into_iter()
+                .map(|m| m.symbol)
+                .collect()
+        };
+        assert_eq!(
+            symbols("Börse - Merck\n\nDie Aktie von Merck legte in Frankfurt um vier Prozent zu, sagten Händler am Dienstag.\n"),
+            ["MRK.DE"]
+        );
+        assert_eq!(
+            symbols("Wire - Merck\n\nShares of Merck rose four percent in New York on Tuesday, traders said.\n"),
+            ["MRK"]
+        );
+    }
+
+    #[test]
+    fn class_nouns_with_two_modifiers_and_exchanges() {
+        let (entities, _) = entities_of(&[
+            "La banque publique américaine Exim finance une partie du projet.",
+            "Las acciones subieron un 2 % en la Bolsa de Madrid.",
+            // No demonym among the modifiers: no organisation.
+            "Le groupe a racheté Lumen cette année.",
+        ]);
+        assert_eq!(
+            entities.organizations,
+            ["Exim", "Bolsa de Madrid"],
+            "{entities:?}"
         );
     }
 

@@ -40,6 +40,9 @@ pub(super) struct Names {
     automaton: NFA,
     start: StateID,
     meaning_of_pattern: Vec<Vec<Known>>,
+    /// For a pattern that is an inflected form of a name, the name
+    /// (`Deutschen Bank` → `Deutsche Bank`).
+    nominative_of_pattern: Vec<Option<String>>,
 }
 
 impl Names {
@@ -54,7 +57,19 @@ impl Names {
         catalog: &Catalog,
     ) -> Result<Self, GazetteerError> {
         let mut by_pattern: HashMap<String, Vec<Known>> = HashMap::new();
+        let mut nominatives: HashMap<String, String> = HashMap::new();
         let mut add = |pattern: String, known: Known| {
+            // German declines an adjective in a name after an article (`der
+            // Deutschen Bank`, `der Europäischen Union`).
+            if let Some(inflected) = german_inflected(&pattern) {
+                let meanings = by_pattern.entry(inflected.clone()).or_default();
+                if !meanings.contains(&known) {
+                    meanings.push(known.clone());
+                }
+                nominatives
+                    .entry(inflected)
+                    .or_insert_with(|| pattern.clone());
+            }
             let meanings = by_pattern.entry(pattern).or_default();
             if !meanings.contains(&known) {
                 meanings.push(known);
@@ -85,6 +100,10 @@ impl Names {
         let mut patterns: Vec<String> = by_pattern.keys().cloned().collect();
         patterns.sort();
         let meaning_of_pattern = patterns.iter().map(|p| by_pattern[p].clone()).collect();
+        let nominative_of_pattern = patterns
+            .iter()
+            .map(|p| nominatives.get(p).cloned())
+            .collect();
         let automaton = NFA::builder()
             .match_kind(MatchKind::LeftmostLongest)
             .dense_depth(0)
@@ -97,12 +116,18 @@ impl Names {
             automaton,
             start,
             meaning_of_pattern,
+            nominative_of_pattern,
         })
     }
 
     /// What the name of `pattern` stands for.
     pub fn meanings(&self, pattern: usize) -> &[Known] {
         &self.meaning_of_pattern[pattern]
+    }
+
+    /// The name `pattern` is an inflected form of, if it is one.
+    pub fn nominative(&self, pattern: usize) -> Option<&str> {
+        self.nominative_of_pattern[pattern].as_deref()
     }
 
     /// The names in a text whose words are `words`, in order. Names do not overlap.
@@ -173,6 +198,30 @@ impl Names {
             _ => None,
         })
     }
+}
+
+/// The form a German name of several words takes after an article in the
+/// genitive or dative, when it has one: each adjective in `-sche` before
+/// the last word takes `-n` (`Deutsche Bank` → `Deutschen Bank`,
+/// `Europäische Zentralbank` → `Europäischen Zentralbank`).
+fn german_inflected(name: &str) -> Option<String> {
+    let words: Vec<&str> = name.split(' ').collect();
+    let last = words.len().checked_sub(1)?;
+    if last == 0 || !words[..last].iter().any(|w| w.ends_with("sche")) {
+        return None;
+    }
+    let inflected: Vec<String> = words
+        .iter()
+        .enumerate()
+        .map(|(at, w)| {
+            if at < last && w.ends_with("sche") {
+                format!("{w}n")
+            } else {
+                (*w).to_owned()
+            }
+        })
+        .collect();
+    Some(inflected.join(" "))
 }
 
 /// The rows of a gazetteer: a key, a tab, variants separated by `|`;

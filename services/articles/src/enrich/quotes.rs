@@ -1,14 +1,16 @@
 //! Quotations and who said them: the marks of several languages (`"…"`,
 //! `“…”`, `„…“`, `« … »`), the speaker named after the quotation (`," said
-//! Hong Min`) or before it in the sentence (`Choe Son Hui … said her
-//! country would "…"`), and the conventions of wire copy (a paragraph that
-//! is only a quotation continues the previous speaker).
+//! Hong Min`, `," chief executive Jakob Stausholm told analysts`) or
+//! before it in the sentence (`Choe Son Hui … said her country would
+//! "…"`), a pronoun for the person named just before (`," he said`, `»,
+//! a-t-il déclaré`), and the conventions of wire copy (a paragraph that is
+//! only a quotation continues the previous speaker).
 
 use std::collections::HashMap;
 
 use super::entities::{name_after_lead, name_run};
 use super::names::{whole_word, Names};
-use super::rule_words::long_speech_verbs_ending_with;
+use super::rule_words::{long_speech_verbs_ending_with, titles_ending_with};
 use super::words::Word;
 use super::{Entities, Quote};
 
@@ -22,6 +24,8 @@ pub(super) fn find_quotes<'p>(
     let people = KnownPeople::new(&entities.people);
     let mut quotes = Vec::new();
     let mut previous_speaker: Option<String> = None;
+    // The paragraph before, for a pronoun's person (looked for only then).
+    let mut paragraph_before: Option<&str> = None;
     for (paragraph, words) in paragraphs {
         let spans = quote_spans(paragraph);
         let starts_with_quote = paragraph.trim_start().starts_with(['"', '“', '„', '«']);
@@ -34,8 +38,24 @@ pub(super) fn find_quotes<'p>(
             if inner.split_whitespace().nth(1).is_none() {
                 continue;
             }
-            let mut speaker = speaker_after(names, paragraph, words, close, &people, acronyms)
-                .or_else(|| speaker_before(paragraph, words, open, &people));
+            let mut speaker = match speaker_after(names, paragraph, words, close, &people, acronyms)
+            {
+                Some(Attribution::Named(name)) => Some(name),
+                // The person named last before it in the paragraph, else
+                // the previous paragraph's speaker, else the person that
+                // paragraph named last: further back, a pronoun is a guess.
+                Some(Attribution::Pronoun) => people
+                    .named_last_in(look_back(paragraph, open))
+                    .cloned()
+                    .or_else(|| previous_speaker.clone())
+                    .or_else(|| {
+                        let before = paragraph_before?;
+                        people
+                            .named_last_in(look_back(before, before.len()))
+                            .cloned()
+                    }),
+                None => speaker_before(paragraph, words, open, &people),
+            };
             if speaker.is_none() && last_speaker.is_some() {
                 // A second quotation in the paragraph of an attributed one
                 // is the same speaker's.
@@ -56,12 +76,23 @@ pub(super) fn find_quotes<'p>(
             });
         }
         previous_speaker = last_speaker;
+        paragraph_before = Some(paragraph.as_str());
     }
     quotes
 }
 
-/// `," said Hong Min, …`, `," Hong added.`, `," KCNA said.`
-/// The speaker named right after a quotation that closes at `close`
+/// Who a quotation's attribution names.
+enum Attribution {
+    /// A name (`," said Hong Min`, `," KCNA said`).
+    Named(String),
+    /// A pronoun (`," he said`, `», a-t-il déclaré`, `, sagte er`): the
+    /// person named last before.
+    Pronoun,
+}
+
+/// `," said Hong Min, …`, `," Hong added.`, `," KCNA said.`, `," chief
+/// executive Jakob Stausholm told analysts`, `," she said`.
+/// The attribution right after a quotation that closes at `close`
 /// in `paragraph` (whose words are `words`).
 fn speaker_after(
     names: &Names,
@@ -70,7 +101,7 @@ fn speaker_after(
     close: usize,
     people: &KnownPeople<'_>,
     acronyms: &HashMap<String, String>,
-) -> Option<String> {
+) -> Option<Attribution> {
     let after = paragraph[close..].trim_start_matches([',', ' ']);
     let start = paragraph.len() - after.len();
     // The attribution must begin there: a verb and a name of at most
@@ -91,14 +122,41 @@ fn speaker_after(
         })
         .map(|i| i + 1);
     let run = if let Some(verb_end) = verb_words {
+        // `a-t-il déclaré`, `sagte er`, `zei hij`.
+        let verb = &paragraph[words[0].start..words[verb_end - 1].end];
+        if verb.contains("-il ") || verb.contains("-elle ") {
+            return Some(Attribution::Pronoun);
+        }
+        if words.get(verb_end).is_some_and(|word| word.roles.pronoun) {
+            return Some(Attribution::Pronoun);
+        }
         name_after_lead(paragraph, words, verb_end)?
     } else {
-        let run = name_run(paragraph, words, 0, 4);
+        if words[0].roles.pronoun && words.get(1).is_some_and(|w| w.roles.speech_verb) {
+            return Some(Attribution::Pronoun);
+        }
+        let run = name_run(paragraph, words, leading_title_words(paragraph, words), 4);
         let verb = words.get(run.end)?;
         (!run.is_empty() && verb.roles.speech_verb).then_some(run)?
     };
     let name = &paragraph[words[run.start].start..words[run.end - 1].end];
-    Some(resolve_speaker(name, people, acronyms, names))
+    Some(Attribution::Named(resolve_speaker(
+        name, people, acronyms, names,
+    )))
+}
+
+/// How many of `words` a title spells at their start (`chief executive`
+/// of `chief executive Jakob Stausholm told …`), if one does.
+fn leading_title_words(text: &str, words: &[Word<'_>]) -> usize {
+    (0..3.min(words.len()))
+        .rev()
+        .find(|&last| {
+            words[last].roles.ends_title
+                && titles_ending_with(words[last].text)
+                    .iter()
+                    .any(|title| text.get(words[0].start..words[last].end) == Some(*title))
+        })
+        .map_or(0, |last| last + 1)
 }
 
 /// Quotation spans in a paragraph: (inner start, inner end, after closing mark).
@@ -157,6 +215,14 @@ fn find_mark(text: &str, marks: &[char]) -> Option<(usize, char)> {
 /// quotations the square of its length.
 const LOOK_BACK_BYTES: usize = 600;
 
+/// The text of `paragraph` up to byte `end`, at most [`LOOK_BACK_BYTES`] of it.
+fn look_back(paragraph: &str, end: usize) -> &str {
+    let start = (end.saturating_sub(LOOK_BACK_BYTES)..=end)
+        .find(|&at| paragraph.is_char_boundary(at))
+        .unwrap_or(end);
+    &paragraph[start..end]
+}
+
 /// The person named last before a speech verb in the sentence leading to the
 /// quote: `Choe Son Hui recently visited Moscow and said her country would "…"`.
 fn speaker_before(
@@ -165,10 +231,8 @@ fn speaker_before(
     open: usize,
     people: &KnownPeople<'_>,
 ) -> Option<String> {
-    let window_start = (open.saturating_sub(LOOK_BACK_BYTES)..=open)
-        .find(|&at| paragraph.is_char_boundary(at))
-        .unwrap_or(open);
-    let before = &paragraph[window_start..open];
+    let before = look_back(paragraph, open);
+    let window_start = open - before.len();
     let sentence_start =
         window_start + memchr::memmem::rfind(before.as_bytes(), b". ").map_or(0, |at| at + 2);
     // The last speech verb among the sentence's words: a verb of one word,

@@ -20,6 +20,7 @@ struct WordLists {
     employer_roles: Vec<&'static str>,
     employer_links: Vec<&'static str>,
     org_classes: Vec<&'static str>,
+    pronouns: Vec<&'static str>,
 }
 
 fn word_lists(table: &'static str) -> WordLists {
@@ -33,6 +34,7 @@ fn word_lists(table: &'static str) -> WordLists {
         employer_roles: Vec::new(),
         employer_links: Vec::new(),
         org_classes: Vec::new(),
+        pronouns: Vec::new(),
     };
     for (kind, _language, word) in crate::tables::three_fields(table) {
         let list = match kind {
@@ -45,6 +47,7 @@ fn word_lists(table: &'static str) -> WordLists {
             "employer" => &mut lists.employer_roles,
             "employer_link" => &mut lists.employer_links,
             "org_class" => &mut lists.org_classes,
+            "pronoun" => &mut lists.pronouns,
             _ => continue,
         };
         if !list.contains(&word) {
@@ -88,6 +91,10 @@ pub(super) struct Roles {
     pub employer_link: bool,
     /// The last word of a common noun a company's name follows (`société`).
     pub ends_org_class: bool,
+    /// A title compounded with a hyphen (`Bayer-Chef`, `Siemens-Chefin`).
+    pub compound_title: bool,
+    /// A personal pronoun that attributes a quotation (`he`, `er`, `hij`).
+    pub pronoun: bool,
 }
 
 /// The lists above, by word. The keys are fixed and short: FxHash is the
@@ -125,6 +132,9 @@ static RULE_WORDS: LazyLock<RuleWords> = LazyLock::new(|| {
     });
     let org_classes_by_last_word =
         by_last_word(&LISTS.org_classes, &mut roles, |r| r.ends_org_class = true);
+    for pronoun in &LISTS.pronouns {
+        roles.entry(pronoun).or_default().pronoun = true;
+    }
     for link in &LISTS.employer_links {
         roles.entry(link).or_default().employer_link = true;
     }
@@ -161,7 +171,20 @@ static RULE_WORDS: LazyLock<RuleWords> = LazyLock::new(|| {
 
 /// What `word` can be to the rules.
 pub(super) fn roles_of(word: &str) -> Roles {
-    RULE_WORDS.roles.get(word).copied().unwrap_or_default()
+    if let Some(roles) = RULE_WORDS.roles.get(word) {
+        return *roles;
+    }
+    // `Bayer-Chef`: a one-word title after a hyphen makes the word a title.
+    match word.rsplit_once('-') {
+        Some((head, title)) if !head.is_empty() && titles_ending_with(title).contains(&title) => {
+            Roles {
+                ends_title: true,
+                compound_title: true,
+                ..Roles::default()
+            }
+        }
+        _ => Roles::default(),
+    }
 }
 
 /// The titles whose last word is `word` (`Prime Minister` and `Minister`
@@ -227,5 +250,8 @@ mod tests {
         assert!(roles_of("at").employer_link && roles_of("bij").employer_link);
         assert!(roles_of("société").ends_org_class && roles_of("Netbeheerder").ends_org_class);
         assert!(org_classes_ending_with("automobilistica").contains(&"casa automobilistica"));
+        assert!(roles_of("Bayer-Chef").compound_title && roles_of("Bayer-Chef").ends_title);
+        assert!(!roles_of("Baden-Württemberg").ends_title);
+        assert!(roles_of("er").pronoun && roles_of("she").pronoun);
     }
 }
