@@ -5,7 +5,9 @@ it, and prints precision and recall per entity type and language, for the
 held-out half and the dev half.
 
 A country, person, organisation or instrument counts when its code, name
-or symbol is among the event's; a quote when a quote of the event starts
+or symbol is among the event's (an expected name the gazetteers list as an
+alias counts as the canonical name events carry: `Europäische Union` is
+`European Union`, as `data/organizations.tsv` says); a quote when a quote of the event starts
 with the expected words and names the expected speaker (recall only: quote
 precision needs every quotation mark on the page annotated).
 
@@ -58,6 +60,25 @@ def events(binary):
     return found
 
 
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def canonical_names(gazetteer):
+    """Alias → canonical name, from a gazetteer of `data/` (name, tab, aliases by `|`)."""
+    canonical = {}
+    with open(os.path.join(REPO, "services/articles/data", gazetteer), encoding="utf-8") as f:
+        for line in f:
+            if line.startswith("#") or not line.strip():
+                continue
+            name, _, aliases = line.rstrip("\n").partition("\t")
+            for alias in filter(None, (a.strip() for a in aliases.split("|"))):
+                canonical.setdefault(alias, name.strip())
+    return canonical
+
+
+CANONICAL = {"people": canonical_names("people.tsv"), "organizations": canonical_names("organizations.tsv")}
+
+
 def score(found):
     # counts[(split, language, kind)] = [true positives, predicted, expected]
     counts = defaultdict(lambda: [0, 0, 0])
@@ -74,7 +95,8 @@ def score(found):
             "instruments": {i["symbol"] for i in event["instruments"]},
         }
         for kind, predicted in got.items():
-            expected = case[kind]
+            canonical = CANONICAL.get(kind, {})
+            expected = {canonical.get(name, name) for name in case[kind]}
             for key in ((case["split"], case["language"], kind), (case["split"], "all", kind)):
                 c = counts[key]
                 c[0] += len(predicted & expected)
