@@ -5,7 +5,7 @@
 //! a capitalised run holding a keyword ("… Agency", "Ministry of …"), with
 //! the acronym bracketed after it when the text gives one, by the employer
 //! a role names (`analyst at X`), and by the name a class noun introduces
-//! (`the company X`, `la société australienne X`).
+//! (`the company X`, `la société australienne X`, `la japonesa X`).
 
 use std::collections::{HashMap, HashSet};
 
@@ -255,6 +255,16 @@ pub(super) fn find_entities<'a: 't, 't>(
                 .rev()
                 .find(|&count| (index + 1..index + 1 + count).any(|at| is_demonym(&words[at])))
                 .map_or(index + 1, |count| index + 1 + count)
+        } else if word.roles.company_article
+            && words
+                .get(index + 1)
+                .is_some_and(|next| is_demonym(next) && spaced(text, words, index + 1))
+        {
+            // A demonym standing for its company noun: `la japonesa Uniqlo`
+            // (la empresa), `le suédois Ikea` (le groupe), `het Duitse
+            // Aldi` (het bedrijf). One word only: `la española Carolina
+            // Marín` is a person.
+            index + 2
         } else {
             continue;
         };
@@ -262,7 +272,7 @@ pub(super) fn find_entities<'a: 't, 't>(
             continue;
         }
         let run = org_name_run(text, words, from);
-        if run.is_empty() {
+        if run.is_empty() || word.roles.company_article && run.len() != 1 {
             continue;
         }
         let (start, mut end) = (words[run.start].start, words[run.end - 1].end);

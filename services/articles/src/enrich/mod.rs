@@ -539,6 +539,11 @@ mod tests {
             ["Exim", "Bolsa de Madrid"],
             "{entities:?}"
         );
+        let (entities, _) = entities_of(&[
+            "La empresa compite con la japonesa Uniqlo en la región.",
+            "Ganó la española Carolina Marín.",
+        ]);
+        assert_eq!(entities.organizations, ["Uniqlo"], "{entities:?}");
     }
 
     #[test]

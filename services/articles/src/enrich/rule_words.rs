@@ -21,6 +21,7 @@ struct WordLists {
     employer_links: Vec<&'static str>,
     org_classes: Vec<&'static str>,
     pronouns: Vec<&'static str>,
+    company_articles: Vec<&'static str>,
 }
 
 fn word_lists(table: &'static str) -> WordLists {
@@ -35,6 +36,7 @@ fn word_lists(table: &'static str) -> WordLists {
         employer_links: Vec::new(),
         org_classes: Vec::new(),
         pronouns: Vec::new(),
+        company_articles: Vec::new(),
     };
     for (kind, _language, word) in crate::tables::three_fields(table) {
         let list = match kind {
@@ -48,6 +50,7 @@ fn word_lists(table: &'static str) -> WordLists {
             "employer_link" => &mut lists.employer_links,
             "org_class" => &mut lists.org_classes,
             "pronoun" => &mut lists.pronouns,
+            "company_article" => &mut lists.company_articles,
             _ => continue,
         };
         if !list.contains(&word) {
@@ -95,6 +98,8 @@ pub(super) struct Roles {
     pub compound_title: bool,
     /// A personal pronoun that attributes a quotation (`he`, `er`, `hij`).
     pub pronoun: bool,
+    /// An article whose demonym stands for a company (`la` of `la japonesa Uniqlo`).
+    pub company_article: bool,
 }
 
 /// The lists above, by word. The keys are fixed and short: FxHash is the
@@ -132,6 +137,9 @@ static RULE_WORDS: LazyLock<RuleWords> = LazyLock::new(|| {
     });
     let org_classes_by_last_word =
         by_last_word(&LISTS.org_classes, &mut roles, |r| r.ends_org_class = true);
+    for article in &LISTS.company_articles {
+        roles.entry(article).or_default().company_article = true;
+    }
     for pronoun in &LISTS.pronouns {
         roles.entry(pronoun).or_default().pronoun = true;
     }
