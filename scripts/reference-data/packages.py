@@ -53,6 +53,10 @@ PACKAGES = {
            ("wdutch", "1:2.20.19-2", "79dc0dbbd9b3e029ba84423a804c635aca87105521962f9b4c3023399c94dc35",
             "BSD-2-Clause or CC-BY-3.0", "Dutch"),
        ]},
+    "nomquamgender": (
+        "pypi", "0.1.4", "55914319e0f40190683a7b93a4af781b38cfe4e56b617f7964956a5bd36396f6",
+        "MIT", "given names with how many people bear them, from many countries",
+    ),
     "pytickersymbols": (
         "pypi", "1.17.10", "126ba59039f62fbde99d02b49eb180f0eb7987120aa8daaa25fe4b1c1651eb57",
         "MIT", "index constituents: names, ISINs, symbols per venue, aliases",

@@ -10,9 +10,10 @@
 use std::collections::{HashMap, HashSet};
 
 use super::names::{Known, NameSpan, Names};
+use super::rule_words::Roles;
 use super::rule_words::{
-    employer_roles_ending_with, long_speech_verbs_ending_with, org_classes_ending_with,
-    titles_ending_with,
+    employer_roles_ending_with, is_given_name, long_speech_verbs_ending_with,
+    org_classes_ending_with, titles_ending_with,
 };
 use super::words::Word;
 use super::Entities;
@@ -221,11 +222,10 @@ pub(super) fn find_entities<'a: 't, 't>(
         found.people.add(&text[start..end]);
         person_spans.push((start, end));
     }
-    let overlaps_person = |start: usize, end: usize| {
-        let first_after = person_spans.partition_point(|&(_, e)| e <= start);
-        person_spans.get(first_after).is_some_and(|&(s, _)| s < end)
-    };
 
+    // Their spans, in text order, so that no person's name takes them in
+    // (`strategist at Miller Tabak`).
+    let mut org_spans: Vec<(usize, usize)> = Vec::new();
     // Organisations by the roles and class nouns that introduce them:
     // `analyst at Rabobank`, `chief executive of Safaricom`, `the company
     // Safaricom`, `la société australienne Woodside`, `Netbeheerder Elia`.
@@ -279,7 +279,7 @@ pub(super) fn find_entities<'a: 't, 't>(
         // `Chapter & Verse`: a name that goes on past what the run takes.
         if text[end..].starts_with(" & ")
             || overlaps_known(start, end)
-            || overlaps_person(start, end)
+            || overlaps(&person_spans, start, end)
         {
             continue;
         }
@@ -295,7 +295,52 @@ pub(super) fn find_entities<'a: 't, 't>(
             .canonical_organization(name)
             .unwrap_or_else(|| name.to_owned());
         found.organizations.add(&canonical);
+        org_spans.push((start, end));
     }
+
+    // People by the shape of their names: a given name, then one to three
+    // more name words (`Marta Kowalski`, `Jakob Stausholm`), anywhere but
+    // inside a longer capitalised run (`Hong Kong Polytechnic University`).
+    let mut shaped: Vec<(usize, usize)> = Vec::new();
+    let mut index = 0;
+    while index < words.len() {
+        let word = &words[index];
+        let inside_run = index > 0 && words[index - 1].capitalised && spaced(text, words, index);
+        if inside_run
+            || word.roles != Roles::default()
+            || !is_name_word(word)
+            || !is_given_name(word.text)
+        {
+            index += 1;
+            continue;
+        }
+        let run = name_run(text, words, index, 4);
+        let (start, end) = (words[run.start].start, words[run.end - 1].end);
+        let takes_in_more = words
+            .get(run.end)
+            .is_some_and(|next| next.capitalised && spaced(text, words, run.end));
+        let last = &words[run.end - 1];
+        if run.len() >= 2
+            && !takes_in_more
+            // `Christopher D.`: an initial is no surname.
+            && last.text.chars().count() > 1
+            && !last.roles.place_end
+            && !words[run.clone()].iter().any(|w| w.roles.org_keyword)
+            && !overlaps_known(start, end)
+            && !overlaps(&org_spans, start, end)
+        {
+            // A name the title and speech rules found is not found again.
+            if !overlaps(&person_spans, start, end) {
+                found.people.add(&text[start..end]);
+                shaped.push((start, end));
+            }
+        }
+        index = run.end.max(index + 1);
+    }
+    // Both lists are in text order and do not overlap: one merge, not an
+    // insertion per name.
+    person_spans.extend(shaped);
+    person_spans.sort_unstable();
 
     // Organisations by rule: capitalised runs holding a keyword, with an
     // acronym in brackets after them when the text gives one.
@@ -318,7 +363,7 @@ pub(super) fn find_entities<'a: 't, 't>(
         // runs into one or holds another kind is no organisation of its own,
         // and neither is one that takes in a person's name.
         if (!overlaps_known(start_byte, end_byte) || holds_known(start_byte, end_byte))
-            && !overlaps_person(start_byte, end_byte)
+            && !overlaps(&person_spans, start_byte, end_byte)
         {
             found.organizations.add(&canonical);
         }
@@ -328,6 +373,12 @@ pub(super) fn find_entities<'a: 't, 't>(
         }
         index = end;
     }
+}
+
+/// True when a span of `spans` (in text order, not overlapping) overlaps `start..end`.
+fn overlaps(spans: &[(usize, usize)], start: usize, end: usize) -> bool {
+    let first_after = spans.partition_point(|&(_, e)| e <= start);
+    spans.get(first_after).is_some_and(|&(s, _)| s < end)
 }
 
 /// True when word `at` follows the word before it after a single space.

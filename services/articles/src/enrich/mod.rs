@@ -430,7 +430,10 @@ mod tests {
             ["Rabobank", "Safaricom", "Woodside", "Elia", "Disney"],
             "{entities:?}"
         );
-        assert_eq!(entities.people, ["Marta Kowalski"]);
+        assert_eq!(
+            entities.people,
+            ["Marta Kowalski", "Peter Ndegwa", "John Shanks"]
+        );
     }
 
     #[test]
@@ -544,6 +547,25 @@ mod tests {
             "Ganó la española Carolina Marín.",
         ]);
         assert_eq!(entities.organizations, ["Uniqlo"], "{entities:?}");
+    }
+
+    #[test]
+    fn people_by_the_shape_of_their_names() {
+        let (entities, _) = entities_of(&[
+            "The talks with Marta Kowalski and Jakob Stausholm went on late.",
+            // Places, cups, initials and names inside longer runs are no people.
+            "Fans in Virginia Beach watched the Stanley Cup with Christopher D. Smith.",
+            "Police at Hong Kong Polytechnic University agreed with a strategist at Miller Tabak.",
+        ]);
+        assert_eq!(
+            entities.people,
+            ["Marta Kowalski", "Jakob Stausholm"],
+            "{entities:?}"
+        );
+        assert!(
+            entities.organizations.contains(&"Miller Tabak".to_owned()),
+            "{entities:?}"
+        );
     }
 
     #[test]

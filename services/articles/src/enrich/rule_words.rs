@@ -22,6 +22,7 @@ struct WordLists {
     org_classes: Vec<&'static str>,
     pronouns: Vec<&'static str>,
     company_articles: Vec<&'static str>,
+    place_ends: Vec<&'static str>,
 }
 
 fn word_lists(table: &'static str) -> WordLists {
@@ -37,6 +38,7 @@ fn word_lists(table: &'static str) -> WordLists {
         org_classes: Vec::new(),
         pronouns: Vec::new(),
         company_articles: Vec::new(),
+        place_ends: Vec::new(),
     };
     for (kind, _language, word) in crate::tables::three_fields(table) {
         let list = match kind {
@@ -51,6 +53,7 @@ fn word_lists(table: &'static str) -> WordLists {
             "org_class" => &mut lists.org_classes,
             "pronoun" => &mut lists.pronouns,
             "company_article" => &mut lists.company_articles,
+            "place_end" => &mut lists.place_ends,
             _ => continue,
         };
         if !list.contains(&word) {
@@ -68,6 +71,20 @@ static LISTS: LazyLock<WordLists> =
 /// often common ones (`sprak van`).
 pub(super) fn long_speech_verbs_ending_with(word: &str) -> &'static [&'static str] {
     phrases_ending_with(&RULE_WORDS.long_speech_verbs_by_last_word, word)
+}
+
+/// Given names (`data/given-names.txt`, generated from a names data
+/// package): a person's name may start with one anywhere in a text.
+static GIVEN_NAMES: LazyLock<rustc_hash::FxHashSet<&'static str>> = LazyLock::new(|| {
+    include_str!("../../data/given-names.txt")
+        .lines()
+        .filter(|line| !line.starts_with('#') && !line.is_empty())
+        .collect()
+});
+
+/// True when `word` is a given name.
+pub(super) fn is_given_name(word: &str) -> bool {
+    GIVEN_NAMES.contains(word)
 }
 
 /// What a word can be to the rules.
@@ -100,6 +117,8 @@ pub(super) struct Roles {
     pub pronoun: bool,
     /// An article whose demonym stands for a company (`la` of `la japonesa Uniqlo`).
     pub company_article: bool,
+    /// Ends a place's or a thing's name, never a person's (`Beach`, `Cup`).
+    pub place_end: bool,
 }
 
 /// The lists above, by word. The keys are fixed and short: FxHash is the
@@ -137,6 +156,9 @@ static RULE_WORDS: LazyLock<RuleWords> = LazyLock::new(|| {
     });
     let org_classes_by_last_word =
         by_last_word(&LISTS.org_classes, &mut roles, |r| r.ends_org_class = true);
+    for word in &LISTS.place_ends {
+        roles.entry(word).or_default().place_end = true;
+    }
     for article in &LISTS.company_articles {
         roles.entry(article).or_default().company_article = true;
     }
@@ -261,5 +283,6 @@ mod tests {
         assert!(roles_of("Bayer-Chef").compound_title && roles_of("Bayer-Chef").ends_title);
         assert!(!roles_of("Baden-Württemberg").ends_title);
         assert!(roles_of("er").pronoun && roles_of("she").pronoun);
+        assert!(is_given_name("Marta") && is_given_name("Jakob") && !is_given_name("Paris"));
     }
 }
