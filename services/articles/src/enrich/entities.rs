@@ -504,18 +504,17 @@ pub(super) fn name_run(
     from: usize,
     max: usize,
 ) -> std::ops::Range<usize> {
-    let spaced = |at: usize| &text[words[at - 1].end..words[at].start] == " ";
     let mut from = from;
     while from + 1 < words.len()
         && words[from].roles.ends_title
         && is_name_word(&words[from + 1])
-        && spaced(from + 1)
+        && spaced(text, words, from + 1)
     {
         from += 1;
     }
     let (mut end, mut names) = (from, 0);
     while end < words.len() && names < max {
-        if end > from && !spaced(end) {
+        if end > from && !spaced(text, words, end) {
             break;
         }
         if is_name_word(&words[end]) {
@@ -525,10 +524,18 @@ pub(super) fn name_run(
         }
         // Particles, then a name word: `da Silva`, `van der Straeten`.
         let mut next = end;
-        while next < words.len() && words[next].roles.name_particle && next > from && spaced(next) {
+        while next < words.len()
+            && words[next].roles.name_particle
+            && next > from
+            && spaced(text, words, next)
+        {
             next += 1;
         }
-        if next > end && next < words.len() && spaced(next) && is_name_word(&words[next]) {
+        if next > end
+            && next < words.len()
+            && spaced(text, words, next)
+            && is_name_word(&words[next])
+        {
             end = next;
             continue;
         }
@@ -590,7 +597,7 @@ fn org_run(text: &str, words: &[Word<'_>], from: usize) -> Result<usize, usize> 
     }
     let mut end = from + 1;
     let mut last_capitalised = end;
-    while end < words.len() && &text[words[end - 1].end..words[end].start] == " " {
+    while end < words.len() && spaced(text, words, end) {
         let word = &words[end];
         if capitalised(word) {
             last_capitalised = end + 1;

@@ -133,11 +133,14 @@ struct RuleWords {
     roles: FxHashMap<&'static str, Roles>,
 }
 
+/// Sets one of a word's roles.
+type MarkRole = fn(&mut Roles);
+
 /// `phrases` by their last word, each last word's role set by `mark`.
 fn by_last_word(
     phrases: &[&'static str],
     roles: &mut FxHashMap<&'static str, Roles>,
-    mark: fn(&mut Roles),
+    mark: MarkRole,
 ) -> FxHashMap<&'static str, Vec<&'static str>> {
     let mut by_last: FxHashMap<&'static str, Vec<&'static str>> = FxHashMap::default();
     for phrase in phrases {
@@ -156,18 +159,6 @@ static RULE_WORDS: LazyLock<RuleWords> = LazyLock::new(|| {
     });
     let org_classes_by_last_word =
         by_last_word(&LISTS.org_classes, &mut roles, |r| r.ends_org_class = true);
-    for word in &LISTS.place_ends {
-        roles.entry(word).or_default().place_end = true;
-    }
-    for article in &LISTS.company_articles {
-        roles.entry(article).or_default().company_article = true;
-    }
-    for pronoun in &LISTS.pronouns {
-        roles.entry(pronoun).or_default().pronoun = true;
-    }
-    for link in &LISTS.employer_links {
-        roles.entry(link).or_default().employer_link = true;
-    }
     let (long_speech_verbs, one_word_speech_verbs): (Vec<&'static str>, Vec<&'static str>) = LISTS
         .speech_verbs
         .iter()
@@ -175,20 +166,21 @@ static RULE_WORDS: LazyLock<RuleWords> = LazyLock::new(|| {
     let long_speech_verbs_by_last_word = by_last_word(&long_speech_verbs, &mut roles, |r| {
         r.ends_long_speech_verb = true
     });
-    for verb in one_word_speech_verbs {
-        roles.entry(verb).or_default().speech_verb = true;
-    }
-    for keyword in &LISTS.org_keywords {
-        roles.entry(keyword).or_default().org_keyword = true;
-    }
-    for connector in &LISTS.connectors {
-        roles.entry(connector).or_default().org_connector = true;
-    }
-    for word in &LISTS.not_names {
-        roles.entry(word).or_default().not_name = true;
-    }
-    for word in &LISTS.particles {
-        roles.entry(word).or_default().name_particle = true;
+    let one_word_roles: [(&[&'static str], MarkRole); 9] = [
+        (&one_word_speech_verbs, |r| r.speech_verb = true),
+        (&LISTS.org_keywords, |r| r.org_keyword = true),
+        (&LISTS.connectors, |r| r.org_connector = true),
+        (&LISTS.not_names, |r| r.not_name = true),
+        (&LISTS.particles, |r| r.name_particle = true),
+        (&LISTS.employer_links, |r| r.employer_link = true),
+        (&LISTS.pronouns, |r| r.pronoun = true),
+        (&LISTS.company_articles, |r| r.company_article = true),
+        (&LISTS.place_ends, |r| r.place_end = true),
+    ];
+    for (list, mark) in one_word_roles {
+        for word in list {
+            mark(roles.entry(word).or_default());
+        }
     }
     RuleWords {
         titles_by_last_word,
