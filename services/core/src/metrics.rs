@@ -107,7 +107,7 @@ impl RuntimeMetrics {
             in_flight: IntGaugeVec::new(
                 Opts::new(
                     "tickertape_in_flight_messages",
-                    "Inputs in the open batch, not yet committed.",
+                    "Inputs read and not yet committed: the open batch, and (at-least-once) closed batches awaiting acknowledgements.",
                 ),
                 &["service"],
             )?,
@@ -168,7 +168,7 @@ impl RuntimeMetrics {
             commit_seconds: HistogramVec::new(
                 HistogramOpts::new(
                     "tickertape_batch_close_duration_seconds",
-                    "Time the loop spent closing a batch: committing its transaction (exactly-once), or awaiting its records and storing its offsets (at-least-once).",
+                    "Time the loop spent closing a batch: committing its transaction (exactly-once), or sealing it (at-least-once, where acknowledgements are not waited for).",
                 )
                 .buckets(vec![0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0, 5.0, 30.0]),
                 &["service"],

@@ -2,6 +2,7 @@
 //! guarantee needs, the contexts that see rebalances, delivery reports,
 //! statistics and logs, and the wait for the input topics.
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -149,12 +150,18 @@ pub(super) fn create_producer(
         ("linger.ms", "5"),
         ("compression.type", "lz4"),
         ("statistics.interval.ms", "5000"),
-        // Only failures are reported one by one (and rewind their batch); a
-        // batch's success is its commit, or its flush under at-least-once.
-        // Halves the producer's CPU per record.
-        ("delivery.report.only.error", "true"),
     ];
-    if config.guarantee == Guarantee::ExactlyOnce {
+    let exactly_once = config.guarantee == Guarantee::ExactlyOnce;
+    // Exactly-once: only failures are reported one by one (and rewind
+    // their batch); a batch's success is its commit. That halves the
+    // producer's CPU per record. At-least-once counts every record's
+    // report against its batch, so that a batch's offsets are stored once
+    // its records are in without the loop ever waiting for them.
+    settings.push((
+        "delivery.report.only.error",
+        if exactly_once { "true" } else { "false" },
+    ));
+    if exactly_once {
         settings.push(("transactional.id", transactional_id.as_str()));
         // A crashed instance's open transaction holds back read_committed
         // readers until it times out: keep that short.
@@ -168,7 +175,7 @@ pub(super) fn create_producer(
             service: config.service,
             metrics,
             readiness,
-            failures: Mutex::new(Vec::new()),
+            reports: Mutex::new(Reports::default()),
         })
         .map_err(|e| Error::kafka("creating the producer", e))
 }
@@ -199,8 +206,9 @@ fn from_opaque(opaque: usize) -> (u32, Option<usize>) {
     )
 }
 
-/// The producer's context: failed deliveries are collected for the loop,
-/// which rewinds their batch; statistics and logs as the consumer's.
+/// The producer's context: delivery reports are collected for the loop,
+/// which rewinds a batch with a failed one; statistics and logs as the
+/// consumer's.
 pub(crate) struct DeliveryContext {
     service: &'static str,
     metrics: Arc<RuntimeMetrics>,
@@ -208,22 +216,66 @@ pub(crate) struct DeliveryContext {
     /// waits on a commit and does not poll the consumer).
     readiness: Arc<Readiness>,
     log_limiter: LogLimiter,
-    failures: Mutex<Vec<DeliveryFailure>>,
+    reports: Mutex<Reports>,
+}
+
+/// What the delivery reports said, by batch generation.
+#[derive(Debug, Default)]
+struct Reports {
+    failures: Vec<DeliveryFailure>,
+    /// Records settled (acknowledged or failed) per generation. Success is
+    /// reported only under at-least-once, so only there is it complete.
+    settled: HashMap<u32, u64>,
 }
 
 impl DeliveryContext {
-    /// The failed deliveries reported since the last call.
-    pub(crate) fn take_failures(&self) -> Vec<DeliveryFailure> {
-        std::mem::take(&mut *lock(&self.failures))
+    /// The failed deliveries of batch `generation` reported since the last
+    /// call. Those of generations from `oldest_live` on are kept for their
+    /// own batches (still awaiting acknowledgement); those of older ones
+    /// are dropped, no longer news.
+    pub(crate) fn take_failures_of(
+        &self,
+        generation: u32,
+        oldest_live: u32,
+    ) -> Vec<DeliveryFailure> {
+        let mut reports = lock(&self.reports);
+        let (taken, kept) = std::mem::take(&mut reports.failures)
+            .into_iter()
+            .filter(|f| is_at_or_after(f.generation, oldest_live))
+            .partition(|f| f.generation == generation);
+        reports.failures = kept;
+        taken
     }
 
-    /// The failed deliveries of batch `generation` reported since the last
-    /// call; those of earlier batches are dropped (no longer news).
-    pub(crate) fn take_failures_of(&self, generation: u32) -> Vec<DeliveryFailure> {
-        let mut failures = self.take_failures();
-        failures.retain(|f| f.generation == generation);
-        failures
+    /// Whether a record of batch `generation` failed (and is not yet taken).
+    pub(crate) fn has_failed(&self, generation: u32) -> bool {
+        lock(&self.reports)
+            .failures
+            .iter()
+            .any(|f| f.generation == generation)
     }
+
+    /// How many records of batch `generation` are settled, acknowledged or
+    /// failed (complete under at-least-once only).
+    pub(crate) fn settled(&self, generation: u32) -> u64 {
+        lock(&self.reports)
+            .settled
+            .get(&generation)
+            .copied()
+            .unwrap_or(0)
+    }
+
+    /// Forgets the counts of every generation before `oldest_live`.
+    pub(crate) fn forget_before(&self, oldest_live: u32) {
+        lock(&self.reports)
+            .settled
+            .retain(|generation, _| is_at_or_after(*generation, oldest_live));
+    }
+}
+
+/// Whether generation `g` is `from` or later, generations wrapping around.
+fn is_at_or_after(g: u32, from: u32) -> bool {
+    g.wrapping_sub(from) < 1 << 31
 }
 
 impl ClientContext for DeliveryContext {
@@ -250,9 +302,11 @@ impl ProducerContext for DeliveryContext {
     type DeliveryOpaque = usize;
 
     fn delivery(&self, result: &DeliveryResult<'_>, opaque: usize) {
+        let (generation, input) = from_opaque(opaque);
+        let mut reports = lock(&self.reports);
+        *reports.settled.entry(generation).or_default() += 1;
         if let Err((error, message)) = result {
-            let (generation, input) = from_opaque(opaque);
-            lock(&self.failures).push(DeliveryFailure {
+            reports.failures.push(DeliveryFailure {
                 generation,
                 input,
                 topic: message.topic().to_owned(),
@@ -515,6 +569,15 @@ mod tests {
             (u32::MAX, None)
         );
         assert_eq!(from_opaque(delivery_opaque(0, Some(0))), (0, Some(0)));
+    }
+
+    #[test]
+    fn generations_compare_across_the_wrap() {
+        assert!(is_at_or_after(5, 5));
+        assert!(is_at_or_after(6, 5));
+        assert!(!is_at_or_after(4, 5));
+        assert!(is_at_or_after(1, u32::MAX), "1 comes after the wrap");
+        assert!(!is_at_or_after(u32::MAX, 1));
     }
 
     #[test]

@@ -12,14 +12,17 @@
 //!   the consumer's group metadata, KIP-447). A `read_committed` consumer
 //!   sees each output exactly once.
 //! - at-least-once: a batch's offsets are stored after everything it
-//!   caused is acknowledged; a crash re-reads what was not finished.
+//!   caused is acknowledged; a crash re-reads what was not finished. The
+//!   loop does not wait for that: closed batches are [`sealed`] and move on
+//!   as their delivery reports come in.
 //!
 //! Either way, a processor with state has it restored from its
 //! [`changelog`] when a partition is assigned, before any message of that
 //! partition is processed, and dropped when the partition is revoked.
 //!
 //! Modules: [`clients`] (the consumer, the producer and their contexts),
-//! [`batch`] (the open batch and the retry book, plain data), [`state`]
+//! [`batch`] (the open batch and the retry book, plain data), [`sealed`]
+//! (at-least-once batches awaiting acknowledgement, plain data), [`state`]
 //! (assignments, restores, readiness), [`message`] (one input through the
 //! processor), [`produce`] (enqueueing records).
 
@@ -29,6 +32,7 @@ mod clients;
 mod message;
 mod pipeline;
 mod produce;
+mod sealed;
 mod state;
 mod transaction;
 
@@ -192,6 +196,7 @@ fn run_stage<P: Processor>(
         metrics,
         shutdown,
         retries: RetryBook::default(),
+        sealed: sealed::SealedBatches::default(),
         backoff: Backoff::new(),
     }
     .run()

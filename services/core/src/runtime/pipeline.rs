@@ -6,11 +6,11 @@
 //! - exactly-once: the batch is a transaction; state changes are written
 //!   into it after every round, so that the rebalance callback (which runs
 //!   inside `poll`) can commit it on a revoke. Closing commits it.
-//! - at-least-once: records go out as they are made; closing waits for
-//!   their acknowledgements, then writes the state changes and waits for
-//!   those, then stores the offsets for the next auto-commit. State comes
-//!   after outputs on purpose: state that ran ahead of its outputs would
-//!   make a re-read input look like a repeat, and its outputs would be lost.
+//! - at-least-once: records go out as they are made; closing seals the
+//!   batch with its state changes and goes on at once. A sealed batch
+//!   writes its state changes once its outputs are acknowledged, and its
+//!   offsets are stored for the next auto-commit once those are too
+//!   (`sealed`): the loop never stops to wait for the broker.
 //!
 //! A batch that fails (the broker away, a transaction aborted, a record
 //! refused) is rewound in-process: the transaction is aborted, every
@@ -45,6 +45,7 @@ use super::clients::{
 };
 use super::message::{letter_for, process_message};
 use super::produce::{await_delivered, enqueue, write_changes};
+use super::sealed::{SealedBatches, Step};
 use super::state::{Readiness, StateKeeper};
 use super::transaction::{self, Failure};
 use crate::processor::Rejection;
@@ -55,6 +56,9 @@ const ROUND: usize = 500;
 const IDLE_POLL: Duration = Duration::from_millis(100);
 /// How long closing a batch may take before it is given up and rewound.
 const CLOSE_DEADLINE: Duration = Duration::from_secs(30);
+/// The longest a poll waits while sealed batches await acknowledgements,
+/// so that their offsets are stored soon after the last one comes in.
+const SEALED_POLL: Duration = Duration::from_millis(10);
 
 pub(crate) struct Pipeline<'a, P: Processor> {
     pub config: &'a RuntimeConfig,
@@ -71,6 +75,8 @@ pub(crate) struct Pipeline<'a, P: Processor> {
     pub shutdown: &'a CancellationToken,
     pub retries: RetryBook,
     pub backoff: Backoff,
+    /// At-least-once: closed batches awaiting acknowledgements.
+    pub sealed: SealedBatches,
 }
 
 /// Why a batch could not be finished.
@@ -163,10 +169,15 @@ impl<P: Processor> Pipeline<'_, P> {
         let consumer = self.consumer;
         let mut round: Vec<BorrowedMessage<'_>> = Vec::with_capacity(ROUND);
         while !self.shutdown.is_cancelled() {
+            let longest = if self.sealed.is_empty() {
+                IDLE_POLL
+            } else {
+                SEALED_POLL
+            };
             let wait = lock(self.batch)
                 .due_at(self.config.commit_interval)
-                .map_or(IDLE_POLL, |due| {
-                    due.saturating_duration_since(Instant::now()).min(IDLE_POLL)
+                .map_or(longest, |due| {
+                    due.saturating_duration_since(Instant::now()).min(longest)
                 });
             self.poll_round(consumer, &mut round, wait);
             if let Some((code, reason)) = consumer.client().fatal_error() {
@@ -184,6 +195,8 @@ impl<P: Processor> Pipeline<'_, P> {
                 return Ok(());
             }
             if !caught_up.revoked.is_empty() {
+                let numbers: Vec<i32> = caught_up.revoked.iter().map(|(_, p)| *p).collect();
+                self.sealed.drop_state_of(&numbers);
                 round.retain(|m| {
                     !caught_up
                         .revoked
@@ -198,7 +211,9 @@ impl<P: Processor> Pipeline<'_, P> {
                     self.process_round(&round)
                 }
             });
-            let result = result.and_then(|()| self.close_if_due());
+            let result = result
+                .and_then(|()| self.close_if_due())
+                .and_then(|()| self.advance_sealed());
             // Polled but maybe not in the batch: read again too on a rewind.
             let polled: Vec<(usize, i32, i64)> = match result {
                 Err(BatchFailure::Rewind(_)) => round
@@ -359,7 +374,7 @@ impl<P: Processor> Pipeline<'_, P> {
         self.metrics
             .in_flight
             .with_label_values(&[self.config.service])
-            .set(batch.inputs() as i64);
+            .set((batch.inputs() + self.sealed.inputs()) as i64);
         self.metrics
             .state_entries
             .with_label_values(&[self.config.service])
@@ -400,87 +415,184 @@ impl<P: Processor> Pipeline<'_, P> {
         }
     }
 
-    /// Closes the open batch: commits its transaction, or awaits its
-    /// records, writes its state and stores its offsets.
+    /// Closes the open batch: commits its transaction (exactly-once), or
+    /// seals it with its state changes (at-least-once; see
+    /// [`Self::advance_sealed`]).
     fn close(&mut self, deadline: Instant) -> Result<(), BatchFailure> {
         let started = Instant::now();
         let mut batch = lock(self.batch);
         if batch.is_empty() && !batch.transaction_open {
             return Ok(());
         }
-        if self.exactly_once() {
-            if !batch.commit_sent {
-                self.write_state(&mut batch)?;
+        if !self.exactly_once() {
+            drop(batch);
+            self.seal(started);
+            return Ok(());
+        }
+        if !batch.commit_sent {
+            self.write_state(&mut batch)?;
+        }
+        let mut committed = transaction::commit(
+            self.producer,
+            &mut batch,
+            &self.config.input_topics,
+            self.consumer.group_metadata(),
+            deadline,
+        );
+        // A commit not answered is asked for again until it is: the
+        // loop cannot go on beside a transaction that may be
+        // committing. At shutdown, until the deadline.
+        while let Err(Failure::Undecided(error)) = &committed {
+            if self.shutdown.is_cancelled() && Instant::now() >= deadline {
+                break;
             }
-            let mut committed = transaction::commit(
+            tracing::warn!(service = self.config.service, %error, "The commit has not answered; asking again.");
+            let again = if sleep_unless_cancelled(self.backoff.pause(), self.shutdown) {
+                deadline
+            } else {
+                Instant::now() + CLOSE_DEADLINE
+            };
+            committed = transaction::commit(
                 self.producer,
                 &mut batch,
                 &self.config.input_topics,
                 self.consumer.group_metadata(),
-                deadline,
+                again,
             );
-            // A commit not answered is asked for again until it is: the
-            // loop cannot go on beside a transaction that may be
-            // committing. At shutdown, until the deadline.
-            while let Err(Failure::Undecided(error)) = &committed {
-                if self.shutdown.is_cancelled() && Instant::now() >= deadline {
-                    break;
-                }
-                tracing::warn!(service = self.config.service, %error, "The commit has not answered; asking again.");
-                let again = if sleep_unless_cancelled(self.backoff.pause(), self.shutdown) {
-                    deadline
-                } else {
-                    Instant::now() + CLOSE_DEADLINE
-                };
-                committed = transaction::commit(
-                    self.producer,
-                    &mut batch,
-                    &self.config.input_topics,
-                    self.consumer.group_metadata(),
-                    again,
-                );
-            }
-            if let Err(failure) = committed {
-                drop(batch);
-                self.note_failures();
-                return Err(failure.into());
-            }
-        } else {
-            self.await_deliveries(&batch, deadline)?;
-            if self.state.changelog_topic().is_some() {
-                self.write_state(&mut batch)?;
-                self.await_deliveries(&batch, deadline)?;
-            }
-            for ((topic, partition), next) in batch.next_offsets() {
-                // librdkafka stores offset + 1, the next one to read.
-                let topic = &self.config.input_topics[topic];
-                if let Err(error) = self.consumer.store_offset(topic, partition, next - 1) {
-                    // Revoked meanwhile: the new owner re-reads it (at-least-once).
-                    tracing::debug!(%topic, partition, %error, "Offset not stored; partition no longer assigned.");
-                }
-            }
+        }
+        if let Err(failure) = committed {
+            drop(batch);
+            self.note_failures();
+            return Err(failure.into());
         }
         let closed = batch.close();
         drop(batch);
-        transaction::count_closed(
-            &closed,
-            &self.config.input_topics,
-            self.metrics,
-            self.config.service,
-        );
         lock(self.processor).batch_closed(true);
-        self.retries.committed(closed.next_offsets());
-        self.backoff.reset();
-        self.readiness.set_broker_lost(false);
+        self.finished(&closed);
+        self.observe_close(started);
+        Ok(())
+    }
+
+    /// At-least-once: closes the open batch without waiting for anything.
+    /// It is sealed with the state changes it made, to be written once its
+    /// outputs are in.
+    fn seal(&mut self, started: Instant) {
+        let mut processor = lock(self.processor);
+        let state = if self.state.changelog_topic().is_some() {
+            processor.take_state_changes()
+        } else {
+            Vec::new()
+        };
+        // Counted now: an input re-read after a failure of its sealed batch
+        // counts again, as its outputs go out again.
+        processor.batch_closed(true);
+        drop(processor);
+        let closed = lock(self.batch).close();
+        self.sealed.seal(closed, state, started);
+        self.observe_close(started);
+    }
+
+    fn observe_close(&self, started: Instant) {
         self.metrics
             .commit_seconds
             .with_label_values(&[self.config.service])
             .observe(started.elapsed().as_secs_f64());
+    }
+
+    /// At-least-once: moves the sealed batches on as far as their delivery
+    /// reports allow, oldest first: writes a batch's state once its outputs
+    /// are in, stores its offsets once its state is in too. Never waits.
+    fn advance_sealed(&mut self) -> Result<(), BatchFailure> {
+        let context = self.producer.context();
+        loop {
+            let step = self
+                .sealed
+                .next_step(|g| context.settled(g), |g| context.has_failed(g));
+            match step {
+                Step::Wait => {
+                    let stuck = self
+                        .sealed
+                        .oldest_sealed_at()
+                        .is_some_and(|sealed| sealed.elapsed() >= CLOSE_DEADLINE);
+                    if stuck {
+                        return Err(BatchFailure::Rewind(
+                            "records not acknowledged in time".into(),
+                        ));
+                    }
+                    return Ok(());
+                }
+                Step::Failed => {
+                    // The others' reports first (bounded), so that the
+                    // rewind can tell which inputs failed.
+                    await_delivered(self.producer, Instant::now() + CLOSE_DEADLINE);
+                    return Err(BatchFailure::Rewind(
+                        "a record of a closed batch was not delivered".into(),
+                    ));
+                }
+                Step::WriteState(changes) => {
+                    let (Some(topic), Some(batch)) =
+                        (self.state.changelog_topic(), self.sealed.oldest_mut())
+                    else {
+                        continue;
+                    };
+                    write_changes(self.producer, topic, changes, batch).map_err(|error| {
+                        BatchFailure::Rewind(format!("a changelog record was refused: {error}"))
+                    })?;
+                }
+                Step::Done(done) => {
+                    for ((topic, partition), next) in done.batch.next_offsets() {
+                        // librdkafka stores offset + 1, the next one to read.
+                        let topic = &self.config.input_topics[topic];
+                        if let Err(error) = self.consumer.store_offset(topic, partition, next - 1) {
+                            // Revoked meanwhile: the new owner re-reads it.
+                            tracing::debug!(%topic, partition, %error, "Offset not stored; partition no longer assigned.");
+                        }
+                    }
+                    let oldest_live = self
+                        .sealed
+                        .oldest_generation()
+                        .unwrap_or(lock(self.batch).generation);
+                    context.forget_before(oldest_live);
+                    self.finished(&done.batch);
+                }
+            }
+        }
+    }
+
+    /// Books a batch that made it: counts what it wrote, forgets its
+    /// inputs' failures.
+    fn finished(&mut self, closed: &OpenBatch) {
+        transaction::count_closed(
+            closed,
+            &self.config.input_topics,
+            self.metrics,
+            self.config.service,
+        );
+        self.retries.committed(closed.next_offsets());
+        self.backoff.reset();
+        self.readiness.set_broker_lost(false);
+        let in_flight = lock(self.batch).inputs() + self.sealed.inputs();
         self.metrics
             .in_flight
             .with_label_values(&[self.config.service])
-            .set(0);
-        Ok(())
+            .set(in_flight as i64);
+    }
+
+    /// At-least-once, at shutdown: waits until every sealed batch is in,
+    /// or `deadline`.
+    fn settle_sealed(&mut self, deadline: Instant) -> Result<(), BatchFailure> {
+        loop {
+            self.advance_sealed()?;
+            if self.sealed.is_empty() {
+                return Ok(());
+            }
+            if Instant::now() >= deadline {
+                return Err(BatchFailure::Rewind(
+                    "records not acknowledged in time".into(),
+                ));
+            }
+            std::thread::sleep(Duration::from_micros(500));
+        }
     }
 
     /// Waits until every record sent so far is acknowledged; a failed one
@@ -496,7 +608,11 @@ impl<P: Processor> Pipeline<'_, P> {
                 "records not acknowledged in time".into(),
             ));
         }
-        let failures = self.producer.context().take_failures_of(batch.generation);
+        let oldest_live = self.sealed.oldest_generation().unwrap_or(batch.generation);
+        let failures = self
+            .producer
+            .context()
+            .take_failures_of(batch.generation, oldest_live);
         match failures.first() {
             None => Ok(()),
             Some(first) => {
@@ -511,7 +627,10 @@ impl<P: Processor> Pipeline<'_, P> {
     /// inputs, before the batch is rewound.
     fn note_failures(&mut self) {
         let batch = lock(self.batch);
-        let current = self.producer.context().take_failures_of(batch.generation);
+        let current = self
+            .producer
+            .context()
+            .take_failures_of(batch.generation, batch.generation);
         self.attribute(&batch, current);
     }
 
@@ -571,14 +690,29 @@ impl<P: Processor> Pipeline<'_, P> {
                 }
             }
         }
-        // The failed batch's delivery reports, served by now (an abort
+        // At-least-once rewinds every sealed batch with the open one.
+        let mut failed_batches = self.sealed.take_all();
+        failed_batches.push(failed);
+        // The failed batches' delivery reports, served by now (an abort
         // waits for them), say which inputs caused the failure; reports of
         // earlier batches are no longer news.
-        let failures = self.producer.context().take_failures_of(failed.generation);
-        self.attribute(&failed, failures);
-        // The earliest offset of each partition the batch or the round read.
-        let mut points: std::collections::BTreeMap<(usize, i32), i64> =
-            failed.rewind_points().collect();
+        let mut points: std::collections::BTreeMap<(usize, i32), i64> = Default::default();
+        for batch in &failed_batches {
+            let generation = batch.generation;
+            let failures = self
+                .producer
+                .context()
+                .take_failures_of(generation, generation);
+            self.attribute(batch, failures);
+            for (partition, first) in batch.rewind_points() {
+                let earliest = points.entry(partition).or_insert(first);
+                *earliest = (*earliest).min(first);
+            }
+        }
+        let generation = lock(self.batch).generation;
+        self.producer.context().forget_before(generation);
+        let inputs: usize = failed_batches.iter().map(OpenBatch::inputs).sum();
+        // The earliest offset of each partition the batches or the round read.
         for (topic, partition, offset) in polled {
             let first = points.entry((*topic, *partition)).or_insert(*offset);
             *first = (*first).min(*offset);
@@ -604,7 +738,7 @@ impl<P: Processor> Pipeline<'_, P> {
         let pause = self.backoff.pause();
         tracing::warn!(
             service,
-            inputs = failed.inputs(),
+            inputs,
             ?partitions,
             pause_ms = pause.as_millis() as u64,
             "Batch failed ({why}); reading its inputs again."
@@ -621,8 +755,13 @@ impl<P: Processor> Pipeline<'_, P> {
     /// cannot close in time is aborted and read again after a restart.
     fn drain(&mut self) -> Result<()> {
         let service = self.config.service;
-        tracing::info!(service, in_flight = lock(self.batch).inputs(), "Draining.");
-        match self.close(Instant::now() + self.config.drain_timeout) {
+        let in_flight = lock(self.batch).inputs() + self.sealed.inputs();
+        tracing::info!(service, in_flight, "Draining.");
+        let deadline = Instant::now() + self.config.drain_timeout;
+        let closed = self
+            .close(deadline)
+            .and_then(|()| self.settle_sealed(deadline));
+        match closed {
             Ok(()) => Ok(()),
             Err(BatchFailure::Stop(error)) => Err(error),
             Err(BatchFailure::Undecided(why)) => {
