@@ -37,6 +37,10 @@ pub(crate) struct OpenBatch {
     /// used: what it was doing, and the producer's error. The loop stops.
     pub fatal: Option<(String, rdkafka::error::KafkaError)>,
     opened_at: Option<Instant>,
+    /// When the previous batch began to close: inputs may have been
+    /// waiting in the consumer since then, so this batch falls due one
+    /// interval after it (see [`OpenBatch::due_at`]).
+    previous_close: Option<Instant>,
     /// First offset consumed per partition: where a rewind seeks back to.
     first: BTreeMap<PartitionRef, i64>,
     /// Next offset to read per partition: what a commit stores.
@@ -92,17 +96,26 @@ impl OpenBatch {
         self.inputs.get(index).copied()
     }
 
-    /// Whether the batch has been open for `interval` (or holds `max_inputs`).
+    /// Whether the batch is due by time (see [`OpenBatch::due_at`]) or
+    /// holds `max_inputs`.
     pub fn due(&self, now: Instant, interval: Duration, max_inputs: usize) -> bool {
-        self.inputs.len() >= max_inputs
-            || self
-                .opened_at
-                .is_some_and(|opened| now.duration_since(opened) >= interval)
+        self.inputs.len() >= max_inputs || self.due_at(interval).is_some_and(|due| now >= due)
     }
 
-    /// When the batch falls due by time, if it is open.
+    /// When the batch falls due by time, if it is open: one interval after
+    /// the previous close began, so that batches keep the interval's
+    /// cadence rather than the interval plus the commit (an input that
+    /// came in during that commit has been waiting since). A batch stays
+    /// open for at least half an interval all the same: were commits
+    /// slower than the interval, every batch would otherwise close on its
+    /// first input. The first batch, and the first after a rewind, count
+    /// from their first input.
     pub fn due_at(&self, interval: Duration) -> Option<Instant> {
-        self.opened_at.map(|opened| opened + interval)
+        let opened = self.opened_at?;
+        Some(match self.previous_close {
+            Some(begun) => (begun + interval).max(opened + interval / 2),
+            None => opened + interval,
+        })
     }
 
     /// The offsets a commit stores: the next one to read per partition.
@@ -121,6 +134,17 @@ impl OpenBatch {
 
     pub fn dead_letters(&self) -> &[((usize, &'static str), u64)] {
         &self.dead_letters
+    }
+
+    /// Closes this batch, whose close began at `begun`, and opens the next
+    /// one; returns the closed one. The next batch falls due one interval
+    /// after `begun`, not after its first input: an input that arrived
+    /// while this one was committing has been waiting since, and batches
+    /// keep the interval's cadence instead of the interval plus the commit.
+    pub fn close_begun_at(&mut self, begun: Instant) -> OpenBatch {
+        let closed = self.close();
+        self.previous_close = Some(begun);
+        closed
     }
 
     /// Closes this batch and opens the next, empty one; returns the closed one.
@@ -287,6 +311,32 @@ mod tests {
         assert_eq!(batch.due_at(interval), Some(now + interval));
         batch.note_input((0, 0, 1), now);
         assert!(batch.due(now, interval, 2), "two inputs, at most two");
+    }
+
+    #[test]
+    fn the_next_batch_falls_due_one_interval_after_the_previous_close_began() {
+        let begun = Instant::now();
+        let interval = Duration::from_millis(100);
+        let mut batch = OpenBatch::default();
+        batch.note_input((0, 0, 0), begun);
+        let _ = batch.close_begun_at(begun);
+        // The commit took 30 ms; the next input comes right after it.
+        batch.note_input((0, 0, 1), begun + Duration::from_millis(30));
+        assert_eq!(batch.due_at(interval), Some(begun + interval));
+        // A commit slower than the interval: the batch still stays open
+        // for half an interval.
+        let begun = begun + Duration::from_secs(1);
+        let _ = batch.close_begun_at(begun);
+        let slow = begun + Duration::from_millis(150);
+        batch.note_input((0, 0, 2), slow);
+        assert_eq!(batch.due_at(interval), Some(slow + interval / 2));
+        assert!(!batch.due(slow + Duration::from_millis(49), interval, 10));
+        assert!(batch.due(slow + interval / 2, interval, 10));
+        // After a rewind, a batch counts from its first input again.
+        let _ = batch.close();
+        let later = begun + Duration::from_secs(1);
+        batch.note_input((0, 0, 3), later);
+        assert_eq!(batch.due_at(interval), Some(later + interval));
     }
 
     #[test]

@@ -465,7 +465,7 @@ impl<P: Processor> Pipeline<'_, P> {
             self.note_failures();
             return Err(failure.into());
         }
-        let closed = batch.close();
+        let closed = batch.close_begun_at(started);
         drop(batch);
         lock(self.processor).batch_closed(true);
         self.finished(&closed);
@@ -487,7 +487,7 @@ impl<P: Processor> Pipeline<'_, P> {
         // counts again, as its outputs go out again.
         processor.batch_closed(true);
         drop(processor);
-        let closed = lock(self.batch).close();
+        let closed = lock(self.batch).close_begun_at(started);
         self.sealed.seal(closed, state, started);
         self.observe_close(started);
     }
