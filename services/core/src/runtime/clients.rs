@@ -110,6 +110,9 @@ pub(super) fn create_consumer(
         // articles service): never process an aborted one.
         ("isolation.level", "read_committed"),
         ("statistics.interval.ms", "5000"),
+        // Prefetch at most 16 MiB (librdkafka: 64): the loop drains a round
+        // in milliseconds, so the rest only held memory.
+        ("queued.max.messages.kbytes", "16384"),
         // A crashed member is noticed in 10 s rather than librdkafka's 45.
         ("session.timeout.ms", "10000"),
         // Incremental rebalancing: partitions an instance keeps are never
