@@ -137,10 +137,7 @@ impl OpenBatch {
     }
 
     /// Closes this batch, whose close began at `begun`, and opens the next
-    /// one; returns the closed one. The next batch falls due one interval
-    /// after `begun`, not after its first input: an input that arrived
-    /// while this one was committing has been waiting since, and batches
-    /// keep the interval's cadence instead of the interval plus the commit.
+    /// one, due by `begun` (see [`OpenBatch::due_at`]); returns the closed one.
     pub fn close_begun_at(&mut self, begun: Instant) -> OpenBatch {
         let closed = self.close();
         self.previous_close = Some(begun);
