@@ -26,6 +26,8 @@ OVERVIEW = [
 ARTICLES = [
     ("Articles by dedupe status (per s)", 'sum by (status) (rate(tickertape_articles_total[5m]))', "ops"),
     ("Strip lines by outcome (per s)", 'sum by (outcome) (rate(tickertape_strip_lines_total[5m]))', "ops"),
+    ("HTML pages by the extractor whose text won (per s)", 'sum by (extractor) (rate(tickertape_html_pages_total[5m]))', "ops"),
+    ("Share of raw pages that are HTML", 'sum(rate(tickertape_html_pages_total[5m])) / sum(rate(tickertape_messages_consumed_total{topic=~".*articles.raw"}[5m]))', "percentunit"),
     ("Stories in the dedupe index", 'sum by (service) (tickertape_state_entries{service=~"articles.*"})', "short"),
     ("Transactions by outcome (per s)", 'sum by (service, outcome) (rate(tickertape_transactions_total{service=~"articles.*"}[5m]))', "ops"),
     ("State restore time, mean (s)", 'sum by (service) (tickertape_state_restore_duration_seconds_sum{service=~"articles.*"}) / sum by (service) (tickertape_state_restore_duration_seconds_count{service=~"articles.*"})', "s"),

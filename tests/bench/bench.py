@@ -399,6 +399,8 @@ def main():
     parser.add_argument("--bin", required=True)
     parser.add_argument("--brokers", required=True)
     parser.add_argument("--ticks", type=int, default=1_000_000)
+    parser.add_argument("--tick-symbols", type=int, default=len(crash_test.SYMBOLS),
+                        help="symbols the ticks are spread over (default: the catalog's 40)")
     parser.add_argument("--pages", type=int, default=20_000)
     parser.add_argument("--html-pages", type=int, default=2_000,
                         help="HTML pages (the extraction benchmark's, repeated) for the HTML row")
@@ -428,7 +430,13 @@ def main():
 
     rng = random.Random(args.seed)
     now = datetime.now(timezone.utc).replace(microsecond=0)
-    ticks = crash_test.make_ticks(rng, args.ticks, now - timedelta(hours=20))
+    # The catalog's 40 symbols, or as many made-up ones (the service prices
+    # unknown symbols too; the state grows with them).
+    tick_symbols = (crash_test.SYMBOLS if args.tick_symbols == len(crash_test.SYMBOLS)
+                    else [f"S{i:05d}" for i in range(args.tick_symbols)])
+    ticks = crash_test.make_ticks(rng, args.ticks, now - timedelta(hours=20), tick_symbols)
+    prices_row = ("tickertape-prices" if args.tick_symbols == len(crash_test.SYMBOLS)
+                  else f"tickertape-prices ({args.tick_symbols:,} symbols)")
     # Pages 20 s apart at most, all fetched in the past (none refused as future).
     pages = (crash_test.make_pages(rng, args.pages, now - timedelta(seconds=30 * args.pages))
              if "articles" in only else [])
@@ -446,7 +454,7 @@ def main():
         for guarantee in args.guarantees.split(","):
             if "prices" in only:
                 r = run_prices(args, ticks, guarantee)
-                rows.setdefault(("tickertape-prices", guarantee), []).append(r)
+                rows.setdefault((prices_row, guarantee), []).append(r)
                 log(f"round {round_no + 1}: prices {guarantee} {r['rate']:,.0f}/s")
             if "articles" in only:
                 r = run_articles(args, pages, guarantee)

@@ -121,14 +121,14 @@ def make_pages(rng, count, start, spacing_s=20):
     return pages
 
 
-def make_ticks(rng, count, start):
+def make_ticks(rng, count, start, symbols=SYMBOLS):
     """A walk per symbol in cents; repeats, late (older) ticks and bad ones mixed in."""
-    cents = {s: rng.randint(1000, 20000) for s in SYMBOLS}
-    clock = {s: start for s in SYMBOLS}
+    cents = {s: rng.randint(1000, 20000) for s in symbols}
+    clock = {s: start for s in symbols}
     seq = collections.Counter()
     ticks, last = [], {}
     while len(ticks) < count:
-        symbol = rng.choice(SYMBOLS)
+        symbol = rng.choice(symbols)
         roll = rng.random()
         if roll < 0.10 and symbol in last:  # exact repeat
             ticks.append((symbol, last[symbol]))

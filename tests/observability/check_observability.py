@@ -83,7 +83,10 @@ scrape_configs:
 
         # Traffic, in two waves so that rates have something to measure.
         fixtures = os.path.join(REPO, "tests", "fixtures")
-        pages = sorted(glob.glob(os.path.join(fixtures, "articles", "*.txt"))) + glob.glob(os.path.join(fixtures, "bad", "*.txt"))
+        # HTML pages too, recognised by their bytes (kcat sends no content-type).
+        pages = (sorted(glob.glob(os.path.join(fixtures, "articles", "*.txt")))
+                 + sorted(glob.glob(os.path.join(fixtures, "articles", "*.html")))
+                 + glob.glob(os.path.join(fixtures, "bad", "*.txt")))
         ticks = open(os.path.join(fixtures, "ticks", "feed.jsonl")).read().splitlines()
         now_ms = int(time.time() * 1000)
         for wave in range(2):
