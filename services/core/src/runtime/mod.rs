@@ -194,6 +194,7 @@ fn run_stage<P: Processor>(
         state,
         readiness: &readiness,
         metrics,
+        topic_metrics: message::TopicMetrics::new(metrics, &config.input_topics),
         shutdown,
         retries: RetryBook::default(),
         sealed: sealed::SealedBatches::default(),

@@ -23,14 +23,14 @@
 //! id, the service stops; otherwise the stage starts again with new
 //! clients (see `run_blocking`).
 
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
-
+use chrono::Utc;
 use rdkafka::consumer::{CommitMode, Consumer};
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::message::{BorrowedMessage, Message};
 use rdkafka::producer::Producer as _;
 use rdkafka::Offset;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;
 
 use crate::config::{Guarantee, RuntimeConfig};
@@ -43,7 +43,7 @@ use super::clients::{
     delivery_opaque, is_all_brokers_down, lock, sleep_unless_cancelled, DeliveryFailure,
     InputConsumer, Producer,
 };
-use super::message::{letter_for, process_message};
+use super::message::{letter_for, process_message, TopicMetrics};
 use super::produce::{await_delivered, enqueue, write_changes};
 use super::sealed::{SealedBatches, Step};
 use super::state::{Readiness, StateKeeper};
@@ -72,6 +72,7 @@ pub(crate) struct Pipeline<'a, P: Processor> {
     pub state: StateKeeper,
     pub readiness: &'a Readiness,
     pub metrics: &'a RuntimeMetrics,
+    pub topic_metrics: TopicMetrics<'a>,
     pub shutdown: &'a CancellationToken,
     pub retries: RetryBook,
     pub backoff: Backoff,
@@ -306,6 +307,8 @@ impl<P: Processor> Pipeline<'_, P> {
             transaction::begin(self.producer, &mut batch)?;
         }
         let now = Instant::now();
+        // One clock reading for the round: its messages were polled together.
+        let received_at = Utc::now();
         for message in round {
             let topic = self.topic_index(message.topic());
             let input = (topic, message.partition(), message.offset());
@@ -320,8 +323,15 @@ impl<P: Processor> Pipeline<'_, P> {
                 // Everything before it acknowledged first (and rewound if refused).
                 self.await_deliveries(&batch, Instant::now() + CLOSE_DEADLINE)?;
             }
-            let processed =
-                process_message(message, &mut *processor, verdict, self.config, self.metrics);
+            let processed = process_message(
+                message,
+                topic,
+                received_at,
+                &mut *processor,
+                verdict,
+                self.config,
+                &mut self.topic_metrics,
+            );
             let opaque = delivery_opaque(batch.generation, Some(index));
             let mut dead_letter = processed.dead_letter;
             for record in &processed.records {
