@@ -103,9 +103,9 @@ def score(found):
                 c[1] += len(predicted)
                 c[2] += len(expected)
             for wrong in sorted(predicted - expected):
-                misses.append(f"{case['id']} {kind}: extra {wrong!r}")
+                misses.append((case["split"], f"{case['id']} {kind}: extra {wrong!r}"))
             for lost in sorted(expected - predicted):
-                misses.append(f"{case['id']} {kind}: missed {lost!r}")
+                misses.append((case["split"], f"{case['id']} {kind}: missed {lost!r}"))
         for start, speaker in case["quotes"]:
             hit = any(q["text"].startswith(start) and q["speaker"] == speaker for q in event["quotes"])
             for key in ((case["split"], case["language"], "quotes"), (case["split"], "all", "quotes")):
@@ -113,7 +113,7 @@ def score(found):
                 counts[key][2] += 1
             if not hit:
                 said = [(q["text"][:30], q["speaker"]) for q in event["quotes"]]
-                misses.append(f"{case['id']} quotes: missed {start!r} by {speaker!r}; found {said}")
+                misses.append((case["split"], f"{case['id']} quotes: missed {start!r} by {speaker!r}; found {said}"))
     return counts, misses
 
 
@@ -127,7 +127,9 @@ def main():
     parser.add_argument("--require", default="", help="held-out targets that must hold, comma-separated")
     parser.add_argument("--floor", action="append", default=[],
                         help="KIND=P/R: held-out precision and recall that must hold")
-    parser.add_argument("--misses", action="store_true", help="list every miss (dev and held out)")
+    # The held-out half's misses are never listed: whoever reads them while
+    # changing rules turns held-out pages into development pages.
+    parser.add_argument("--misses", action="store_true", help="list the dev half's misses")
     args = parser.parse_args()
     counts, misses = score(events(args.bin))
     languages = sorted({case["language"] for case in PAGES}) + ["all"]
@@ -163,7 +165,7 @@ def main():
         if p < p_floor or r < r_floor:
             failed.append(f"{kind} (P {p:.2f} R {r:.2f}, floor {p_floor}/{r_floor})")
     if args.misses:
-        print("\n" + "\n".join(misses))
+        print("\ndev misses:\n" + "\n".join(line for split, line in misses if split == "dev"))
     if failed:
         raise SystemExit(f"evaluation: held-out targets missed for {', '.join(failed)}")
 
