@@ -217,8 +217,41 @@ def run_prices(args, ticks, guarantee):
     if not ok:
         raise RuntimeError(f"prices ({guarantee}) did not finish in {args.timeout} s")
     count, first, last = output_span(args.brokers, topics["prices.changes"])
-    return {"rate": len(ticks) / max(last - first, 1e-3), "cpu": cpu, "rss": rss, "inputs": len(ticks),
-            "outputs": count}
+    result = {"rate": len(ticks) / max(last - first, 1e-3), "cpu": cpu, "rss": rss, "inputs": len(ticks),
+              "outputs": count}
+    if args.restore:
+        result["restore"] = run_restore(args, topics, guarantee, f"prices-{guarantee[:3]}")
+    return result
+
+
+def run_restore(args, topics, guarantee, name):
+    """A new instance of the group that just stopped: it rebuilds every
+    partition's state from the changelog before it processes anything. Its
+    own metrics say how much state it read back and how long that took."""
+    service = Service(args, args.prices, topics, guarantee, name)
+    deadline, seen = time.time() + args.timeout, None
+    try:
+        while time.time() < deadline:
+            if service.process.poll() is not None:
+                raise RuntimeError(f"restoring instance exited; see {service.log.name}")
+            text = scrape(service.port)
+            restored = metric_sum(text, "tickertape_state_restored_entries_total") if text else 0
+            restores = metric_sum(text, "tickertape_state_restore_duration_seconds_count") if text else 0
+            # Done when a restore was observed and the totals held for 2 s
+            # (one assignment of all partitions, or several restores).
+            now = (restores, restored)
+            if restores > 0 and seen and seen[0] == now and time.time() - seen[1] >= 2.0:
+                return {
+                    "bytes": metric_sum(text, "tickertape_state_restored_bytes_total"),
+                    "entries": restored,
+                    "seconds": metric_sum(text, "tickertape_state_restore_duration_seconds_sum"),
+                }
+            if not seen or seen[0] != now:
+                seen = (now, time.time())
+            time.sleep(0.2)
+        raise RuntimeError(f"no restore finished in {args.timeout} s; see {service.log.name}")
+    finally:
+        service.stop()
 
 
 def run_articles(args, pages, guarantee, html=False):
@@ -420,6 +453,8 @@ def main():
                         help="the guarantees the services run under, comma-separated")
     parser.add_argument("--service-arg", action="append", default=[],
                         help="an extra flag for every service (repeat), e.g. --service-arg=--kafka-property=linger.ms=20")
+    parser.add_argument("--restore", action="store_true",
+                        help="after each prices run, start a new instance and measure its state restore")
     args = parser.parse_args()
     args.tickertape = os.path.join(args.bin, "tickertape")
     args.prices = os.path.join(args.bin, "tickertape-prices")
@@ -487,6 +522,16 @@ def main():
         cpu = spread([r["cpu"] / r["inputs"] * 1e6 for r in runs], "{:.1f}")
         rss = spread([r.get("rss") for r in runs], "{:.0f}")
         print(f"| {system} | {guarantee} | {spread(rates)} | {ratio} | {cpu} | {rss} |")
+    restores = [(system, guarantee, r["restore"]) for (system, guarantee), runs in rows.items()
+                for r in runs if "restore" in r]
+    if restores:
+        print()
+        print("| state restore (a new instance, all partitions) | guarantee | state MB (latest value per key) | keys | seconds | MB/s | keys/s |")
+        print("|---|---|---|---|---|---|---|")
+        for system, guarantee, r in restores:
+            seconds = max(r["seconds"], 1e-3)
+            print(f"| {system} | {guarantee} | {r['bytes'] / 1e6:.1f} | {r['entries']:,.0f} | {r['seconds']:.2f} "
+                  f"| {r['bytes'] / 1e6 / seconds:.1f} | {r['entries'] / seconds:,.0f} |")
     if latency:
         print()
         print(f"| latency at {args.latency_rate:,} ticks/s, read_committed subscriber | p50 ms | p99 ms | events |")
