@@ -145,9 +145,9 @@ def metric_sum(text, name, **labels):
 
 
 class Service:
-    def __init__(self, args, binary, topics, guarantee, name):
+    def __init__(self, args, binary, topics, guarantee, name, log_name=None):
         self.port = free_port()
-        self.log = open(os.path.join(args.workdir, f"{name}.log"), "w")
+        self.log = open(os.path.join(args.workdir, f"{log_name or name}.log"), "w")
         self.process = subprocess.Popen(
             [binary, "--brokers", args.brokers, "--metrics-addr", f"127.0.0.1:{self.port}",
              "--group-id", f"{topics.prefix}-{name}", "--instance-id", name,
@@ -228,15 +228,16 @@ def run_restore(args, topics, guarantee, name):
     """A new instance of the group that just stopped: it rebuilds every
     partition's state from the changelog before it processes anything. Its
     own metrics say how much state it read back and how long that took."""
-    service = Service(args, args.prices, topics, guarantee, name)
+    # The same group (nothing left to consume), its own log.
+    service = Service(args, args.prices, topics, guarantee, name, log_name=f"{name}-restore")
     deadline, seen = time.time() + args.timeout, None
     try:
         while time.time() < deadline:
             if service.process.poll() is not None:
                 raise RuntimeError(f"restoring instance exited; see {service.log.name}")
             text = scrape(service.port)
-            restored = metric_sum(text, "tickertape_state_restored_entries_total") if text else 0
-            restores = metric_sum(text, "tickertape_state_restore_duration_seconds_count") if text else 0
+            restored = metric_sum(text, "tickertape_state_restored_entries_total")
+            restores = metric_sum(text, "tickertape_state_restore_duration_seconds_count")
             # Done when a restore was observed and the totals held for 2 s
             # (one assignment of all partitions, or several restores).
             now = (restores, restored)

@@ -23,14 +23,15 @@
 //! id, the service stops; otherwise the stage starts again with new
 //! clients (see `run_blocking`).
 
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
 use chrono::Utc;
 use rdkafka::consumer::{CommitMode, Consumer};
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::message::{BorrowedMessage, Message};
 use rdkafka::producer::Producer as _;
 use rdkafka::Offset;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;
 
 use crate::config::{Guarantee, RuntimeConfig};
