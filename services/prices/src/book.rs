@@ -50,7 +50,7 @@ impl Default for Rules {
 }
 
 /// What one symbol's history amounts to.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SymbolState {
     /// The last accepted price.
     pub last_price: Decimal,
@@ -62,9 +62,9 @@ pub struct SymbolState {
     pub seen: SeenObservations,
     /// The alert window's candidate lows: accepted prices, oldest first,
     /// each lower than every later one. The front is the window's low.
-    pub window_lows: VecDeque<(DateTime<Utc>, Decimal)>,
+    pub window_lows: VecDeque<WindowPrice>,
     /// The alert window's candidate highs, likewise; the front is its high.
-    pub window_highs: VecDeque<(DateTime<Utc>, Decimal)>,
+    pub window_highs: VecDeque<WindowPrice>,
     /// Whether the symbol is beyond the alert threshold: an alert fires on
     /// the crossing only, and re-arms when the move falls back under it.
     pub alert_active: bool,
@@ -73,14 +73,85 @@ pub struct SymbolState {
 /// One observation of a symbol: its source time and price.
 pub type Observation = (DateTime<Utc>, Decimal);
 
+/// An accepted price in the alert window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WindowPrice {
+    /// Its source time.
+    pub time: DateTime<Utc>,
+    /// The price.
+    pub price: Decimal,
+    /// Its number in the dedupe memory ([`SeenObservations`]): the
+    /// changelog names the entry by it while the memory holds it.
+    pub number: u64,
+}
+
 /// The observations remembered for dedupe, in arrival order.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(transparent)]
+///
+/// Each is numbered by arrival, from 0 for the symbol's first: the
+/// changelog writes an observation once, under its number, instead of the
+/// whole memory at every change (see [`crate::changelog`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SeenObservations {
+    /// The newest `order.len()` observations: numbers `remembered - len` to
+    /// `remembered - 1`.
     order: VecDeque<Observation>,
+    /// How many observations were ever remembered: the next one's number.
+    remembered: u64,
+    /// How many of them the changelog has: numbers below this are written.
+    written: u64,
 }
 
 impl SeenObservations {
+    /// The memory as restored: `order` holds the observations numbered
+    /// `remembered - order.len()` onwards, and the changelog's blocks hold
+    /// those numbered below `written`.
+    pub(crate) fn restored(order: VecDeque<Observation>, remembered: u64, written: u64) -> Self {
+        SeenObservations {
+            order,
+            remembered,
+            written,
+        }
+    }
+
+    /// How many observations were ever remembered: the next one's number.
+    pub fn remembered(&self) -> u64 {
+        self.remembered
+    }
+
+    /// The oldest number held.
+    pub(crate) fn first(&self) -> u64 {
+        self.remembered - self.order.len() as u64
+    }
+
+    /// Numbers below this are in the changelog's blocks.
+    pub(crate) fn written(&self) -> u64 {
+        self.written
+    }
+
+    pub(crate) fn set_written(&mut self, written: u64) {
+        self.written = written;
+    }
+
+    /// The observations numbered `from` to `to - 1`, of those held.
+    pub(crate) fn numbered(&self, from: u64, to: u64) -> impl Iterator<Item = &Observation> {
+        let first = self.first();
+        let skip = from.saturating_sub(first) as usize;
+        let take = to.saturating_sub(from.max(first)) as usize;
+        self.order.iter().skip(skip).take(take)
+    }
+
+    /// The observation numbered `number`, if held.
+    pub(crate) fn get(&self, number: u64) -> Option<&Observation> {
+        let index = number.checked_sub(self.first())?;
+        self.order.get(usize::try_from(index).ok()?)
+    }
+
+    /// The number of the newest held observation equal to `observation`.
+    pub(crate) fn number_of(&self, observation: &Observation) -> Option<u64> {
+        let index = self.order.iter().rposition(|seen| seen == observation)?;
+        Some(self.first() + index as u64)
+    }
+
     /// Whether `observation` is remembered; searched newest first.
     pub fn contains(&self, observation: &Observation) -> bool {
         self.order.iter().rev().any(|seen| seen == observation)
@@ -102,6 +173,7 @@ impl SeenObservations {
     /// until the ones before it expire, and `capacity` bounds it anyway.
     fn remember(&mut self, observation: Observation, span: TimeDelta, capacity: usize) {
         self.order.push_back(observation);
+        self.remembered += 1;
         let oldest_kept = earlier(observation.0, span);
         while let Some(front) = self.order.front() {
             if front.0 >= oldest_kept && self.order.len() <= capacity.max(1) {
@@ -194,7 +266,7 @@ pub enum Decision {
 }
 
 /// The price state of one input partition.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PriceBook {
     /// State per symbol. aHash: symbols come from the input, so the hash
     /// must resist chosen collisions, and SipHash cost a fifth of a tick.
@@ -247,15 +319,22 @@ impl PriceBook {
     }
 
     fn first(&mut self, tick: &Tick<'_>) -> Decision {
+        let first = WindowPrice {
+            time: tick.event_time,
+            price: tick.price,
+            number: 0,
+        };
         let mut state = SymbolState {
             last_price: tick.price,
             last_event_time: tick.event_time,
             changes_published: 0,
             seen: SeenObservations {
                 order: VecDeque::from([(tick.event_time, tick.price)]),
+                remembered: 1,
+                written: 0,
             },
-            window_lows: VecDeque::from([(tick.event_time, tick.price)]),
-            window_highs: VecDeque::from([(tick.event_time, tick.price)]),
+            window_lows: VecDeque::from([first]),
+            window_highs: VecDeque::from([first]),
             alert_active: false,
         };
         let decision = match tick
@@ -399,7 +478,7 @@ fn alert_on(state: &mut SymbolState, tick: &Tick<'_>, rules: &Rules) -> Option<A
     let now = tick.event_time;
     let window_start = earlier(now, rules.alert_window);
     for queue in [&mut state.window_lows, &mut state.window_highs] {
-        while queue.front().is_some_and(|(time, _)| *time < window_start) {
+        while queue.front().is_some_and(|entry| entry.time < window_start) {
             queue.pop_front();
         }
     }
@@ -408,8 +487,8 @@ fn alert_on(state: &mut SymbolState, tick: &Tick<'_>, rules: &Rules) -> Option<A
     let price = tick.price;
     let largest = match (state.window_lows.front(), state.window_highs.front()) {
         (Some(&low), Some(&high)) => Some(
-            if relative_moves(price, high.1, low.1)
-                .then(high.0.cmp(&low.0))
+            if relative_moves(price, high.price, low.price)
+                .then(high.time.cmp(&low.time))
                 .is_gt()
             {
                 high
@@ -420,38 +499,43 @@ fn alert_on(state: &mut SymbolState, tick: &Tick<'_>, rules: &Rules) -> Option<A
         (low, high) => low.or(high).copied(),
     };
     // Beyond the threshold, exactly: |p - r| * 100 > threshold * r.
-    let beyond = largest.filter(|&(_, reference)| {
-        let moved = (price - reference).abs() * Decimal::ONE_HUNDRED;
-        compare(&moved, &(rules.alert_threshold_pct * reference)).is_gt()
+    let beyond = largest.filter(|reference| {
+        let moved = (price - reference.price).abs() * Decimal::ONE_HUNDRED;
+        compare(&moved, &(rules.alert_threshold_pct * reference.price)).is_gt()
     });
     // A later price at or below a candidate low means that low can never be
     // the window's low again (it expires first); likewise for highs.
-    let observation = (now, tick.price);
+    let accepted = WindowPrice {
+        time: now,
+        price: tick.price,
+        // Remembered just before: the newest observation.
+        number: state.seen.remembered() - 1,
+    };
     while state
         .window_lows
         .back()
-        .is_some_and(|(_, price)| compare(price, &tick.price).is_ge())
+        .is_some_and(|entry| compare(&entry.price, &tick.price).is_ge())
     {
         state.window_lows.pop_back();
     }
-    state.window_lows.push_back(observation);
+    state.window_lows.push_back(accepted);
     while state
         .window_highs
         .back()
-        .is_some_and(|(_, price)| compare(price, &tick.price).is_le())
+        .is_some_and(|entry| compare(&entry.price, &tick.price).is_le())
     {
         state.window_highs.pop_back();
     }
-    state.window_highs.push_back(observation);
+    state.window_highs.push_back(accepted);
 
     match beyond {
-        Some((reference_time, reference_price)) if !state.alert_active => {
+        Some(reference) if !state.alert_active => {
             state.alert_active = true;
             Some(Alert {
                 price,
-                reference_price,
-                reference_time,
-                change_pct: percent(price - reference_price, reference_price),
+                reference_price: reference.price,
+                reference_time: reference.time,
+                change_pct: percent(price - reference.price, reference.price),
             })
         }
         Some(_) => None,
