@@ -15,7 +15,8 @@ For the same pre-produced messages, in the same run, interleaved per round:
   symbols, 100,000 waiting stories), the rest close and are published;
 - latency at a steady rate: ticks stamped with the time they are sent,
   read back from prices.changes by a read_committed subscriber
-  (confluent-kafka, an independent client).
+  (confluent-kafka, an independent client); first through the kcat
+  passthrough (the floor of broker, clients and harness), then the service.
 
 Drain rate = inputs / (last output's timestamp - first output's). CPU
 seconds (user + system, whole process, start-up included) and peak RSS
@@ -335,11 +336,39 @@ def run_reactions(args, stories, changes, guarantee):
             "waiting": waiting, "published": published}
 
 
+class KcatPassthrough:
+    """`kcat` consuming the tick topic piped into `kcat` producing to the
+    output topic, with the services' producer settings (idempotent, lz4,
+    linger 5 ms): what the broker, the clients and this harness cost a
+    tick's latency with no processing, measured like a service's."""
+
+    def __init__(self, args, topics):
+        self.consume = subprocess.Popen(["kcat", "-b", args.brokers, "-C", "-t", topics["ticks.raw"], "-o", "end",
+                                         "-q", "-K", "\t", "-u", "-X", "isolation.level=read_committed"],
+                                        stdout=subprocess.PIPE)
+        self.produce = subprocess.Popen(["kcat", "-b", args.brokers, "-P", "-t", topics["prices.changes"], "-K",
+                                         "\t", "-z", "lz4", "-X", "linger.ms=5", "-X", "enable.idempotence=true"],
+                                        stdin=self.consume.stdout)
+        self.consume.stdout.close()
+
+    def stop(self):
+        for process in (self.consume, self.produce):
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
 def run_latency(args, guarantee, rate, seconds):
+    """Latency through tickertape-prices under `guarantee`, or through the
+    kcat passthrough when `guarantee` is None (its output is the tick
+    itself: the time it was sent is its `ts`)."""
     from confluent_kafka import Consumer, Producer  # the independent client
 
-    topics = Topics(args, f"latency-{guarantee[:3]}", args.partitions)
-    service = Service(args, args.prices, topics, guarantee, f"latency-{guarantee[:3]}")
+    label = f"latency-{guarantee[:3]}" if guarantee else "latency-pass"
+    topics = Topics(args, label, args.partitions)
+    service = Service(args, args.prices, topics, guarantee, label) if guarantee else KcatPassthrough(args, topics)
     consumer = Consumer({"bootstrap.servers": args.brokers, "group.id": f"{topics.prefix}-reader",
                          "auto.offset.reset": "earliest", "isolation.level": "read_committed"})
     consumer.subscribe([topics["prices.changes"]])
@@ -379,7 +408,8 @@ def run_latency(args, guarantee, rate, seconds):
                 continue
             received = time.time()
             event = json.loads(msg.value())
-            sent = datetime.fromisoformat(event["event_time"].replace("Z", "+00:00")).timestamp()
+            stamp = event["event_time"] if guarantee else event["ts"]
+            sent = datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp()
             latencies.append(received - sent)
 
     reader = threading.Thread(target=read)
@@ -402,10 +432,11 @@ def run_latency(args, guarantee, rate, seconds):
     stop.set()
     reader.join()
     consumer.close()
-    text = scrape(service.port)
+    text = scrape(service.port) if guarantee else ""
     buckets = [line for line in text.splitlines()
                if line.startswith("tickertape_batch_close_duration_seconds_bucket")]
-    log("batch close durations:", "; ".join(b.split("le=")[1] for b in buckets))
+    if buckets:
+        log("batch close durations:", "; ".join(b.split("le=")[1] for b in buckets))
     closes = metric_sum(text, "tickertape_batch_close_duration_seconds_count")
     close_s = metric_sum(text, "tickertape_batch_close_duration_seconds_sum")
     service.stop()
@@ -508,9 +539,13 @@ def main():
                 log(f"round {round_no + 1}: reactions {guarantee} {r['rate']:,.0f}/s")
     latency = {}
     if "latency" in only:
+        # The passthrough first: the floor the service's figures stand on.
+        latency["passthrough (kcat | kcat)"] = run_latency(args, None, args.latency_rate, args.latency_seconds)
         for guarantee in args.guarantees.split(","):
-            latency[guarantee] = run_latency(args, guarantee, args.latency_rate, args.latency_seconds)
-            log(f"latency {guarantee}: {latency[guarantee]}")
+            latency[f"tickertape-prices {guarantee}"] = run_latency(args, guarantee, args.latency_rate,
+                                                                     args.latency_seconds)
+        for system, r in latency.items():
+            log(f"latency {system}: {r}")
 
     ceiling = [r["rate"] for r in rows.get(("passthrough (kcat | kcat)", "-"), [])]
     print(f"| system | guarantee | inputs/s | × passthrough | CPU-s per million inputs | peak RSS MiB |")
@@ -537,8 +572,8 @@ def main():
         print()
         print(f"| latency at {args.latency_rate:,} ticks/s, read_committed subscriber | p50 ms | p99 ms | events |")
         print("|---|---|---|---|")
-        for guarantee, r in latency.items():
-            print(f"| tickertape-prices {guarantee} | {r['p50']:.0f} | {r['p99']:.0f} | {r['n']:,} |")
+        for system, r in latency.items():
+            print(f"| {system} | {r['p50']:.0f} | {r['p99']:.0f} | {r['n']:,} |")
 
 
 if __name__ == "__main__":
