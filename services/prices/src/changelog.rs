@@ -243,6 +243,14 @@ pub fn read_book(
                 key: key.clone(),
                 source,
             })?;
+        // Numbers count observations: a block ending past u64 was not
+        // written by this service (and would overflow the numbering below).
+        if start.checked_add(observations.len() as u64).is_none() {
+            return Err(RestoreError::Invalid {
+                key,
+                detail: format!("a block starting at {start} runs past the last number"),
+            });
+        }
         let (read, keys) = blocks.entry(symbol.to_owned()).or_default();
         // A block under a key the capacity does not give it (the capacity
         // changed) is deleted, and what the memory needs of it is written
@@ -278,6 +286,18 @@ pub fn read_book(
                 key: symbol,
                 found: header.format,
                 supported: STATE_FORMAT,
+            });
+        }
+        // The newest observations are the last `recent.len()` of those ever
+        // remembered: more would number some below zero.
+        if header.seen.is_none() && header.recent.len() as u64 > header.remembered {
+            return Err(RestoreError::Invalid {
+                key: symbol,
+                detail: format!(
+                    "{} recent observations of {} ever remembered",
+                    header.recent.len(),
+                    header.remembered
+                ),
             });
         }
         let (read, _) = blocks.remove(&symbol).unwrap_or_default();

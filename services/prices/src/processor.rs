@@ -755,6 +755,27 @@ mod tests {
             .restore(2, vec![("BP/seen/0".into(), b"[1, 2]".to_vec())])
             .unwrap_err();
         assert!(matches!(error, RestoreError::Unreadable { key, .. } if key == "BP/seen/0"));
+        // Entries that parse but no build wrote: refused, never a panic on
+        // numbers that would overflow.
+        let block_past_the_end = format!(
+            r#"[{}, [["2024-11-12T14:00:00Z","28.57"],["2024-11-12T14:00:01Z","28.58"]]]"#,
+            u64::MAX
+        );
+        let error = processor
+            .restore(
+                2,
+                vec![("BP/seen/0".into(), block_past_the_end.into_bytes())],
+            )
+            .unwrap_err();
+        assert!(matches!(error, RestoreError::Invalid { key, .. } if key == "BP/seen/0"));
+        let more_recent_than_remembered = r#"{"format":2,"last_price":"1","last_event_time":"2024-11-12T14:00:00Z","changes_published":0,"remembered":1,"seen_len":2,"recent":[["2024-11-12T13:59:59Z","1"],["2024-11-12T14:00:00Z","1"]],"window_lows":[],"window_highs":[],"alert_active":false}"#;
+        let error = processor
+            .restore(
+                2,
+                vec![("BP".into(), more_recent_than_remembered.as_bytes().to_vec())],
+            )
+            .unwrap_err();
+        assert!(matches!(error, RestoreError::Invalid { key, .. } if key == "BP"));
     }
 
     #[test]
