@@ -437,6 +437,21 @@ mod tests {
     }
 
     #[test]
+    fn share_nouns_name_companies_and_a_lone_speaker_of_an_acronym_is_one() {
+        let (entities, _) = entities_of(&[
+            "Shares of Tyvak and Fortescue fell, while the shares of Maria Silva were sold.",
+            "Les actions de Quadrient ont reculé; as ações da Sonae subiram.",
+            "\"We are on track,\" said NASA, and \"so are we,\" said SpaceX.",
+            "\"It flew,\" said Shotwell. \"Look,\" said Look.",
+        ]);
+        assert_eq!(
+            entities.organizations,
+            ["Tyvak", "Fortescue", "Quadrient", "Sonae", "NASA", "SpaceX"],
+            "{entities:?}"
+        );
+    }
+
+    #[test]
     fn a_person_is_no_organisation_and_an_organisation_no_person() {
         let (entities, _) = entities_of(&[
             "La presidente del Consiglio Giorgia Meloni ha incontrato Edi Rama.",

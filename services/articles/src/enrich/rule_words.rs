@@ -20,6 +20,8 @@ struct WordLists {
     employer_roles: Vec<&'static str>,
     employer_links: Vec<&'static str>,
     org_classes: Vec<&'static str>,
+    shares: Vec<&'static str>,
+    conjunctions: Vec<&'static str>,
     pronouns: Vec<&'static str>,
     company_articles: Vec<&'static str>,
     place_ends: Vec<&'static str>,
@@ -36,6 +38,8 @@ fn word_lists(table: &'static str) -> WordLists {
         employer_roles: Vec::new(),
         employer_links: Vec::new(),
         org_classes: Vec::new(),
+        shares: Vec::new(),
+        conjunctions: Vec::new(),
         pronouns: Vec::new(),
         company_articles: Vec::new(),
         place_ends: Vec::new(),
@@ -51,6 +55,8 @@ fn word_lists(table: &'static str) -> WordLists {
             "employer" => &mut lists.employer_roles,
             "employer_link" => &mut lists.employer_links,
             "org_class" => &mut lists.org_classes,
+            "shares" => &mut lists.shares,
+            "conjunction" => &mut lists.conjunctions,
             "pronoun" => &mut lists.pronouns,
             "company_article" => &mut lists.company_articles,
             "place_end" => &mut lists.place_ends,
@@ -111,6 +117,10 @@ pub(super) struct Roles {
     pub employer_link: bool,
     /// The last word of a common noun a company's name follows (`société`).
     pub ends_org_class: bool,
+    /// A noun for a company's shares (`shares` of `shares of BHP`).
+    pub shares: bool,
+    /// Joins two names (`and`, `und`).
+    pub conjunction: bool,
     /// A title compounded with a hyphen (`Bayer-Chef`, `Siemens-Chefin`).
     pub compound_title: bool,
     /// A personal pronoun that attributes a quotation (`he`, `er`, `hij`).
@@ -166,7 +176,7 @@ static RULE_WORDS: LazyLock<RuleWords> = LazyLock::new(|| {
     let long_speech_verbs_by_last_word = by_last_word(&long_speech_verbs, &mut roles, |r| {
         r.ends_long_speech_verb = true
     });
-    let one_word_roles: [(&[&'static str], MarkRole); 9] = [
+    let one_word_roles: [(&[&'static str], MarkRole); 11] = [
         (&one_word_speech_verbs, |r| r.speech_verb = true),
         (&LISTS.org_keywords, |r| r.org_keyword = true),
         (&LISTS.connectors, |r| r.org_connector = true),
@@ -176,6 +186,8 @@ static RULE_WORDS: LazyLock<RuleWords> = LazyLock::new(|| {
         (&LISTS.pronouns, |r| r.pronoun = true),
         (&LISTS.company_articles, |r| r.company_article = true),
         (&LISTS.place_ends, |r| r.place_end = true),
+        (&LISTS.shares, |r| r.shares = true),
+        (&LISTS.conjunctions, |r| r.conjunction = true),
     ];
     for (list, mark) in one_word_roles {
         for word in list {
@@ -275,6 +287,8 @@ mod tests {
         assert!(roles_of("Bayer-Chef").compound_title && roles_of("Bayer-Chef").ends_title);
         assert!(!roles_of("Baden-Württemberg").ends_title);
         assert!(roles_of("er").pronoun && roles_of("she").pronoun);
+        assert!(roles_of("Shares").shares && roles_of("ações").shares);
+        assert!(roles_of("und").conjunction && roles_of("en").conjunction);
         assert!(is_given_name("Marta") && is_given_name("Jakob") && !is_given_name("Paris"));
     }
 }
