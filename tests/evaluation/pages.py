@@ -8,7 +8,11 @@ output while changing rules; the targets are measured on them). A second
 batch (`-7`, `-8`: one dev page and one held-out page per language) was
 written and annotated before it was first run, with companies from indices
 the catalog does not cover (ASX, Bovespa) and constructions the rules did
-not know of when they were written.
+not know of when they were written. A third (`-9`, `batch=3`: one held-out
+page per language) was written and annotated on 2026-12-07 before its first
+run, after a session had read the first two batches' held-out misses: its
+figures are printed on their own as well, the cleanest measure of the rules
+on pages they were not written from.
 
 Expected entities: countries as ISO 3166-1 codes, people and organisations
 by the full name the text gives, quotes by their first words and speaker
@@ -28,8 +32,8 @@ def page(site, title, paragraphs, photo="A photo", credit="AFP", signature="A.Wr
             f"{title}\n\n{body}\n\n{signature}\n")
 
 
-def case(id, language, split, text, countries=(), people=(), organizations=(), quotes=(), instruments=()):
-    return {"id": id, "language": language, "split": split, "page": text,
+def case(id, language, split, text, countries=(), people=(), organizations=(), quotes=(), instruments=(), batch=1):
+    return {"id": id, "language": language, "split": split, "batch": batch, "page": text,
             "countries": set(countries), "people": set(people), "organizations": set(organizations),
             "quotes": list(quotes), "instruments": set(instruments)}
 
@@ -412,4 +416,60 @@ PAGES = [
     ]), countries=["MA", "ES", "FR", "CH"], people=["Abdessamad Kayouh"],
         organizations=["Talgo", "Alstom", "Stadler"],
         quotes=[("een investering in de toekomst", "Abdessamad Kayouh")]),
+    # A third batch, held out (2026-12-07): written and annotated before it
+    # was first run, after a session had read the held-out misses of the
+    # first two batches; its figures are reported on their own too.
+    case("en-9", "en", "held_out", page("Capital Wire", "Glencore and Anglo American weigh copper tie-up", [
+        "Glencore and Anglo American are in early talks about combining their copper businesses, people familiar with the matter said on Friday.",
+        "\"Scale matters in copper,\" said Gary Nagle, chief executive of Glencore, at a mining conference in Cape Town.",
+        "The South African government would have to approve any deal, Trade Minister Parks Tau told reporters in Pretoria.",
+        "Shares of Glencore rose 3% in London, while Anglo American gained 2%.",
+    ]), countries=["ZA", "GB"], people=["Gary Nagle", "Parks Tau"], organizations=["Glencore", "Anglo American"],
+        quotes=[("Scale matters in copper", "Gary Nagle")], instruments=["GLEN.L", "AAL.L"], batch=3),
+    case("de-9", "de", "held_out", page("Berliner Tageblatt", "Lufthansa bestellt Langstreckenjets bei Boeing", [
+        "Die Lufthansa hat bei Boeing zwanzig Langstreckenjets bestellt, teilte der Konzern am Donnerstag in Frankfurt mit.",
+        "„Wir erneuern unsere Flotte schneller als geplant“, sagte Vorstandschef Carsten Spohr.",
+        "Auch der europäische Rivale Airbus hatte sich um den Auftrag beworben.",
+        "Die Gewerkschaft Verdi forderte mehr Personal für die Wartung in Hamburg.",
+    ]), countries=["DE"], people=["Carsten Spohr"], organizations=["Lufthansa", "Boeing", "Airbus", "Verdi"],
+        quotes=[("Wir erneuern unsere Flotte", "Carsten Spohr")], instruments=["LHA.DE", "BA", "AIR.PA"], batch=3),
+    case("fr-9", "fr", "held_out", page("Le Quotidien", "Renault investit dans son usine turque", [
+        "Le constructeur Renault va investir 400 millions d'euros dans son usine de Bursa, en Turquie, a indiqué le groupe jeudi.",
+        "« La Turquie reste une base d'exportation essentielle », a déclaré le directeur général François Provost.",
+        "Le ministre turc de l'Industrie, Mehmet Fatih Kacir, a salué l'annonce à Ankara.",
+        "Son concurrent Stellantis a réduit sa production en Italie.",
+    ]), countries=["TR", "IT"], people=["François Provost", "Mehmet Fatih Kacir"], organizations=["Renault", "Stellantis"],
+        quotes=[("La Turquie reste", "François Provost")], instruments=["RNO.PA", "STLAP.PA"], batch=3),
+    case("es-9", "es", "held_out", page("El Diario", "Iberdrola se queda con toda Neoenergia", [
+        "Iberdrola ha comprado el 30 % restante de su filial brasileña Neoenergia por 1.900 millones de euros, informó la compañía en Bilbao.",
+        "«Brasil es uno de nuestros mercados de crecimiento», dijo el presidente ejecutivo Ignacio Sánchez Galán.",
+        "El ministro brasileño de Minas y Energía, Alexandre Silveira, celebró la operación en Brasilia.",
+        "Las acciones de Iberdrola subieron un 1 % en la Bolsa de Madrid.",
+    ]), countries=["ES", "BR"], people=["Ignacio Sánchez Galán", "Alexandre Silveira"],
+        organizations=["Iberdrola", "Neoenergia", "Bolsa de Madrid"],
+        quotes=[("Brasil es uno de nuestros", "Ignacio Sánchez Galán")], instruments=["IBE.MC"], batch=3),
+    case("it-9", "it", "held_out", page("Il Corriere Padano", "Leonardo e Rheinmetall, commessa per i carri armati", [
+        "Leonardo e la tedesca Rheinmetall hanno ottenuto una commessa da 1,2 miliardi di euro per nuovi carri armati destinati alle forze armate italiane.",
+        "«È un passo decisivo per la difesa europea», ha detto l'amministratore delegato di Leonardo, Roberto Cingolani.",
+        "Il ministro della Difesa Guido Crosetto ha firmato il contratto a Roma.",
+        "Il titolo Leonardo ha guadagnato il 4 % alla Borsa di Milano.",
+    ]), countries=["IT", "DE"], people=["Roberto Cingolani", "Guido Crosetto"],
+        organizations=["Leonardo", "Rheinmetall", "Borsa di Milano"],
+        quotes=[("È un passo decisivo", "Roberto Cingolani")], instruments=["LDO.MI", "RHM.DE"], batch=3),
+    case("pt-9", "pt", "held_out", page("Folha do Sul", "Embraer recebe encomenda recorde", [
+        "A fabricante brasileira Embraer recebeu uma encomenda de 90 jatos regionais da American Airlines, informou a empresa em São Paulo.",
+        "«É a maior encomenda da nossa história recente», disse o presidente-executivo Francisco Gomes Neto.",
+        "O ministro do Desenvolvimento, Geraldo Alckmin, comemorou o acordo em Brasília.",
+        "As ações da Embraer subiram 6 % na bolsa de São Paulo, enquanto a Boeing recuou em Nova Iorque.",
+    ]), countries=["BR", "US"], people=["Francisco Gomes Neto", "Geraldo Alckmin"],
+        organizations=["Embraer", "American Airlines", "Boeing"],
+        quotes=[("É a maior encomenda", "Francisco Gomes Neto")], instruments=["EMBR3.SA", "BA"], batch=3),
+    case("nl-9", "nl", "held_out", page("Het Dagblad", "ASML rekent op vraag uit Azië", [
+        "ASML verwacht volgend jaar een hogere omzet dankzij de vraag van chipmakers in Taiwan en Zuid-Korea, maakte het bedrijf woensdag bekend in Veldhoven.",
+        "„De vraag naar onze machines blijft sterk”, zei topman Christophe Fouquet.",
+        "Klant TSMC breidt zijn fabrieken uit, terwijl Samsung Electronics voorzichtiger is.",
+        "Het aandeel ASML steeg 5 procent op de beurs van Amsterdam.",
+    ]), countries=["TW", "KR", "NL"], people=["Christophe Fouquet"],
+        organizations=["ASML", "TSMC", "Samsung Electronics"],
+        quotes=[("De vraag naar onze machines", "Christophe Fouquet")], instruments=["ASML"], batch=3),
 ]
