@@ -366,15 +366,13 @@ pub(super) fn find_entities<'a: 't, 't>(
     person_spans.sort_unstable();
 
     // A lone speaker is an organisation when its shape says so: an acronym
-    // (`said NASA`) or a capital inside the word (`said SpaceX`). Other
-    // lone capitalised words after a speech verb were more often a
-    // surname the page gave without a known given name (`said Shotwell`)
-    // or a common word (`Look`): 12 right of 26 on the extraction
-    // benchmark's pages. Still a person's: a given name (`said Marta`), the
-    // surname of someone the page named, a possessive.
-    // The surnames of the people named so far, gathered once and only if
-    // some lone speaker is shaped as an organisation: a page of thousands
-    // of each must not cost their product.
+    // (`said NASA`) or a capital inside the word (`said SpaceX`). Other lone
+    // capitalised words after a speech verb were more often a surname the
+    // page gave without a known given name (`said Shotwell`) or a common
+    // word (`Look`): 12 right of 26 on the extraction benchmark's pages.
+    // Even so shaped, a given name or the surname of someone the page named
+    // is a person's. The surnames are gathered once, and only if needed: a
+    // page of thousands of each must not cost their product.
     let mut surnames: Option<HashSet<String>> = None;
     for at in lone_speakers {
         let word = &words[at];
@@ -383,11 +381,12 @@ pub(super) fn find_entities<'a: 't, 't>(
             && word.text.chars().all(char::is_alphanumeric)
             && letters.next().is_some_and(char::is_uppercase)
             && letters.any(char::is_uppercase);
-        let a_persons_name = !shaped_as_organisation
+        if !shaped_as_organisation
             || is_given_name(word.text)
-            || word.text.ends_with(['\'', '’'])
-            || word.text.ends_with("’s")
-            || word.text.ends_with("'s")
+            || word.roles != Roles::default()
+            || overlaps_known(word.start, word.end)
+            || overlaps(&person_spans, word.start, word.end)
+            || overlaps(&org_spans, word.start, word.end)
             || surnames
                 .get_or_insert_with(|| {
                     let people = &found.people.list;
@@ -397,12 +396,7 @@ pub(super) fn find_entities<'a: 't, 't>(
                         .map(str::to_owned)
                         .collect()
                 })
-                .contains(word.text);
-        if a_persons_name
-            || word.roles != Roles::default()
-            || overlaps_known(word.start, word.end)
-            || overlaps(&person_spans, word.start, word.end)
-            || overlaps(&org_spans, word.start, word.end)
+                .contains(word.text)
         {
             continue;
         }
