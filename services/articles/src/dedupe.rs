@@ -16,7 +16,7 @@
 //! Memory is bounded: a story is forgotten `window` after it was first seen,
 //! on the processing clock (a page's own fetch time is the sender's, and a
 //! wrong one must not evict the index), or when more than `max_stories`
-//! are held. A held story costs about 740 bytes (372 MiB for the default
+//! are held. A held story costs about 300 bytes (148 MiB for the default
 //! 500,000; see [`StoryIndex`] and docs/BENCHMARKS.md).
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
@@ -24,11 +24,10 @@ use std::fmt;
 
 use chrono::{DateTime, TimeDelta, Utc};
 use serde::{Deserialize, Serialize};
-use xxhash_rust::xxh3::xxh3_64;
 
 use tickertape_processor::RestoreError;
 
-use crate::fingerprint::{similarity, BINS};
+use crate::fingerprint::{held_bins, held_similarity, HeldBins, BINS};
 
 /// LSH bands; `BINS / BANDS` bins each.
 const BANDS: usize = 16;
@@ -94,8 +93,11 @@ pub enum Verdict {
 /// publish every syndicated copy of the window as a new story.
 ///
 /// 1: the hashes since the first release with a changelog (entries
-/// written before formats were recorded carry no `format` and are 1).
-pub const STORY_FORMAT: u32 = 1;
+/// written before formats were recorded carry no `format` and are 1); the
+/// full 32-bit MinHash bins.
+/// 2: the same hashes; `minhash` holds the low 8 bits of each bin, as the
+/// index does ([`HeldBins`]). Format 1 is read by keeping those bits.
+pub const STORY_FORMAT: u32 = 2;
 
 /// One remembered story.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -109,7 +111,8 @@ pub struct Story {
     pub version: u32,
     /// Article id of the latest version.
     pub latest_article_id: String,
-    /// MinHash of the latest version.
+    /// MinHash of the latest version: its bins' low 8 bits (format 1: the
+    /// whole bins).
     pub minhash: Vec<u32>,
     /// Body hashes of every version, with the article id that published it.
     pub versions: Vec<(u64, u32, String)>,
@@ -177,6 +180,8 @@ impl fmt::Display for ArticleId {
 type Seq = u32;
 /// The end of a band chain.
 const NO_STORY: Seq = Seq::MAX;
+/// The fewest buckets per band (as a power of two).
+const MIN_BUCKET_BITS: u32 = 4;
 /// Most stories the ring grows by at once (about 370 MiB of address space).
 const RESERVE_STEP: usize = 1 << 20;
 
@@ -189,13 +194,14 @@ struct Version {
 }
 
 /// A story as the index holds it (a [`Story`] is what the changelog holds).
-/// About 370 bytes, most of it the MinHash.
+/// 176 bytes and its versions: the held MinHash and the band links are
+/// most of it.
 #[derive(Debug, Clone)]
 struct HeldStory {
     story_id: ArticleId,
     first_seen: DateTime<Utc>,
-    /// MinHash of the latest version.
-    minhash: [u32; BINS],
+    /// MinHash of the latest version, as held.
+    minhash: HeldBins,
     /// Every version, oldest first.
     versions: Vec<Version>,
     /// Per band, the next story filed under the same band key
@@ -215,7 +221,7 @@ impl HeldStory {
             story_id: self.story_id.to_string(),
             version: latest.number,
             latest_article_id: latest.article_id.to_string(),
-            minhash: self.minhash.to_vec(),
+            minhash: self.minhash.iter().map(|&bin| u32::from(bin)).collect(),
             versions: self
                 .versions
                 .iter()
@@ -229,8 +235,13 @@ impl HeldStory {
         let id = |id: &str| {
             ArticleId::parse(id).ok_or_else(|| format!("article id {id:?} is not 16 hex digits"))
         };
-        let minhash = <[u32; BINS]>::try_from(story.minhash.as_slice())
+        let bins = <[u32; BINS]>::try_from(story.minhash.as_slice())
             .map_err(|_| format!("minhash has {} bins, not {BINS}", story.minhash.len()))?;
+        if story.format >= 2 && bins.iter().any(|&bin| bin > u32::from(u8::MAX)) {
+            return Err("a held minhash bin is more than 8 bits".to_owned());
+        }
+        // Format 1 held whole bins; the low bits are what this build keeps.
+        let minhash = held_bins(&bins);
         let versions = story
             .versions
             .iter()
@@ -257,11 +268,15 @@ impl HeldStory {
 
 /// The stories seen within the window, indexed for lookup.
 ///
-/// Laid out for 500,000 stories in a few hundred MiB: stories in one ring in
-/// order of arrival (eviction is always of the oldest), ids as numbers, and
-/// LSH bands as chains: each band's table maps a band key to the newest
-/// story filed under it, and each story links to the next one with the same
-/// key, so a band entry costs a table slot and four bytes, not a list.
+/// Laid out for 500,000 stories in about 150 MiB: stories in one ring in
+/// order of arrival (eviction is always of the oldest), ids as numbers,
+/// MinHashes as their low 8 bits, and LSH bands as chains: each band has a
+/// bucket table (as many buckets as stories, rounded up to a power of two)
+/// holding the newest story whose band falls in the bucket, and each story
+/// links to the next one in the same bucket. A band entry costs four bytes
+/// and its share of a bucket; a chain may pass stories of another band key
+/// in the same bucket (one on average), which the walk skips by comparing
+/// the band's bins.
 #[derive(Debug, Clone)]
 pub struct StoryIndex {
     /// Stories by arrival, oldest first.
@@ -270,8 +285,11 @@ pub struct StoryIndex {
     first: Seq,
     /// Body hash of every version → its story.
     by_body: HashMap<u64, Seq>,
-    /// Per band: band key → the story most recently filed under it.
-    band_heads: Vec<HashMap<u32, Seq>>,
+    /// Per band, its buckets' chain heads: band `b`'s bucket `k` is at
+    /// `(b << bucket_bits) + k`.
+    band_heads: Vec<Seq>,
+    /// log2 of the buckets per band.
+    bucket_bits: u32,
     /// The latest processing time seen: the window is measured back from it
     /// (a clock that steps back does not make stories younger).
     newest: Option<DateTime<Utc>>,
@@ -286,7 +304,8 @@ impl Default for StoryIndex {
             stories: VecDeque::new(),
             first: 0,
             by_body: HashMap::new(),
-            band_heads: vec![HashMap::new(); BANDS],
+            band_heads: vec![NO_STORY; BANDS << MIN_BUCKET_BITS],
+            bucket_bits: MIN_BUCKET_BITS,
             newest: None,
             changed: BTreeMap::new(),
         }
@@ -322,11 +341,11 @@ impl StoryIndex {
             };
         }
 
-        let keys = band_keys(minhash);
+        let minhash = held_bins(minhash);
         let best = self
-            .candidates(&keys)
+            .candidates(&minhash)
             .into_iter()
-            .map(|seq| (similarity(&self.held(seq).minhash, minhash), seq))
+            .map(|seq| (held_similarity(&self.held(seq).minhash, &minhash), seq))
             .filter(|(score, _)| *score >= rules.update_similarity)
             .max_by(|a, b| {
                 a.0.total_cmp(&b.0)
@@ -338,7 +357,7 @@ impl StoryIndex {
                 self.unfile(seq);
                 let story = self.held_mut(seq);
                 let of = story.latest();
-                story.minhash = *minhash;
+                story.minhash = minhash;
                 story.versions.push(Version {
                     body_hash,
                     number: of.number + 1,
@@ -346,7 +365,7 @@ impl StoryIndex {
                 });
                 let story_id = story.story_id;
                 self.by_body.insert(body_hash, seq);
-                self.file(seq, &keys);
+                self.file(seq);
                 self.changed.insert(story_id, Some(seq));
                 Verdict::Update {
                     story_id: story_id.to_string(),
@@ -360,7 +379,7 @@ impl StoryIndex {
                     HeldStory {
                         story_id: article_id,
                         first_seen: seen_at,
-                        minhash: *minhash,
+                        minhash,
                         versions: vec![Version {
                             body_hash,
                             number: 1,
@@ -371,7 +390,7 @@ impl StoryIndex {
                     rules.max_stories,
                 );
                 self.by_body.insert(body_hash, seq);
-                self.file(seq, &keys);
+                self.file(seq);
                 self.changed.insert(article_id, Some(seq));
                 Verdict::New {
                     story_id: article_id.to_string(),
@@ -403,7 +422,6 @@ impl StoryIndex {
                 key: story.story_id.clone(),
                 detail,
             })?;
-            let keys = band_keys(&held.minhash);
             let hashes: Vec<u64> = held.versions.iter().map(|v| v.body_hash).collect();
             index.newest = Some(
                 index
@@ -414,7 +432,7 @@ impl StoryIndex {
             for hash in hashes {
                 index.by_body.insert(hash, seq);
             }
-            index.file(seq, &keys);
+            index.file(seq);
         }
         Ok(index)
     }
@@ -437,15 +455,19 @@ impl StoryIndex {
         &mut self.stories[(seq - self.first) as usize]
     }
 
-    /// Appends a story and returns its arrival number. A full ring grows at
-    /// once to `room` stories (at most [`RESERVE_STEP`] more), not by
-    /// doubling: doubling copies the ring and holds both copies, and a
-    /// reservation's pages only become resident as stories fill them.
+    /// Appends a story, not yet filed in its bands, and returns its arrival
+    /// number. A full ring grows at once to `room` stories (at most
+    /// [`RESERVE_STEP`] more), not by doubling: doubling copies the ring and
+    /// holds both copies, and a reservation's pages only become resident as
+    /// stories fill them.
     fn push(&mut self, story: HeldStory, room: usize) -> Seq {
         if self.first as usize + self.stories.len() >= NO_STORY as usize {
             self.renumber();
         }
         let len = self.stories.len();
+        if len >= 1 << self.bucket_bits {
+            self.rebucket(self.bucket_bits + 1);
+        }
         if len == self.stories.capacity() {
             self.stories
                 .reserve_exact(room.saturating_sub(len).clamp(1, RESERVE_STEP));
@@ -466,32 +488,40 @@ impl StoryIndex {
             story.next_in_band.iter_mut().for_each(shift);
         }
         self.by_body.values_mut().for_each(shift);
-        for heads in &mut self.band_heads {
-            heads.values_mut().for_each(shift);
-        }
+        self.band_heads.iter_mut().for_each(shift);
         self.changed.values_mut().flatten().for_each(shift);
         self.first = 0;
     }
 
-    /// Stories sharing a band with `keys`, each once, in the order found.
-    fn candidates(&self, keys: &[u32; BANDS]) -> Vec<Seq> {
+    /// Stories sharing a band with `minhash`, each once, in the order found.
+    fn candidates(&self, minhash: &HeldBins) -> Vec<Seq> {
         let mut found = Vec::new();
-        for (band, key) in keys.iter().enumerate() {
-            let mut seq = self.band_heads[band].get(key).copied().unwrap_or(NO_STORY);
+        for band in 0..BANDS {
+            let rows = band_rows(minhash, band);
+            let mut seq = self.band_heads[self.slot(band, rows)];
             while seq != NO_STORY {
-                if !found.contains(&seq) {
+                let story = self.held(seq);
+                if band_rows(&story.minhash, band) == rows && !found.contains(&seq) {
                     found.push(seq);
                 }
-                seq = self.held(seq).next_in_band[band];
+                seq = story.next_in_band[band];
             }
         }
         found
     }
 
+    /// Where band `band`'s chain for `rows` starts in `band_heads`: the
+    /// rows' bits mixed (Fibonacci hashing) and the top `bucket_bits` taken.
+    fn slot(&self, band: usize, rows: u32) -> usize {
+        let bucket = rows.wrapping_mul(0x9e37_79b1) >> (32 - self.bucket_bits);
+        (band << self.bucket_bits) + bucket as usize
+    }
+
     /// Files the story `seq` at the head of its bands' chains.
-    fn file(&mut self, seq: Seq, keys: &[u32; BANDS]) {
-        for (band, key) in keys.iter().enumerate() {
-            let next = self.band_heads[band].insert(*key, seq).unwrap_or(NO_STORY);
+    fn file(&mut self, seq: Seq) {
+        for band in 0..BANDS {
+            let slot = self.slot(band, band_rows(&self.held(seq).minhash, band));
+            let next = std::mem::replace(&mut self.band_heads[slot], seq);
             self.held_mut(seq).next_in_band[band] = next;
         }
     }
@@ -499,21 +529,14 @@ impl StoryIndex {
     /// Takes the story `seq` out of its bands' chains (before its MinHash
     /// changes or it is forgotten), so that every link leads to a held story.
     fn unfile(&mut self, seq: Seq) {
-        let keys = band_keys(&self.held(seq).minhash);
-        for (band, key) in keys.iter().enumerate() {
+        for band in 0..BANDS {
+            let slot = self.slot(band, band_rows(&self.held(seq).minhash, band));
             let after = self.held(seq).next_in_band[band];
-            let Some(&head) = self.band_heads[band].get(key) else {
-                continue;
-            };
-            if head == seq {
-                if after == NO_STORY {
-                    self.band_heads[band].remove(key);
-                } else {
-                    self.band_heads[band].insert(*key, after);
-                }
+            if self.band_heads[slot] == seq {
+                self.band_heads[slot] = after;
                 continue;
             }
-            let mut before = head;
+            let mut before = self.band_heads[slot];
             while before != NO_STORY {
                 let next = self.held(before).next_in_band[band];
                 if next == seq {
@@ -524,6 +547,18 @@ impl StoryIndex {
             }
         }
         self.held_mut(seq).next_in_band = [NO_STORY; BANDS];
+    }
+
+    /// Files every story again in `2^bits` buckets per band, oldest first so
+    /// that chains run newest first. The old table goes before the new one
+    /// is made: the two are never held at once.
+    fn rebucket(&mut self, bits: u32) {
+        self.band_heads = Vec::new();
+        self.band_heads = vec![NO_STORY; BANDS << bits];
+        self.bucket_bits = bits;
+        for offset in 0..self.stories.len() {
+            self.file(self.first + offset as Seq);
+        }
     }
 
     fn evict(&mut self, rules: &DedupeRules) {
@@ -549,18 +584,11 @@ impl StoryIndex {
     }
 }
 
-/// Each band's key: a hash of its [`ROWS`] bins, 32 bits of it (a rare
-/// collision only adds a candidate, which the similarity then judges).
-fn band_keys(minhash: &[u32; BINS]) -> [u32; BANDS] {
-    let mut keys = [0; BANDS];
-    for (key, rows) in keys.iter_mut().zip(minhash.chunks_exact(ROWS)) {
-        let mut bytes = [0u8; ROWS * 4];
-        for (slot, value) in bytes.chunks_exact_mut(4).zip(rows) {
-            slot.copy_from_slice(&value.to_le_bytes());
-        }
-        *key = xxh3_64(&bytes) as u32;
-    }
-    keys
+/// Band `band`'s bins of a held MinHash, as one number.
+fn band_rows(minhash: &HeldBins, band: usize) -> u32 {
+    const { assert!(ROWS == 4, "a band's held bins are one u32") };
+    let rows = &minhash[band * ROWS..(band + 1) * ROWS];
+    u32::from_le_bytes([rows[0], rows[1], rows[2], rows[3]])
 }
 
 #[cfg(test)]
@@ -678,8 +706,9 @@ mod tests {
         stories: Vec<ReferenceStory>,
     }
 
-    /// (story id, versions as (body hash, article id), latest MinHash, first seen).
-    type ReferenceStory = (u64, Vec<(u64, u64)>, [u32; BINS], DateTime<Utc>);
+    /// (story id, versions as (body hash, article id), latest MinHash as
+    /// held, first seen).
+    type ReferenceStory = (u64, Vec<(u64, u64)>, HeldBins, DateTime<Utc>);
 
     impl Reference {
         fn decide(
@@ -707,19 +736,22 @@ mod tests {
                     };
                 }
             }
-            let keys = band_keys(minhash);
+            let minhash = held_bins(minhash);
+            let shares_a_band = |other: &HeldBins| {
+                (minhash.chunks(ROWS).zip(other.chunks(ROWS))).any(|(a, b)| a == b)
+            };
             let best = self
                 .stories
                 .iter_mut()
-                .filter(|s| band_keys(&s.2).iter().zip(&keys).any(|(a, b)| a == b))
-                .map(|s| (similarity(&s.2, minhash), s))
+                .filter(|s| shares_a_band(&s.2))
+                .map(|s| (held_similarity(&s.2, &minhash), s))
                 .filter(|(score, _)| *score >= rules.update_similarity)
                 .max_by(|a, b| a.0.total_cmp(&b.0).then_with(|| b.1 .0.cmp(&a.1 .0)));
             match best {
                 Some((score, story)) => {
                     let of = story.1.last().unwrap().1;
                     story.1.push((body_hash, article));
-                    story.2 = *minhash;
+                    story.2 = minhash;
                     Verdict::Update {
                         story_id: print(story.0),
                         version: story.1.len() as u32,
@@ -729,7 +761,7 @@ mod tests {
                 }
                 None => {
                     self.stories
-                        .push((article, vec![(body_hash, article)], *minhash, seen_at));
+                        .push((article, vec![(body_hash, article)], minhash, seen_at));
                     Verdict::New {
                         story_id: print(article),
                     }
@@ -814,6 +846,28 @@ mod tests {
         assert!(
             updates > 100 && copies > 100 && updates + copies < 2_500,
             "{updates} updates, {copies} copies"
+        );
+    }
+
+    /// Format 2 holds 8 bits a bin: a larger one was not written by this
+    /// build, and the restore says so rather than guess.
+    #[test]
+    fn a_held_bin_wider_than_8_bits_fails_the_restore() {
+        let story = |format, bin| Story {
+            format,
+            story_id: "416f56339b17781a".to_owned(),
+            version: 1,
+            latest_article_id: "416f56339b17781a".to_owned(),
+            minhash: vec![bin; BINS],
+            versions: vec![(7, 1, "416f56339b17781a".to_owned())],
+            first_seen: DateTime::from_timestamp(1_731_400_000, 0).unwrap(),
+        };
+        assert!(StoryIndex::restored(vec![story(2, 255)]).is_ok());
+        assert!(StoryIndex::restored(vec![story(1, 256)]).is_ok());
+        let error = StoryIndex::restored(vec![story(2, 256)]).unwrap_err();
+        assert!(
+            matches!(error, RestoreError::Invalid { ref detail, .. } if detail.contains("8 bits")),
+            "{error}"
         );
     }
 

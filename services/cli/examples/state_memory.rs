@@ -87,6 +87,10 @@ fn stories(count: usize) -> String {
             seen,
             &rules,
         );
+        // The service hands the changes to its changelog at each commit.
+        if n % 1_000 == 999 {
+            index.take_changes();
+        }
     }
     format!("dedupe index: {} stories", index.len())
 }
