@@ -9,6 +9,11 @@ For the same pre-produced messages, in the same run, interleaved per round:
 - tickertape-articles under both guarantees (parse and dedupe stages), on
   the text pages of the crash test's generator and on the HTML pages of the
   article-extraction benchmark (`content-type: text/html`, repeated);
+- with --only index: tickertape-articles holding a full dedupe index
+  (--index-stories distinct stories written to its changelog, default
+  500,000, the default bound): the restore of that index (MB/s, stories/s),
+  then the pages on top of it; its peak RSS is the service's with a full
+  index;
 - tickertape-reactions under both guarantees: article events naming one of
   S symbols each and price changes of those symbols; most stories run after
   the prices, so they stay waiting (the state the issue sizes: 10,000
@@ -231,29 +236,78 @@ def run_restore(args, topics, guarantee, name):
     own metrics say how much state it read back and how long that took."""
     # The same group (nothing left to consume), its own log.
     service = Service(args, args.prices, topics, guarantee, name, log_name=f"{name}-restore")
-    deadline, seen = time.time() + args.timeout, None
     try:
-        while time.time() < deadline:
-            if service.process.poll() is not None:
-                raise RuntimeError(f"restoring instance exited; see {service.log.name}")
-            text = scrape(service.port)
-            restored = metric_sum(text, "tickertape_state_restored_entries_total")
-            restores = metric_sum(text, "tickertape_state_restore_duration_seconds_count")
-            # Done when a restore was observed and the totals held for 2 s
-            # (one assignment of all partitions, or several restores).
-            now = (restores, restored)
-            if restores > 0 and seen and seen[0] == now and time.time() - seen[1] >= 2.0:
-                return {
-                    "bytes": metric_sum(text, "tickertape_state_restored_bytes_total"),
-                    "entries": restored,
-                    "seconds": metric_sum(text, "tickertape_state_restore_duration_seconds_sum"),
-                }
-            if not seen or seen[0] != now:
-                seen = (now, time.time())
-            time.sleep(0.2)
-        raise RuntimeError(f"no restore finished in {args.timeout} s; see {service.log.name}")
+        return wait_restored(service, args.timeout)
     finally:
         service.stop()
+
+
+def wait_restored(service, timeout):
+    """Until the service's restores are done: its own metrics then say how
+    much state it read back and how long that took."""
+    deadline, seen = time.time() + timeout, None
+    while time.time() < deadline:
+        if service.process.poll() is not None:
+            raise RuntimeError(f"restoring instance exited; see {service.log.name}")
+        text = scrape(service.port)
+        restored = metric_sum(text, "tickertape_state_restored_entries_total")
+        restores = metric_sum(text, "tickertape_state_restore_duration_seconds_count")
+        # Done when a restore was observed and the totals held for 2 s
+        # (one assignment of all partitions, or several restores).
+        now = (restores, restored)
+        if restores > 0 and seen and seen[0] == now and time.time() - seen[1] >= 2.0:
+            return {
+                "bytes": metric_sum(text, "tickertape_state_restored_bytes_total"),
+                "entries": restored,
+                "seconds": metric_sum(text, "tickertape_state_restore_duration_seconds_sum"),
+            }
+        if not seen or seen[0] != now:
+            seen = (now, time.time())
+        time.sleep(0.2)
+    raise RuntimeError(f"no restore finished in {timeout} s; see {service.log.name}")
+
+
+def index_stories(rng, count, now):
+    """`count` distinct stories as the dedupe changelog holds them (story
+    format 2), first seen over the last hour, oldest first."""
+    for n in range(count):
+        story_id = f"{rng.getrandbits(64):016x}"
+        first_seen = now - timedelta(seconds=3600 * (count - n) / count)
+        yield story_id, json.dumps({
+            "format": 2, "story_id": story_id, "version": 1, "latest_article_id": story_id,
+            "minhash": list(rng.randbytes(64)), "versions": [[rng.getrandbits(64), 1, story_id]],
+            "first_seen": first_seen.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+        }, separators=(",", ":"))
+
+
+def run_index(args, rng, pages, guarantee):
+    """The articles service restoring a full dedupe index, then processing
+    the pages on top of it."""
+    label = f"index-{guarantee[:3]}"
+    topics = Topics(args, label, args.partitions)
+    # A first start creates the changelog as the service makes it.
+    first = Service(args, args.articles, topics, guarantee, label, log_name=f"{label}-create")
+    wait_restored(first, args.timeout)
+    first.stop()
+    changelog = f"{topics.prefix}-{label}-dedupe-stories-changelog"
+    produce(args.brokers, changelog, index_stories(rng, args.index_stories, datetime.now(timezone.utc)))
+    service = Service(args, args.articles, topics, guarantee, label)
+    try:
+        restore = wait_restored(service, args.timeout)
+        if restore["entries"] < args.index_stories:
+            raise RuntimeError(f"{label}: restored {restore['entries']:,.0f} of {args.index_stories:,} stories")
+        produce(args.brokers, topics["articles.raw"], [(json.loads(p).get("url", "none"), p) for p in pages])
+        ok = service.wait_consumed([(topics["articles.raw"], len(pages))], args.timeout,
+                                   handed_over=topics["articles.parsed"])
+    finally:
+        cpu, rss = service.stop()
+    if not ok:
+        raise RuntimeError(f"{label} did not finish in {args.timeout} s")
+    spans = [output_span(args.brokers, topics[t]) for t in ("articles.enriched", "articles.duplicates")]
+    first_out = min(t for _, t, _ in spans if t is not None)
+    last_out = max(t for _, _, t in spans if t is not None)
+    return {"rate": len(pages) / max(last_out - first_out, 1e-3), "cpu": cpu, "rss": rss,
+            "inputs": len(pages), "restore": restore}
 
 
 def run_articles(args, pages, guarantee, html=False):
@@ -473,6 +527,8 @@ def main():
     parser.add_argument("--reaction-stories", type=int, default=100_000,
                         help="stories that stay waiting; a tenth as many more close during the run")
     parser.add_argument("--reaction-prices", type=int, default=500_000)
+    parser.add_argument("--index-stories", type=int, default=500_000,
+                        help="stories in the dedupe index of the index row (--only index)")
     parser.add_argument("--partitions", type=int, default=6)
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--latency-rate", type=int, default=10_000)
@@ -506,7 +562,7 @@ def main():
                   else f"tickertape-prices ({args.tick_symbols:,} symbols)")
     # Pages 20 s apart at most, all fetched in the past (none refused as future).
     pages = (crash_test.make_pages(rng, args.pages, now - timedelta(seconds=30 * args.pages))
-             if "articles" in only else [])
+             if only & {"articles", "index"} else [])
     html_pages = benchmark_html_pages(args.html_pages) if "html" in only else []
     stories, changes = (reaction_inputs(rng, args.reaction_symbols, args.reaction_stories,
                                         args.reaction_stories // 10, args.reaction_prices, now - timedelta(hours=10))
@@ -527,6 +583,11 @@ def main():
                 r = run_articles(args, pages, guarantee)
                 rows.setdefault(("tickertape-articles (pages)", guarantee), []).append(r)
                 log(f"round {round_no + 1}: articles {guarantee} {r['rate']:,.0f}/s")
+            if "index" in only:
+                r = run_index(args, rng, pages, guarantee)
+                rows.setdefault((f"tickertape-articles (pages, {args.index_stories:,} stories held)",
+                                 guarantee), []).append(r)
+                log(f"round {round_no + 1}: articles on a full index {guarantee} {r['rate']:,.0f}/s")
             if "html" in only:
                 r = run_articles(args, html_pages, guarantee, html=True)
                 rows.setdefault(("tickertape-articles (HTML pages)", guarantee), []).append(r)

@@ -409,31 +409,39 @@ impl StoryIndex {
 
     /// An index holding `stories`, as read back from the changelog.
     ///
-    /// Fails on a story whose ids or MinHash this build could not have written.
-    pub fn restored(mut stories: Vec<Story>) -> Result<Self, RestoreError> {
-        stories.sort_by(|a, b| {
-            a.first_seen
-                .cmp(&b.first_seen)
-                .then_with(|| a.story_id.cmp(&b.story_id))
-        });
-        let mut index = StoryIndex::default();
-        for story in &stories {
-            let held = HeldStory::from_story(story).map_err(|detail| RestoreError::Invalid {
-                key: story.story_id.clone(),
-                detail,
-            })?;
-            let hashes: Vec<u64> = held.versions.iter().map(|v| v.body_hash).collect();
-            index.newest = Some(
-                index
-                    .newest
-                    .map_or(held.first_seen, |n| n.max(held.first_seen)),
+    /// Each story is taken into its held form as it comes, so that a restore
+    /// of 500,000 stories never holds them twice: the changelog's entries
+    /// go as they are read, and the ring is the sorted list itself.
+    ///
+    /// Fails on the first entry that is not a story, or on a story whose ids
+    /// or MinHash this build could not have written.
+    pub fn restored(
+        stories: impl IntoIterator<Item = Result<Story, RestoreError>>,
+    ) -> Result<Self, RestoreError> {
+        let mut held = Vec::new();
+        for story in stories {
+            let story = story?;
+            held.push(
+                HeldStory::from_story(&story).map_err(|detail| RestoreError::Invalid {
+                    key: story.story_id.clone(),
+                    detail,
+                })?,
             );
-            let seq = index.push(held, stories.len());
-            for hash in hashes {
-                index.by_body.insert(hash, seq);
-            }
-            index.file(seq);
         }
+        // By first seen, then id (numbers sort as their fixed-width hex does).
+        held.sort_by_key(|story| (story.first_seen, story.story_id));
+        let mut index = StoryIndex {
+            newest: held.last().map(|story| story.first_seen),
+            stories: VecDeque::from(held),
+            ..StoryIndex::default()
+        };
+        for (offset, story) in index.stories.iter().enumerate() {
+            for version in &story.versions {
+                index.by_body.insert(version.body_hash, offset as Seq);
+            }
+        }
+        let bits = index.stories.len().next_power_of_two().trailing_zeros();
+        index.rebucket(bits.max(MIN_BUCKET_BITS));
         Ok(index)
     }
 
@@ -838,7 +846,7 @@ mod tests {
                 for (id, story) in index.take_changes() {
                     changelog.insert(id, story);
                 }
-                let held = changelog.into_values().flatten().collect();
+                let held = changelog.into_values().flatten().map(Ok);
                 index = StoryIndex::restored(held).unwrap();
                 assert_eq!(index.len(), reference.stories.len());
             }
@@ -862,9 +870,9 @@ mod tests {
             versions: vec![(7, 1, "416f56339b17781a".to_owned())],
             first_seen: DateTime::from_timestamp(1_731_400_000, 0).unwrap(),
         };
-        assert!(StoryIndex::restored(vec![story(2, 255)]).is_ok());
-        assert!(StoryIndex::restored(vec![story(1, 256)]).is_ok());
-        let error = StoryIndex::restored(vec![story(2, 256)]).unwrap_err();
+        assert!(StoryIndex::restored([Ok(story(2, 255))]).is_ok());
+        assert!(StoryIndex::restored([Ok(story(1, 256))]).is_ok());
+        let error = StoryIndex::restored([Ok(story(2, 256))]).unwrap_err();
         assert!(
             matches!(error, RestoreError::Invalid { ref detail, .. } if detail.contains("8 bits")),
             "{error}"

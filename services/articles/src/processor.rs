@@ -346,8 +346,7 @@ impl Processor for DedupeStage {
     ) -> Result<(), RestoreError> {
         let stories = entries
             .into_iter()
-            .map(|(key, value)| Story::from_changelog(key, &value))
-            .collect::<Result<Vec<_>, _>>()?;
+            .map(|(key, value)| Story::from_changelog(key, &value));
         self.index = StoryIndex::restored(stories)?;
         Ok(())
     }
