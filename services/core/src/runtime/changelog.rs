@@ -166,6 +166,13 @@ fn read_partitions(
             ("enable.auto.commit", "false"),
             ("enable.partition.eof", "true"),
             ("isolation.level", "read_committed"),
+            // The service consumer's bounds on what librdkafka queues
+            // (clients.rs says why): with librdkafka's defaults a restore of 500,000
+            // stories peaked 33 MiB higher (387 against 420 MiB), no faster.
+            ("queued.max.messages.kbytes", "16384"),
+            ("queued.min.messages", "20000"),
+            ("fetch.max.bytes", "2097152"),
+            ("fetch.queue.backoff.ms", "20"),
         ])
         .create_with_context(RestoreContext {
             log_limiter: LogLimiter::new(),
