@@ -409,40 +409,16 @@ impl StoryIndex {
 
     /// An index holding `stories`, as read back from the changelog.
     ///
-    /// Each story is taken into its held form as it comes, so that a restore
-    /// of 500,000 stories never holds them twice: the changelog's entries
-    /// go as they are read, and the ring is the sorted list itself.
-    ///
     /// Fails on the first entry that is not a story, or on a story whose ids
     /// or MinHash this build could not have written.
     pub fn restored(
         stories: impl IntoIterator<Item = Result<Story, RestoreError>>,
     ) -> Result<Self, RestoreError> {
-        let mut held = Vec::new();
+        let mut restore = IndexRestore::default();
         for story in stories {
-            let story = story?;
-            held.push(
-                HeldStory::from_story(&story).map_err(|detail| RestoreError::Invalid {
-                    key: story.story_id.clone(),
-                    detail,
-                })?,
-            );
+            restore.hold(story?)?;
         }
-        // By first seen, then id (numbers sort as their fixed-width hex does).
-        held.sort_by_key(|story| (story.first_seen, story.story_id));
-        let mut index = StoryIndex {
-            newest: held.last().map(|story| story.first_seen),
-            stories: VecDeque::from(held),
-            ..StoryIndex::default()
-        };
-        for (offset, story) in index.stories.iter().enumerate() {
-            for version in &story.versions {
-                index.by_body.insert(version.body_hash, offset as Seq);
-            }
-        }
-        let bits = index.stories.len().next_power_of_two().trailing_zeros();
-        index.rebucket(bits.max(MIN_BUCKET_BITS));
-        Ok(index)
+        Ok(restore.finish())
     }
 
     /// Stories remembered (the state-size metric).
@@ -589,6 +565,85 @@ impl StoryIndex {
             }
             self.changed.insert(story.story_id, None);
         }
+    }
+}
+
+/// A [`StoryIndex`] being rebuilt from its changelog record by record, so
+/// that a restore never holds the changelog's entries and the index at once:
+/// each story is taken into its held form as it is read (a later record of
+/// the same story replaces it, a deletion removes it), and the list of them
+/// becomes the index's ring.
+#[derive(Debug, Default)]
+pub struct IndexRestore {
+    stories: Vec<HeldStory>,
+    /// Where each story is in `stories`.
+    position: HashMap<ArticleId, usize>,
+}
+
+impl IndexRestore {
+    /// One changelog record: the story under `key` (None: forgotten).
+    ///
+    /// Fails when the value is not a story this build can read. (The
+    /// stage files each story under its id, so the id is what a later
+    /// record of the key replaces or deletes.)
+    pub fn record(&mut self, key: &str, value: Option<&[u8]>) -> Result<(), RestoreError> {
+        match value {
+            Some(value) => self.hold(Story::from_changelog(key.to_owned(), value)?),
+            None => {
+                // A key that is no story id never held one.
+                if let Some(id) = ArticleId::parse(key) {
+                    self.forget(id);
+                }
+                Ok(())
+            }
+        }
+    }
+
+    fn hold(&mut self, story: Story) -> Result<(), RestoreError> {
+        let held = HeldStory::from_story(&story).map_err(|detail| RestoreError::Invalid {
+            key: story.story_id.clone(),
+            detail,
+        })?;
+        match self.position.get(&held.story_id) {
+            Some(&at) => self.stories[at] = held,
+            None => {
+                self.position.insert(held.story_id, self.stories.len());
+                self.stories.push(held);
+            }
+        }
+        Ok(())
+    }
+
+    fn forget(&mut self, id: ArticleId) {
+        let Some(at) = self.position.remove(&id) else {
+            return;
+        };
+        self.stories.swap_remove(at);
+        if let Some(moved) = self.stories.get(at) {
+            self.position.insert(moved.story_id, at);
+        }
+    }
+
+    /// The index of the stories held: in order of first sight, as they
+    /// arrived.
+    pub fn finish(self) -> StoryIndex {
+        drop(self.position);
+        let mut held = self.stories;
+        // By first seen, then id (numbers sort as their fixed-width hex does).
+        held.sort_by_key(|story| (story.first_seen, story.story_id));
+        let mut index = StoryIndex {
+            newest: held.last().map(|story| story.first_seen),
+            stories: VecDeque::from(held),
+            ..StoryIndex::default()
+        };
+        for (offset, story) in index.stories.iter().enumerate() {
+            for version in &story.versions {
+                index.by_body.insert(version.body_hash, offset as Seq);
+            }
+        }
+        let bits = index.stories.len().next_power_of_two().trailing_zeros();
+        index.rebucket(bits.max(MIN_BUCKET_BITS));
+        index
     }
 }
 
@@ -806,6 +861,7 @@ mod tests {
         let mut minhashes: Vec<[u32; BINS]> = Vec::new();
         let mut newest = start;
         let (mut updates, mut copies) = (0, 0);
+        let mut changelog: Vec<(String, Option<Vec<u8>>)> = Vec::new();
         for n in 0..3_000u64 {
             // The clock steps back by up to 2 s, except after the restart: a
             // restored index knows when its stories were first seen, not the
@@ -839,16 +895,29 @@ mod tests {
                 Verdict::Duplicate { .. } => copies += 1,
                 Verdict::New { .. } => {}
             }
+            // The changelog takes the changes every few decisions, so a
+            // story is written several times and deleted in it.
+            if n % 7 == 0 || n == 1_500 {
+                changelog.extend(index.take_changes().into_iter().map(|(id, story)| {
+                    (id, story.map(|story| serde_json::to_vec(&story).unwrap()))
+                }));
+            }
             if n == 1_500 {
                 assert!(index.first < 1_000, "arrival numbers wrapped");
-                // A restart: the index comes back from what the changelog took.
-                let mut changelog = BTreeMap::new();
-                for (id, story) in index.take_changes() {
-                    changelog.insert(id, story);
+                // A restart: the index comes back from the changelog's
+                // records, read in order, every one of them.
+                let mut restore = IndexRestore::default();
+                for (key, value) in &changelog {
+                    restore.record(key, value.as_deref()).unwrap();
                 }
-                let held = changelog.into_values().flatten().map(Ok);
-                index = StoryIndex::restored(held).unwrap();
+                index = restore.finish();
                 assert_eq!(index.len(), reference.stories.len());
+                assert!(
+                    changelog.len() > 2 * index.len(),
+                    "{} records for {} stories: the restore saw replacements and deletions",
+                    changelog.len(),
+                    index.len()
+                );
             }
         }
         assert!(

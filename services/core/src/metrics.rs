@@ -154,14 +154,14 @@ impl RuntimeMetrics {
             restored_bytes: IntCounterVec::new(
                 Opts::new(
                     "tickertape_state_restored_bytes_total",
-                    "Bytes (keys and values) of state read back from changelogs.",
+                    "Bytes (keys and values) read back from changelogs: the latest value of each key, or every record for a stage that restores record by record (the dedupe stage).",
                 ),
                 &["service"],
             )?,
             restored_entries: IntCounterVec::new(
                 Opts::new(
                     "tickertape_state_restored_entries_total",
-                    "State entries read back from changelogs.",
+                    "State entries read back from changelogs (records, for a stage that restores record by record).",
                 ),
                 &["service"],
             )?,

@@ -201,6 +201,36 @@ pub trait Processor: Send + 'static {
         Ok(())
     }
 
+    /// Whether this processor restores record by record
+    /// ([`Processor::restore_record`], then [`Processor::restore_finished`])
+    /// instead of from the whole of [`Processor::restore`]'s latest values:
+    /// for a state large enough that holding its changelog and itself at
+    /// once would double the service's peak memory.
+    fn restores_by_record(&self) -> bool {
+        false
+    }
+
+    /// One record of `partition`'s changelog, in offset order: `key`'s value
+    /// from then on (None: deleted). A later record of the same key replaces
+    /// it. Called only when [`Processor::restores_by_record`], after
+    /// [`Processor::release`] of the partition.
+    fn restore_record(
+        &mut self,
+        partition: i32,
+        key: &str,
+        value: Option<&[u8]>,
+    ) -> Result<(), RestoreError> {
+        let _ = (partition, key, value);
+        Ok(())
+    }
+
+    /// Every record of `partition`'s changelog has been given to
+    /// [`Processor::restore_record`]: its state is whole.
+    fn restore_finished(&mut self, partition: i32) -> Result<(), RestoreError> {
+        let _ = partition;
+        Ok(())
+    }
+
     /// Drops the state of a partition this instance no longer owns.
     fn release(&mut self, partition: i32) {
         let _ = partition;

@@ -108,7 +108,60 @@ impl Store {
         partitions: &[i32],
         shutdown: &CancellationToken,
     ) -> Result<Option<Restored>> {
-        read_partitions(&self.kafka, &self.topic, partitions, shutdown)
+        let mut latest: HashMap<i32, HashMap<String, (u64, Vec<u8>)>> =
+            partitions.iter().map(|p| (*p, HashMap::new())).collect();
+        let mut sequence = 0u64;
+        let read = self.read_records(partitions, shutdown, |partition, key, value| {
+            let entries = latest.entry(partition).or_default();
+            match value {
+                Some(value) => {
+                    sequence += 1;
+                    entries.insert(key, (sequence, value.to_vec()));
+                }
+                None => {
+                    entries.remove(&key);
+                }
+            }
+            Ok(())
+        })?;
+        if !read {
+            return Ok(None);
+        }
+        Ok(Some(
+            latest
+                .into_iter()
+                .map(|(partition, entries)| {
+                    let mut entries: Vec<(u64, String, Vec<u8>)> = entries
+                        .into_iter()
+                        .map(|(key, (seq, value))| (seq, key, value))
+                        .collect();
+                    entries.sort_unstable_by_key(|(seq, _, _)| *seq);
+                    (
+                        partition,
+                        entries
+                            .into_iter()
+                            .map(|(_, key, value)| (key, value))
+                            .collect(),
+                    )
+                })
+                .collect(),
+        ))
+    }
+
+    /// Every record of `partitions`, each partition in offset order, given
+    /// to `apply` as it is read: its partition, key and value (None: a
+    /// deletion). Reads committed data only, up to the end, all partitions
+    /// at once. Blocking; false if `shutdown` came first.
+    ///
+    /// Fails when the partitions cannot be read to their end in time, or
+    /// when `apply` fails (the read stops there).
+    pub fn read_records(
+        &self,
+        partitions: &[i32],
+        shutdown: &CancellationToken,
+        apply: impl FnMut(i32, String, Option<&[u8]>) -> Result<()>,
+    ) -> Result<bool> {
+        read_partitions(&self.kafka, &self.topic, partitions, shutdown, apply)
     }
 }
 
@@ -159,7 +212,8 @@ fn read_partitions(
     topic: &str,
     partitions: &[i32],
     shutdown: &CancellationToken,
-) -> Result<Option<Restored>> {
+    mut apply: impl FnMut(i32, String, Option<&[u8]>) -> Result<()>,
+) -> Result<bool> {
     let consumer: BaseConsumer<RestoreContext> = kafka
         .client_config(&[
             ("group.id", "tickertape-restore"),
@@ -188,14 +242,11 @@ fn read_partitions(
         .assign(&assignment)
         .map_err(|e| Error::kafka("assigning the changelog", e))?;
 
-    let mut latest: HashMap<i32, HashMap<String, (u64, Vec<u8>)>> =
-        partitions.iter().map(|p| (*p, HashMap::new())).collect();
     let mut open: std::collections::HashSet<i32> = partitions.iter().copied().collect();
-    let mut sequence = 0u64;
     let started = Instant::now();
     while !open.is_empty() {
         if shutdown.is_cancelled() {
-            return Ok(None);
+            return Ok(false);
         }
         if started.elapsed() > RESTORE_TIMEOUT {
             return Err(Error::RestoreTimeout {
@@ -226,36 +277,10 @@ fn read_partitions(
                 else {
                     continue;
                 };
-                let entries = latest.entry(message.partition()).or_default();
-                match message.payload() {
-                    Some(value) if !value.is_empty() => {
-                        sequence += 1;
-                        entries.insert(key, (sequence, value.to_vec()));
-                    }
-                    _ => {
-                        entries.remove(&key);
-                    }
-                }
+                let value = message.payload().filter(|value| !value.is_empty());
+                apply(message.partition(), key, value)?;
             }
         }
     }
-    Ok(Some(
-        latest
-            .into_iter()
-            .map(|(partition, entries)| {
-                let mut entries: Vec<(u64, String, Vec<u8>)> = entries
-                    .into_iter()
-                    .map(|(key, (seq, value))| (seq, key, value))
-                    .collect();
-                entries.sort_unstable_by_key(|(seq, _, _)| *seq);
-                (
-                    partition,
-                    entries
-                        .into_iter()
-                        .map(|(_, key, value)| (key, value))
-                        .collect(),
-                )
-            })
-            .collect(),
-    ))
+    Ok(true)
 }

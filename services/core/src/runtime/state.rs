@@ -161,7 +161,8 @@ impl StateKeeper {
         processor: &mut P,
         shutdown: &CancellationToken,
     ) -> Result<bool> {
-        let Some(store) = &self.store else {
+        // A handle (its settings and topic name), not a connection.
+        let Some(store) = self.store.clone() else {
             return Ok(true);
         };
         if partitions.is_empty() {
@@ -175,23 +176,44 @@ impl StateKeeper {
         let mut numbers: Vec<i32> = partitions.iter().map(|(_, p)| *p).collect();
         numbers.sort_unstable();
         numbers.dedup();
-        let Some(mut restored) = store.read(&numbers, shutdown)? else {
+        if processor.restores_by_record() {
+            if !self.restore_by_record(&store, &numbers, processor, shutdown)? {
+                return Ok(false);
+            }
+        } else if !self.restore_latest(&store, &numbers, processor, shutdown)? {
+            return Ok(false);
+        }
+        self.metrics
+            .restore_seconds
+            .with_label_values(&[self.service])
+            .observe(started.elapsed().as_secs_f64());
+        self.metrics
+            .state_entries
+            .with_label_values(&[self.service])
+            .set(processor.state_entries() as i64);
+        self.readiness.set_restoring(false);
+        Ok(true)
+    }
+
+    /// [`StateKeeper::restore`] for a processor that takes the latest value
+    /// of every key at once.
+    fn restore_latest<P: Processor>(
+        &mut self,
+        store: &changelog::Store,
+        numbers: &[i32],
+        processor: &mut P,
+        shutdown: &CancellationToken,
+    ) -> Result<bool> {
+        let Some(mut restored) = store.read(numbers, shutdown)? else {
             return Ok(false);
         };
-        for partition in numbers {
+        for &partition in numbers {
             processor.release(partition);
             self.held.insert(partition);
             let entries = restored.remove(&partition).unwrap_or_default();
             let count = entries.len();
             let bytes: usize = entries.iter().map(|(k, v)| k.len() + v.len()).sum();
-            self.metrics
-                .restored_bytes
-                .with_label_values(&[self.service])
-                .inc_by(bytes as u64);
-            self.metrics
-                .restored_entries
-                .with_label_values(&[self.service])
-                .inc_by(count as u64);
+            self.count_restored(count as u64, bytes as u64);
             processor
                 .restore(partition, entries)
                 .map_err(|source| Error::Restore {
@@ -206,16 +228,74 @@ impl StateKeeper {
                 "State restored."
             );
         }
-        self.metrics
-            .restore_seconds
-            .with_label_values(&[self.service])
-            .observe(started.elapsed().as_secs_f64());
-        self.metrics
-            .state_entries
-            .with_label_values(&[self.service])
-            .set(processor.state_entries() as i64);
-        self.readiness.set_restoring(false);
         Ok(true)
+    }
+
+    /// [`StateKeeper::restore`] for a processor that takes the changelog
+    /// record by record: nothing of it is held here, so the state is never
+    /// in memory twice. The metrics count every record read.
+    fn restore_by_record<P: Processor>(
+        &mut self,
+        store: &changelog::Store,
+        numbers: &[i32],
+        processor: &mut P,
+        shutdown: &CancellationToken,
+    ) -> Result<bool> {
+        for &partition in numbers {
+            processor.release(partition);
+            self.held.insert(partition);
+        }
+        let (mut records, mut bytes) = (0u64, 0u64);
+        let refused = |partition, source| Error::Restore {
+            changelog: store.topic().to_owned(),
+            partition,
+            source,
+        };
+        let read = store.read_records(numbers, shutdown, |partition, key, value| {
+            records += 1;
+            bytes += (key.len() + value.map_or(0, <[u8]>::len)) as u64;
+            processor
+                .restore_record(partition, &key, value)
+                .map_err(|source| refused(partition, source))
+        });
+        let finished = read.and_then(|read| {
+            if read {
+                for &partition in numbers {
+                    processor
+                        .restore_finished(partition)
+                        .map_err(|source| refused(partition, source))?;
+                }
+            }
+            Ok(read)
+        });
+        if !matches!(finished, Ok(true)) {
+            // Half a state is no state: the partitions are restored again
+            // from the start if the service goes on.
+            for &partition in numbers {
+                processor.release(partition);
+            }
+            return finished;
+        }
+        self.count_restored(records, bytes);
+        tracing::info!(
+            service = self.service,
+            partitions = ?numbers,
+            records,
+            "State restored."
+        );
+        Ok(true)
+    }
+
+    fn count_restored(&self, entries: u64, bytes: u64) {
+        let service = [self.service];
+        self.metrics
+            .restored_entries
+            .with_label_values(&service)
+            .inc_by(entries);
+        self.metrics
+            .restored_bytes
+            .with_label_values(&service)
+            .inc_by(bytes);
     }
 
     /// Drops the state of every partition held.
