@@ -25,7 +25,7 @@ python="$HOME/.cache/tickertape/venv/bin/python3"   # confluent-kafka, from inst
 if [ "${1:-}" = "--smoke" ]; then
   shift
   cargo build -q --workspace --bins
-  exec_args=(--bin target/debug --ticks 20000 --pages 300 --html-pages 40 --reaction-symbols 500 --reaction-stories 2000 --reaction-prices 20000 --rounds 1 --latency-rate 1000 --latency-seconds 3 --timeout 240 --restore)
+  exec_args=(--bin target/debug --ticks 20000 --pages 300 --html-pages 40 --reaction-symbols 500 --reaction-stories 2000 --reaction-prices 20000 --index-stories 2000 --rounds 1 --latency-rate 1000 --latency-seconds 3 --timeout 240 --restore)
 else
   cargo build -q --profile dist --workspace --bins
   exec_args=(--bin target/dist --restore)

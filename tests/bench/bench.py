@@ -9,7 +9,7 @@ For the same pre-produced messages, in the same run, interleaved per round:
 - tickertape-articles under both guarantees (parse and dedupe stages), on
   the text pages of the crash test's generator and on the HTML pages of the
   article-extraction benchmark (`content-type: text/html`, repeated);
-- with --only index: tickertape-articles holding a full dedupe index
+- tickertape-articles holding a full dedupe index
   (--index-stories distinct stories written to its changelog, default
   500,000, the default bound): the restore of that index (MB/s, stories/s),
   then the pages on top of it; its peak RSS is the service's with a full
@@ -528,13 +528,13 @@ def main():
                         help="stories that stay waiting; a tenth as many more close during the run")
     parser.add_argument("--reaction-prices", type=int, default=500_000)
     parser.add_argument("--index-stories", type=int, default=500_000,
-                        help="stories in the dedupe index of the index row (--only index)")
+                        help="stories in the dedupe index of the index row")
     parser.add_argument("--partitions", type=int, default=6)
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--latency-rate", type=int, default=10_000)
     parser.add_argument("--latency-seconds", type=float, default=20)
     parser.add_argument("--timeout", type=float, default=600)
-    parser.add_argument("--only", default="passthrough,prices,articles,html,reactions,latency",
+    parser.add_argument("--only", default="passthrough,prices,articles,index,html,reactions,latency",
                         help="comma-separated subset of the rows")
     parser.add_argument("--seed", type=int, default=20261201)
     parser.add_argument("--guarantees", default="at_least_once,exactly_once",
