@@ -407,20 +407,6 @@ impl StoryIndex {
             .collect()
     }
 
-    /// An index holding `stories`, as read back from the changelog.
-    ///
-    /// Fails on the first entry that is not a story, or on a story whose ids
-    /// or MinHash this build could not have written.
-    pub fn restored(
-        stories: impl IntoIterator<Item = Result<Story, RestoreError>>,
-    ) -> Result<Self, RestoreError> {
-        let mut restore = IndexRestore::default();
-        for story in stories {
-            restore.hold(story?)?;
-        }
-        Ok(restore.finish())
-    }
-
     /// Stories remembered (the state-size metric).
     pub fn len(&self) -> usize {
         self.stories.len()
@@ -939,9 +925,10 @@ mod tests {
             versions: vec![(7, 1, "416f56339b17781a".to_owned())],
             first_seen: DateTime::from_timestamp(1_731_400_000, 0).unwrap(),
         };
-        assert!(StoryIndex::restored([Ok(story(2, 255))]).is_ok());
-        assert!(StoryIndex::restored([Ok(story(1, 256))]).is_ok());
-        let error = StoryIndex::restored([Ok(story(2, 256))]).unwrap_err();
+        let restore = |story: Story| IndexRestore::default().hold(story);
+        assert!(restore(story(2, 255)).is_ok());
+        assert!(restore(story(1, 256)).is_ok());
+        let error = restore(story(2, 256)).unwrap_err();
         assert!(
             matches!(error, RestoreError::Invalid { ref detail, .. } if detail.contains("8 bits")),
             "{error}"

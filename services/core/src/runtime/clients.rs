@@ -87,13 +87,37 @@ pub(super) fn sleep_unless_cancelled(pause: Duration, shutdown: &CancellationTok
     true
 }
 
+/// What a consumer's fetches may queue in librdkafka: the service's input
+/// consumer and the changelog restore consumer both take these.
+pub(super) const FETCH_BOUNDS: [(&str, &str); 4] = [
+    // Prefetch at most 16 MiB (librdkafka: 64): the loop drains a round
+    // in milliseconds, so the rest only held memory.
+    ("queued.max.messages.kbytes", "16384"),
+    // That limit counts payload bytes, but a queued message costs
+    // ~400 B more in librdkafka: 16 MiB of 120-byte ticks was ~140,000
+    // messages and ~90 MiB of heap. A count per partition bounds small
+    // messages too (librdkafka: 100,000); 20,000 took the prices
+    // service's peak RSS from ~140 to ~105 MiB at the same drain rate.
+    ("queued.min.messages", "20000"),
+    // A fetch response is queued whole, whatever the limits above: at
+    // librdkafka's 50 MiB, one response of lz4-compressed ticks became
+    // ~240,000 queued messages, ~150 MiB of heap (heaptrack), most of
+    // the service's peak RSS. With 2 MiB a response and the count
+    // above, the prices service peaked at 104–111 MiB, not 175–215.
+    ("fetch.max.bytes", "2097152"),
+    // With smaller responses the queue limits are met more often, and a
+    // partition over one waited librdkafka's 1 s before its next fetch:
+    // the loop then ran dry. It drains the queue in milliseconds.
+    ("fetch.queue.backoff.ms", "20"),
+];
+
 pub(super) fn create_consumer(
     config: &RuntimeConfig,
     context: RuntimeContext,
 ) -> Result<InputConsumer> {
     let client_id = format!("tickertape-{}-{}", config.service, config.instance_id);
     let exactly_once = config.guarantee == Guarantee::ExactlyOnce;
-    let settings = vec![
+    let settings = [
         ("group.id", config.group_id.as_str()),
         ("client.id", client_id.as_str()),
         // Offsets are committed by the transaction (exactly-once) or
@@ -110,25 +134,6 @@ pub(super) fn create_consumer(
         // articles service): never process an aborted one.
         ("isolation.level", "read_committed"),
         ("statistics.interval.ms", "5000"),
-        // Prefetch at most 16 MiB (librdkafka: 64): the loop drains a round
-        // in milliseconds, so the rest only held memory.
-        ("queued.max.messages.kbytes", "16384"),
-        // That limit counts payload bytes, but a queued message costs
-        // ~400 B more in librdkafka: 16 MiB of 120-byte ticks was ~140,000
-        // messages and ~90 MiB of heap. A count per partition bounds small
-        // messages too (librdkafka: 100,000); 20,000 took the prices
-        // service's peak RSS from ~140 to ~105 MiB at the same drain rate.
-        ("queued.min.messages", "20000"),
-        // A fetch response is queued whole, whatever the limits above: at
-        // librdkafka's 50 MiB, one response of lz4-compressed ticks became
-        // ~240,000 queued messages, ~150 MiB of heap (heaptrack), most of
-        // the service's peak RSS. With 2 MiB a response and the count
-        // above, the prices service peaked at 104–111 MiB, not 175–215.
-        ("fetch.max.bytes", "2097152"),
-        // With smaller responses the queue limits are met more often, and a
-        // partition over one waited librdkafka's 1 s before its next fetch:
-        // the loop then ran dry. It drains the queue in milliseconds.
-        ("fetch.queue.backoff.ms", "20"),
         // A crashed member is noticed in 10 s rather than librdkafka's 45.
         ("session.timeout.ms", "10000"),
         // Incremental rebalancing: partitions an instance keeps are never
@@ -143,6 +148,7 @@ pub(super) fn create_consumer(
             },
         ),
     ];
+    let settings = [&settings[..], &FETCH_BOUNDS[..]].concat();
     // No static membership (group.instance.id): after a broker outage
     // longer than the session timeout, librdkafka fenced the rejoining
     // static member as its own stale copy (FENCED_INSTANCE_ID, fatal for
