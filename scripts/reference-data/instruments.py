@@ -4,7 +4,10 @@ both services share: the team's listings (curated/instruments.json: every
 symbol on the network's strips, with the dates listings changed) first,
 then the constituents of the major indices from pytickersymbols (names,
 ISINs, the symbol of the home listing), with the names newsrooms use for
-them as aliases.
+them as aliases; then the members of FTSE MIB, ASX 50 and the largest
+Ibovespa names, which pytickersymbols does not cover: the team lists them
+(curated/index-members.tsv: symbol and ISIN) and investpy gives their
+names, ISINs and currencies.
 
 - Symbols are the home listing's, suffixed by venue as pytickersymbols
   gives them (`SAP.DE`, `BP.L`, `7203.T`; US listings bare), so that
@@ -26,6 +29,7 @@ them as aliases.
     python3 scripts/reference-data/instruments.py --check   # fails if it would change
 """
 
+import csv
 import importlib.util
 import json
 import os
@@ -46,18 +50,63 @@ INDICES = ["DOW JONES", "S&P 500", "NASDAQ 100", "FTSE 100", "DAX", "MDAX", "Tec
            "IBEX 35", "OMX Stockholm 30", "OMX Helsinki 25", "NIKKEI 225"]
 # Yahoo symbol suffix → ISO 10383 MIC.
 SUFFIX_MIC = {"DE": "XETR", "F": "XFRA", "L": "XLON", "PA": "XPAR", "AS": "XAMS", "MC": "XMAD",
-              "SW": "XSWX", "MI": "XMIL", "ST": "XSTO", "HE": "XHEL", "BR": "XBRU", "T": "XTKS"}
+              "SW": "XSWX", "MI": "XMIL", "ST": "XSTO", "HE": "XHEL", "BR": "XBRU", "T": "XTKS",
+              "AX": "XASX", "SA": "BVMF"}
 CURRENCY = {"XETR": "EUR", "XFRA": "EUR", "XLON": "GBP", "XPAR": "EUR", "XAMS": "EUR",
             "XMAD": "EUR", "XSWX": "CHF", "XMIL": "EUR", "XSTO": "SEK", "XHEL": "EUR",
-            "XBRU": "EUR", "XTKS": "JPY", "XNYS": "USD", "XNAS": "USD"}
+            "XBRU": "EUR", "XTKS": "JPY", "XNYS": "USD", "XNAS": "USD",
+            "XASX": "AUD", "BVMF": "BRL"}
 # Legal forms and share classes, trailing: what newsrooms leave out.
 LEGAL = re.compile(
     r"(,?\s+(Inc\.?|Incorporated|Corporation|Corp\.?|Company|Co\.|plc|PLC|p\.l\.c\.|AG|SE|SA|S\.A\.|"
-    r"N\.V\.|NV|Ltd\.?|Limited|Holdings?|Group|& Co\.?|KGaA|AG & Co\. KGaA|ASA|AB|Oyj|S\.p\.A\.|"
+    r"N\.V\.|NV|Ltd\.?|Limited|Holdings?|Group|& ?Co\.?|& C|KGaA|AG & Co\. KGaA|ASA|AB|Oyj|S\.p\.A\.|SpA|SPA|Spa|"
     r"Aktiengesellschaft|\(The\)|Class [A-C]|\(Class [A-C]\)|\(publ\))\.?)+$")
 # Wikipedia's disambiguation after a name, which the package copies: `Rio
 # Tinto (corporation)`, `Puma (brand)`, `Metso (2020–present)`.
 DISAMBIGUATION = re.compile(r"\s+\((?![A-Z])[^()]*\)$")
+# investpy's share class after a Brazilian name: `Gerdau SA Pref`, `Klabin Unt`.
+SHARE_CLASS = re.compile(r"\s+(PN|ON|Pref|Unt)$")
+
+
+def isin_valid(isin):
+    """ISO 6166's check digit: letters as numbers (A = 10), then Luhn."""
+    if not re.fullmatch(r"[A-Z]{2}[A-Z0-9]{9}[0-9]", isin):
+        return False
+    digits = "".join(str(int(c, 36)) for c in isin[:-1])
+    total = 0
+    for i, d in enumerate(reversed(digits)):
+        n = int(d) * (2 if i % 2 == 0 else 1)
+        total += n - 9 if n > 9 else n
+    return (10 - total % 10) % 10 == int(isin[-1])
+
+
+def index_members():
+    """The team's members of the indices pytickersymbols lacks, with
+    investpy's name, ISIN and currency for each (joined by ISIN)."""
+    stocks = os.path.join(unpacked("investpy"), "investpy-1.0.8/investpy/resources/stocks.csv")
+    # The home market's row: the package lists foreign listings too (Enel in Mexico).
+    home = {"MI": "italy", "AX": "australia", "SA": "brazil"}
+    by_isin = {}
+    with open(stocks, encoding="utf-8") as f:
+        for row in csv.DictReader(f):
+            by_isin.setdefault((row["country"], row["isin"]), row)
+    members = []
+    for line in open(os.path.join(CURATED, "index-members.tsv"), encoding="utf-8"):
+        if not line.strip() or line.startswith("#"):
+            continue
+        index, symbol, isin, *rest = line.rstrip("\n").split("\t")
+        name, listed_from = (rest + ["", ""])[:2]
+        if not isin_valid(isin):
+            raise SystemExit(f"index-members.tsv: {symbol}: {isin} is not a valid ISIN")
+        suffix = symbol.rsplit(".", 1)[1]
+        row = by_isin.get((home[suffix], isin))
+        if row is None and not name:
+            raise SystemExit(f"index-members.tsv: {symbol}: investpy has no {isin}; give its name")
+        mic = SUFFIX_MIC[suffix]
+        if row is not None and row["currency"] != CURRENCY[mic]:
+            raise SystemExit(f"index-members.tsv: {symbol}: investpy quotes {isin} in {row['currency']}")
+        members.append((index, symbol, isin, name or SHARE_CLASS.sub("", row["full_name"]), listed_from))
+    return members
 
 
 def home_symbol(symbol):
@@ -117,6 +166,16 @@ def generate():
         if line.strip() and not line.startswith("#"):
             never.add(line.split("\t")[0])
 
+    def aliases_of(name, symbol):
+        short = short_name(name)
+        aliases = [name]
+        # A one-word short name that is a common word (`Next`, `Target`)
+        # is left to the curated aliases; an acronym is kept (`HP`, `TUI`).
+        word = " " not in short and short.lower() in words and not (short.isupper() and len(short) <= 4)
+        if short != name and short and not word and short not in never:
+            aliases.append(short)
+        return aliases + [a for a in extra.get(symbol, []) if a not in aliases]
+
     listings = list(curated["instruments"])
     curated_aliases = {a for listing in listings for a in listing.get("aliases", [])}
     taken = {(listing["symbol"], listing["mic"]) for listing in listings}
@@ -137,16 +196,8 @@ def generate():
             if (symbol, mic) in taken:
                 continue
             name = DISAMBIGUATION.sub("", company["name"].strip())
-            short = short_name(name)
-            aliases = [name]
-            # A one-word short name that is a common word (`Next`, `Target`)
-            # is left to the curated aliases; an acronym is kept (`HP`, `TUI`).
-            word = " " not in short and short.lower() in words and not (short.isupper() and len(short) <= 4)
-            if short != name and short and not word and short not in never:
-                aliases.append(short)
-            aliases += [a for a in extra.get(symbol, []) if a not in aliases]
             # Names the team's listings use stay theirs (`BP` is the strip's).
-            aliases = [a for a in aliases if a not in curated_aliases]
+            aliases = [a for a in aliases_of(name, symbol) if a not in curated_aliases]
             listing = {"symbol": symbol, "name": name, "mic": mic, "currency": CURRENCY[mic],
                        "type": "common_stock"}
             if isins:
@@ -162,16 +213,50 @@ def generate():
             if listing is not None and index not in listing["indices"]:
                 listing["indices"].append(index)
 
+    # The members pytickersymbols lacks. One already listed (Enel, Ferrari
+    # on the Euro Stoxx 50) gains the index; one whose ISIN is listed at
+    # another venue (Stellantis in Paris) is left to that listing, and a
+    # name an earlier listing uses stays that listing's (`Rio Tinto`).
+    members = index_members()
+    taken_aliases = {a for listing in listings for a in listing.get("aliases", [])}
+    # pytickersymbols gives some listings another company's ISIN (Stabilus
+    # has STMicroelectronics'): a listed ISIN counts only under the same name.
+    def first_word(text):
+        return text.split()[0].lower()
+
+    taken_isins = {(listing.get("isin"), first_word(listing["name"])) for listing in listings}
+    for index, symbol, isin, name, listed_from in members:
+        listing = by_symbol.get(symbol)
+        if listing is not None:
+            if index not in listing["indices"]:
+                listing["indices"].append(index)
+            continue
+        if (isin, first_word(name)) in taken_isins:
+            continue
+        mic = SUFFIX_MIC[symbol.rsplit(".", 1)[1]]
+        aliases = [a for a in aliases_of(name, symbol) if a not in taken_aliases]
+        taken_aliases.update(aliases)
+        listing = {"symbol": symbol, "name": name, "mic": mic, "currency": CURRENCY[mic],
+                   "type": "common_stock", "isin": isin}
+        if listed_from:
+            listing["valid_from"] = listed_from
+        listing["aliases"] = aliases
+        listing["indices"] = [index]
+        listings.append(listing)
+        taken_isins.add((isin, first_word(name)))
+
     comment = "\n".join([
         "Generated by scripts/reference-data/instruments.py; do not edit (edit the script or",
         "its curated files, then run it). The team's listings (curated/instruments.json) first,",
         "then the constituents of " + ", ".join(INDICES) + ".",
         f"{no_venue} constituents whose venue the data does not say are left out.",
-        "Not covered by the package: FTSE MIB, ASX 50, Bovespa. Sources:",
+        f"Then {len(members)} members of FTSE MIB, ASX 50 and the largest Ibovespa names, which",
+        "that package does not cover, as the team lists them, named by investpy. Sources:",
         *[line.strip("# ") for line in source_lines(["pytickersymbols"])],
         "  (its data is compiled from Wikipedia, CC-BY-SA-4.0)",
-        "  scripts/reference-data/curated/instruments.json, instrument-aliases.tsv and",
-        "  instrument-aliases-not-matched.tsv (the team's)",
+        *[line.strip("# ") for line in source_lines(["investpy"])],
+        "  scripts/reference-data/curated/instruments.json, index-members.tsv,",
+        "  instrument-aliases.tsv and instrument-aliases-not-matched.tsv (the team's)",
     ])
     out = {"_comment": comment, "instruments": listings}
     return json.dumps(out, indent=1, ensure_ascii=False) + "\n"

