@@ -251,6 +251,10 @@ mod tests {
             ("MC.PA", "FR0000121014", "XPAR"),
             ("7203.T", "JP3633400001", "XTKS"),
             ("NESN.SW", "CH0038863350", "XSWX"),
+            // The members the team lists, named by investpy.
+            ("G.MI", "IT0000062072", "XMIL"),
+            ("BHP.AX", "AU000000BHP4", "XASX"),
+            ("PETR4.SA", "BRPETRACNPR6", "BVMF"),
         ] {
             let listing = catalog.lookup(symbol, day).expect(symbol);
             assert_eq!(
@@ -258,5 +262,9 @@ mod tests {
                 (Some(isin), mic)
             );
         }
+        // Woodside has traded as WDS since 2022-06-01 (WPL before).
+        let woodside = catalog.lookup("WDS.AX", day).expect("WDS.AX");
+        assert!(!woodside.valid_on(self::day("2022-05-31")));
+        assert!(woodside.valid_on(self::day("2022-06-01")));
     }
 }
