@@ -81,8 +81,8 @@ def isin_valid(isin):
 
 
 def index_members():
-    """The team's members of the indices pytickersymbols lacks, with
-    investpy's name, ISIN and currency for each (joined by ISIN)."""
+    """The team's members of the indices pytickersymbols lacks, with their
+    venue and investpy's name, ISIN and currency for each (joined by ISIN)."""
     stocks = os.path.join(unpacked("investpy"), "investpy-1.0.8/investpy/resources/stocks.csv")
     # The home market's row: the package lists foreign listings too (Enel in Mexico).
     home = {"MI": "italy", "AX": "australia", "SA": "brazil"}
@@ -105,7 +105,7 @@ def index_members():
         mic = SUFFIX_MIC[suffix]
         if row is not None and row["currency"] != CURRENCY[mic]:
             raise SystemExit(f"index-members.tsv: {symbol}: investpy quotes {isin} in {row['currency']}")
-        members.append((index, symbol, isin, name or SHARE_CLASS.sub("", row["full_name"]), listed_from))
+        members.append((index, symbol, mic, isin, name or SHARE_CLASS.sub("", row["full_name"]), listed_from))
     return members
 
 
@@ -225,7 +225,7 @@ def generate():
         return text.split()[0].lower()
 
     taken_isins = {(listing.get("isin"), first_word(listing["name"])) for listing in listings}
-    for index, symbol, isin, name, listed_from in members:
+    for index, symbol, mic, isin, name, listed_from in members:
         listing = by_symbol.get(symbol)
         if listing is not None:
             if index not in listing["indices"]:
@@ -233,7 +233,6 @@ def generate():
             continue
         if (isin, first_word(name)) in taken_isins:
             continue
-        mic = SUFFIX_MIC[symbol.rsplit(".", 1)[1]]
         aliases = [a for a in aliases_of(name, symbol) if a not in taken_aliases]
         taken_aliases.update(aliases)
         listing = {"symbol": symbol, "name": name, "mic": mic, "currency": CURRENCY[mic],
