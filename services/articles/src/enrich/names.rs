@@ -36,7 +36,10 @@ pub(super) struct NameSpan {
 /// Every name, compiled once.
 pub(super) struct Names {
     /// A contiguous NFA, not a DFA: with some 25,000 names a DFA took
-    /// 150 MB and most of a second to build, the NFA a few MB.
+    /// 150 MB and most of a second to build, the NFA a few MB. Its states
+    /// to depth 2 are dense (a transition is looked up, not searched for
+    /// in a list; the start state has one for nearly every first byte):
+    /// 4% fewer instructions a page for 0.5 MB more (1.6 → 2.1 MB).
     automaton: NFA,
     start: StateID,
     meaning_of_pattern: Vec<Vec<Known>>,
@@ -106,7 +109,7 @@ impl Names {
             .collect();
         let automaton = NFA::builder()
             .match_kind(MatchKind::LeftmostLongest)
-            .dense_depth(0)
+            .dense_depth(2)
             .build(&patterns)
             .map_err(|error| GazetteerError::Automaton(error.to_string()))?;
         let start = automaton
