@@ -6,7 +6,7 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 
 use crate::book::Basis;
-use tickertape_market::instruments::InstrumentRef;
+use tickertape_market::instruments::InstrumentJson;
 use tickertape_market::tick::SourceKind;
 
 /// `schema` of price-change events.
@@ -34,7 +34,7 @@ pub struct PriceChangeEvent<'a> {
     /// Ticker symbol.
     pub symbol: &'a str,
     /// Reference data, or null for an unknown symbol.
-    pub instrument: Option<&'a InstrumentRef>,
+    pub instrument: Option<&'a InstrumentJson>,
     /// The new price.
     pub price: Decimal,
     /// What it is compared with.
@@ -69,7 +69,7 @@ pub struct PriceAlertEvent<'a> {
     /// Ticker symbol.
     pub symbol: &'a str,
     /// Reference data, or null.
-    pub instrument: Option<&'a InstrumentRef>,
+    pub instrument: Option<&'a InstrumentJson>,
     /// `up` or `down`.
     pub direction: &'static str,
     /// The price that crossed.
