@@ -266,9 +266,10 @@ struct KnownPeople<'e> {
     /// In order of first mention.
     people: &'e [String],
     /// Each word of each name → the people whose names hold it, in order.
-    by_word: HashMap<&'e str, Vec<usize>>,
+    /// (aHash: seeded at random as std's hash, for less.)
+    by_word: HashMap<&'e str, Vec<usize>, ahash::RandomState>,
     /// The first run of letters and digits of each name → those people.
-    by_first_run: HashMap<&'e str, Vec<usize>>,
+    by_first_run: HashMap<&'e str, Vec<usize>, ahash::RandomState>,
 }
 
 /// The first run of letters and digits of `text`.
@@ -280,8 +281,8 @@ fn first_run(text: &str) -> &str {
 
 impl<'e> KnownPeople<'e> {
     fn new(people: &'e [String]) -> Self {
-        let mut by_word: HashMap<&str, Vec<usize>> = HashMap::new();
-        let mut by_first_run: HashMap<&str, Vec<usize>> = HashMap::new();
+        let mut by_word: HashMap<&str, Vec<usize>, _> = HashMap::default();
+        let mut by_first_run: HashMap<&str, Vec<usize>, _> = HashMap::default();
         for (index, person) in people.iter().enumerate() {
             by_first_run
                 .entry(first_run(person))
