@@ -216,7 +216,7 @@ fn check_page_text(text: &str) -> Result<(), Rejection> {
 /// than a tab or line break. `Cc` is U+0000–U+001F and U+007F–U+009F: in
 /// UTF-8 a byte below 0x20, 0x7F, or 0xC2 before 0x80–0x9F. Read as bytes,
 /// 64 at a time in a loop the compiler vectorises, and byte by byte only in
-/// a block that may hold one: decoding every character was a twelfth of a
+/// a block that may hold one: decoding every character was nearly a tenth of a
 /// page's cost (callgrind).
 fn first_control_character(text: &str) -> Option<usize> {
     let bytes = text.as_bytes();
