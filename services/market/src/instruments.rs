@@ -41,40 +41,35 @@ pub struct Listing {
     reference: InstrumentJson,
 }
 
-/// The reference fields an event carries for its instrument.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct InstrumentRef {
-    /// Issuer or instrument name.
-    pub name: String,
-    /// Venue MIC.
-    pub mic: String,
-    /// Quote currency.
-    pub currency: String,
-    /// Instrument type.
+/// The reference fields an event carries for its instrument, as it
+/// carries them.
+#[derive(Serialize)]
+struct ReferenceFields<'l> {
+    name: &'l str,
+    mic: &'l str,
+    currency: &'l str,
     #[serde(rename = "type")]
-    pub kind: String,
-    /// ISIN, where known.
-    pub isin: Option<String>,
+    kind: &'l str,
+    isin: Option<&'l str>,
 }
 
-/// An [`InstrumentRef`] serialized once, when the catalog is read: an event
-/// embeds the JSON as it is. Writing its five fields anew for every event
-/// was 1,000 of the 16,000 instructions a tick costs the prices processor
-/// (callgrind, `services/prices/examples/process_cost.rs`).
+/// A listing's reference fields, serialized once, when the catalog is
+/// read: an event embeds the JSON as it is. Writing its five fields anew
+/// for every event was 1,000 of the 16,000 instructions a tick costs the
+/// prices processor (callgrind, `services/prices/examples/process_cost.rs`).
 #[derive(Debug, Clone, Default)]
 pub struct InstrumentJson(Box<RawValue>);
 
 impl InstrumentJson {
-    fn of(reference: &InstrumentRef) -> Self {
-        InstrumentJson(
-            serde_json::value::to_raw_value(reference)
-                .expect("strings and an optional string serialize"),
-        )
-    }
-
-    /// The JSON text.
-    pub fn get(&self) -> &str {
-        self.0.get()
+    fn of(listing: &Listing) -> Self {
+        let fields = ReferenceFields {
+            name: &listing.name,
+            mic: &listing.mic,
+            currency: &listing.currency,
+            kind: &listing.kind,
+            isin: listing.isin.as_deref(),
+        };
+        InstrumentJson(serde_json::value::to_raw_value(&fields).expect("strings serialize to JSON"))
     }
 }
 
@@ -86,7 +81,7 @@ impl Serialize for InstrumentJson {
 
 impl PartialEq for InstrumentJson {
     fn eq(&self, other: &Self) -> bool {
-        self.get() == other.get()
+        self.0.get() == other.0.get()
     }
 }
 
@@ -130,13 +125,7 @@ impl Catalog {
         let mut listings: Vec<Listing> = serde_json::from_str::<CatalogFile>(text)?.instruments;
         let mut by_symbol: HashMap<String, Vec<usize>, RandomState> = HashMap::default();
         for (index, listing) in listings.iter_mut().enumerate() {
-            listing.reference = InstrumentJson::of(&InstrumentRef {
-                name: listing.name.clone(),
-                mic: listing.mic.clone(),
-                currency: listing.currency.clone(),
-                kind: listing.kind.clone(),
-                isin: listing.isin.clone(),
-            });
+            listing.reference = InstrumentJson::of(listing);
             by_symbol
                 .entry(listing.symbol.clone())
                 .or_default()
